@@ -1,0 +1,147 @@
+package plan
+
+// Kind says what an item changes: a group or one phone entry of a group.
+type Kind string
+
+// Item kinds.
+const (
+	KindGroup Kind = "group"
+	KindPhone Kind = "phone"
+)
+
+// Action is what an item does remotely.
+type Action string
+
+// Actions.
+const (
+	Create Action = "create"
+	Update Action = "update"
+	Delete Action = "delete"
+)
+
+// FieldChange is one field of an item, before and after.
+type FieldChange struct {
+	Field  string `json:"field"`
+	Before Value  `json:"before"`
+	After  Value  `json:"after"`
+}
+
+// Change is one item of a plan: a single create, update or delete of one
+// group or one phone entry. It is plain data: printing, saving and applying
+// a plan all work from it alone.
+type Change struct {
+	System System `json:"system"`
+	Kind   Kind   `json:"kind"`
+	Action Action `json:"action"`
+	// Key is the remote id of the group or phone entry; empty for creates.
+	Key string `json:"key,omitempty"`
+	// Name is the group's name (for phone items, the name of their group).
+	Name string `json:"name"`
+	// Group is, for phone items, the remote id of their group; empty while
+	// the group is created in the same run (see DependsOn).
+	Group string `json:"group,omitempty"`
+	// DependsOn is, for phone items of a group created in the same run, the
+	// index in Plan.Changes of that create, plus one (0: no dependency).
+	DependsOn int `json:"depends_on,omitempty"`
+	// Phone is, for phone items, the number in E.164 form.
+	Phone string `json:"phone,omitempty"`
+	// Fields are the fields the item sets: for creates every managed field,
+	// for updates only those that differ.
+	Fields []FieldChange `json:"fields,omitempty"`
+	// Base is, for updates, the whole remote record as it was read. A sink
+	// whose API replaces the whole record sends Base with Fields applied, so
+	// that no field the user did not mention is ever wiped.
+	Base map[string]Value `json:"base,omitempty"`
+	// Source is where in the input the item comes from.
+	Source Source `json:"source"`
+	// Error, when set, says why the item cannot be applied (for example an
+	// id that does not exist remotely). Such an item is never sent.
+	Error string `json:"error,omitempty"`
+}
+
+// After returns the value the item gives to field, and whether it sets it.
+func (c *Change) After(field string) (Value, bool) {
+	for _, f := range c.Fields {
+		if f.Field == field {
+			return f.After, true
+		}
+	}
+	return Null, false
+}
+
+// Record returns the whole record the item leaves behind: Base with every
+// field of Fields applied. A sink that must send the full representation
+// sends this.
+func (c *Change) Record() map[string]Value {
+	out := make(map[string]Value, len(c.Base)+len(c.Fields))
+	for k, v := range c.Base {
+		out[k] = v
+	}
+	for _, f := range c.Fields {
+		out[f.Field] = f.After
+	}
+	return out
+}
+
+// Plan is the ordered list of changes that makes the remote systems match
+// the desired state, and how many items need no change.
+type Plan struct {
+	Changes []Change `json:"changes"`
+	// Unchanged counts, per system, the groups and phone entries that already
+	// match the desired state.
+	Unchanged map[System]int `json:"unchanged"`
+	// Systems lists the systems that were read for this plan, in output order.
+	Systems []System `json:"systems"`
+}
+
+// Counts tallies a plan's items per action for one system ("" for all).
+type Counts struct {
+	Create, Update, Delete, Errors, Unchanged int
+}
+
+// Count tallies the plan's items of one system, or of all systems when sys is "".
+func (p *Plan) Count(sys System) Counts {
+	var c Counts
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		if sys != "" && ch.System != sys {
+			continue
+		}
+		switch {
+		case ch.Error != "":
+			c.Errors++
+		case ch.Action == Create:
+			c.Create++
+		case ch.Action == Update:
+			c.Update++
+		case ch.Action == Delete:
+			c.Delete++
+		}
+	}
+	for s, n := range p.Unchanged {
+		if sys == "" || s == sys {
+			c.Unchanged += n
+		}
+	}
+	return c
+}
+
+// HasChanges reports whether applying the plan would send any write.
+func (p *Plan) HasChanges() bool {
+	for i := range p.Changes {
+		if p.Changes[i].Error == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// HasErrors reports whether any item cannot be applied.
+func (p *Plan) HasErrors() bool {
+	for i := range p.Changes {
+		if p.Changes[i].Error != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,164 @@
+package plan
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// RenderOptions tune the human output of a plan.
+type RenderOptions struct {
+	// ShowPhones shows phone numbers unmasked.
+	ShowPhones bool
+}
+
+// WriteText writes the plan for humans: per system one line per item
+// (+ create, ~ update, - delete, ! cannot be applied) with its field diffs and
+// the input file:line it comes from, then a summary line per system and one
+// for the whole plan. The output is a pure function of the plan.
+func WriteText(w io.Writer, p *Plan, opt RenderOptions) error {
+	ew := &errWriter{w: w}
+	for _, sys := range p.Systems {
+		ew.printf("%s\n", sys)
+		for i := range p.Changes {
+			c := &p.Changes[i]
+			if c.System != sys {
+				continue
+			}
+			writeItem(ew, c, opt)
+		}
+		ew.printf("  %s: %s\n\n", sys, summary(p.Count(sys)))
+	}
+	if len(p.Systems) == 0 {
+		ew.printf("No system to plan for.\n")
+		return ew.err
+	}
+	if !p.HasChanges() && !p.HasErrors() {
+		ew.printf("No changes. The remote state matches the files.\n")
+		return ew.err
+	}
+	ew.printf("Plan: %s.\n", summary(p.Count("")))
+	return ew.err
+}
+
+func summary(c Counts) string {
+	s := fmt.Sprintf("%d to create, %d to update, %d to delete, %d unchanged", c.Create, c.Update, c.Delete, c.Unchanged)
+	if c.Errors > 0 {
+		s += fmt.Sprintf(", %d %s", c.Errors, plural(c.Errors, "error", "errors"))
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Symbol returns the one-character marker of an item in human output.
+func Symbol(c *Change) string {
+	switch {
+	case c.Error != "":
+		return "!"
+	case c.Action == Create:
+		return "+"
+	case c.Action == Delete:
+		return "-"
+	}
+	return "~"
+}
+
+// Title names an item for humans, e.g. `group 12344 "My Clients"` or
+// `phone +49151*****817 in "My Clients"`.
+func Title(c *Change, opt RenderOptions) string {
+	var b strings.Builder
+	b.WriteString(string(c.Kind))
+	if c.Kind == KindPhone {
+		b.WriteString(" " + DisplayPhone(c.Phone, opt.ShowPhones))
+		fmt.Fprintf(&b, " in %q", c.Name)
+		return b.String()
+	}
+	if c.Key != "" {
+		b.WriteString(" " + c.Key)
+	}
+	fmt.Fprintf(&b, " %q", c.Name)
+	return b.String()
+}
+
+func writeItem(ew *errWriter, c *Change, opt RenderOptions) {
+	where := c.Source.String()
+	if where == "" && c.Kind == KindPhone && c.Key != "" {
+		where = "id " + c.Key
+	}
+	if where != "" {
+		where = "  (" + where + ")"
+	}
+	ew.printf("  %s %s%s\n", Symbol(c), Title(c, opt), where)
+	if c.Error != "" {
+		ew.printf("      error: %s\n", c.Error)
+		return
+	}
+	width := 0
+	for _, f := range c.Fields {
+		width = max(width, len(f.Field))
+	}
+	for _, f := range c.Fields {
+		before, after := display(c, f.Field, f.Before, opt), display(c, f.Field, f.After, opt)
+		pad := strings.Repeat(" ", width-len(f.Field))
+		if c.Action == Create {
+			ew.printf("      %s:%s %s\n", f.Field, pad, after)
+			continue
+		}
+		ew.printf("      %s:%s %s -> %s\n", f.Field, pad, before, after)
+	}
+}
+
+// display renders one field value: booleans bare, text quoted, phone
+// numbers masked unless asked otherwise.
+func display(c *Change, field string, v Value, opt RenderOptions) string {
+	if !v.Valid {
+		return v.String()
+	}
+	if spec, ok := FieldSpecFor(c.System, field); ok && spec.Kind == KindBool {
+		return v.S
+	}
+	if field == "phone" && !opt.ShowPhones {
+		return fmt.Sprintf("%q", MaskPhone(v.S))
+	}
+	return v.String()
+}
+
+// DisplayPhone returns the number as human output shows it.
+func DisplayPhone(n string, show bool) string {
+	if show {
+		return n
+	}
+	return MaskPhone(n)
+}
+
+// MaskPhone hides the middle of a phone number, keeping the first six and
+// the last three characters: +4915112345817 -> +49151*****817. Short numbers
+// keep less.
+func MaskPhone(n string) string {
+	r := []rune(n)
+	keepHead, keepTail := 6, 3
+	if len(r) <= keepHead+keepTail {
+		keepHead, keepTail = min(len(r)/3, keepHead), min(len(r)/4, keepTail)
+	}
+	hidden := len(r) - keepHead - keepTail
+	return string(r[:keepHead]) + strings.Repeat("*", hidden) + string(r[len(r)-keepTail:])
+}
+
+// errWriter keeps the first write error so rendering code stays linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err != nil {
+		return
+	}
+	_, e.err = fmt.Fprintf(e.w, format, args...)
+}

@@ -1,0 +1,268 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// ReportVersion is the schema version of the JSON report.
+const ReportVersion = 1
+
+// Report is the plan plus every item's outcome: what apply writes to
+// --report (JSON, schema version 1).
+type Report struct {
+	Version     int              `json:"version"`
+	StartedAt   time.Time        `json:"started_at"`
+	FinishedAt  time.Time        `json:"finished_at"`
+	Interrupted bool             `json:"interrupted"`
+	Summary     Tally            `json:"summary"`
+	Systems     map[System]Tally `json:"systems"`
+	Items       []Item           `json:"items"`
+	// Errors are the problems that stopped the run before any item could be
+	// planned (bad input, configuration); the items are then empty.
+	Errors    []string       `json:"errors,omitempty"`
+	unchanged map[System]int // from the plan
+}
+
+// Tally counts items by status for the whole run.
+type Tally struct {
+	Planned   int `json:"planned"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	Skipped   int `json:"skipped"`
+	Stale     int `json:"stale"`
+	Unchanged int `json:"unchanged"`
+	// Error says, for a system, why it was not read or was stopped early
+	// (bad credentials): no write was sent to it after that.
+	Error string `json:"error,omitempty"`
+}
+
+// Item is one planned item and its outcome.
+type Item struct {
+	System     System `json:"system"`
+	Kind       Kind   `json:"kind"`
+	Action     Action `json:"action"`
+	Key        string `json:"key"`
+	Name       string `json:"name"`
+	Phone      string `json:"phone,omitempty"`
+	Status     Status `json:"status"`
+	HTTPStatus int    `json:"http_status"`
+	Attempts   int    `json:"attempts"`
+	RequestID  string `json:"request_id"`
+	DurationMS int64  `json:"duration_ms"`
+	Source     string `json:"source"`
+	Error      string `json:"error"`
+}
+
+func newReport(p *Plan, start time.Time) *Report {
+	r := &Report{
+		Version:   ReportVersion,
+		StartedAt: start.UTC(),
+		Systems:   map[System]Tally{},
+		Items:     make([]Item, len(p.Changes)),
+		unchanged: p.Unchanged,
+	}
+	for _, sys := range p.Systems {
+		r.Systems[sys] = Tally{}
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		key := c.Key
+		if c.Kind == KindPhone && key == "" {
+			key = c.Group
+		}
+		r.Items[i] = Item{
+			System: c.System, Kind: c.Kind, Action: c.Action, Key: key, Name: c.Name,
+			Phone: c.Phone, Source: c.Source.String(),
+			// Until an item ends it counts as skipped: an item that never
+			// started (interrupt, stopped system) is reported as such.
+			Status: Skipped, Error: "not started",
+		}
+	}
+	return r
+}
+
+// FailedReport is the report of a run that stopped before it had a plan.
+func FailedReport(start, end time.Time, errs ...error) *Report {
+	r := newReport(&Plan{}, start)
+	for _, err := range errs {
+		r.Errors = append(r.Errors, err.Error())
+	}
+	r.finish(end, false)
+	return r
+}
+
+// SetSystemError records why a system was not read or was stopped.
+func (r *Report) SetSystemError(sys System, err error) {
+	t := r.Systems[sys]
+	t.Error = err.Error()
+	r.Systems[sys] = t
+}
+
+// set records item i's outcome.
+func (r *Report) set(i int, o Outcome) {
+	it := &r.Items[i]
+	it.Status = o.Status
+	it.HTTPStatus = o.HTTPStatus
+	it.Attempts = o.Attempts
+	it.RequestID = o.RequestID
+	it.DurationMS = o.Duration.Milliseconds()
+	it.Error = ""
+	if o.Err != nil {
+		it.Error = o.Err.Error()
+	}
+	if o.NewKey != "" && it.Key == "" {
+		it.Key = o.NewKey
+	}
+}
+
+// finish stamps the end time and computes the tallies.
+func (r *Report) finish(end time.Time, interrupted bool) {
+	r.FinishedAt = end.UTC()
+	r.Interrupted = interrupted
+	r.Summary = Tally{}
+	for sys, t := range r.Systems {
+		r.Systems[sys] = Tally{Unchanged: r.unchanged[sys], Error: t.Error}
+	}
+	for _, it := range r.Items {
+		t := r.Systems[it.System]
+		t.add(it.Status)
+		r.Systems[it.System] = t
+	}
+	for _, t := range r.Systems {
+		r.Summary.Planned += t.Planned
+		r.Summary.Succeeded += t.Succeeded
+		r.Summary.Failed += t.Failed
+		r.Summary.Skipped += t.Skipped
+		r.Summary.Stale += t.Stale
+		r.Summary.Unchanged += t.Unchanged
+	}
+}
+
+func (t *Tally) add(s Status) {
+	t.Planned++
+	switch s {
+	case Succeeded:
+		t.Succeeded++
+	case Failed:
+		t.Failed++
+	case Skipped:
+		t.Skipped++
+	case Stale:
+		t.Stale++
+	}
+}
+
+// OK reports whether every planned item succeeded.
+func (r *Report) OK() bool {
+	return r.Summary.Succeeded == r.Summary.Planned
+}
+
+// Fatal reports whether the run hit a problem beyond single items: bad
+// input or configuration, or a system that could not be read or was stopped.
+func (r *Report) Fatal() bool {
+	if len(r.Errors) > 0 {
+		return true
+	}
+	for _, t := range r.Systems {
+		if t.Error != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteSummary writes the report's tallies for humans: one line per system
+// and one line per item that did not succeed.
+func (r *Report) WriteSummary(w io.Writer, opt RenderOptions) error {
+	ew := &errWriter{w: w}
+	for _, sys := range Systems {
+		t, ok := r.Systems[sys]
+		if !ok {
+			continue
+		}
+		ew.printf("%s: %s\n", sys, t)
+		if t.Error != "" {
+			ew.printf("  %s: %s\n", sys, t.Error)
+		}
+	}
+	for _, e := range r.Errors {
+		ew.printf("error: %s\n", e)
+	}
+	for _, it := range r.Items {
+		if it.Status == Succeeded {
+			continue
+		}
+		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Name: it.Name, Phone: it.Phone}
+		where := ""
+		if it.Source != "" {
+			where = " (" + it.Source + ")"
+		}
+		ew.printf("  %s %s %s %s%s: %s\n", it.Status, it.System, it.Action, Title(&c, opt), where, it.Error)
+	}
+	if r.Interrupted {
+		ew.printf("interrupted: items not started are reported as skipped\n")
+	}
+	return ew.err
+}
+
+// String renders a tally for humans.
+func (t Tally) String() string {
+	s := fmt.Sprintf("%d planned, %d succeeded, %d failed, %d skipped", t.Planned, t.Succeeded, t.Failed, t.Skipped)
+	if t.Stale > 0 {
+		s += fmt.Sprintf(", %d stale", t.Stale)
+	}
+	return s + fmt.Sprintf(", %d unchanged", t.Unchanged)
+}
+
+// WriteFile writes the report as JSON to path atomically: to a temporary
+// file in the same directory, synced, then renamed over path. A reader never
+// sees a half-written report.
+func (r *Report) WriteFile(path string) (err error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	return WriteFileAtomic(path, b)
+}
+
+// WriteFileAtomic writes data to path through a synced temporary file in the
+// same directory and a rename.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync() // make the rename durable where the platform allows
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+// Package helloid is the client of the HelloID API for groupsync: it reads
+// every group and creates or updates groups.
+//
+// Groups are listed with explicit skip/take until a short page; updates send
+// only the changed fields (HelloID's PUT is a partial update) and address
+// the group by its GUID, never by name.
+package helloid
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"groupsync/internal/plan"
+	"groupsync/internal/sink"
+)
+
+// DefaultPageSize is the take of each list request (what Tools4ever's own
+// connectors use).
+const DefaultPageSize = 1000
+
+// Client talks to one HelloID tenant.
+type Client struct {
+	api      *sink.Client
+	pageSize int
+}
+
+var _ plan.Sink = (*Client)(nil)
+
+// New returns a client for the tenant at cfg.BaseURL (e.g.
+// https://acme.helloid.com; "/api/v1" is added unless it is there already),
+// authenticating with the API key and secret.
+func New(cfg sink.Config, key, secret string) (*Client, error) {
+	if key == "" || secret == "" {
+		return nil, fmt.Errorf("helloid: no credentials (set HELLOID_API_KEY and HELLOID_API_SECRET, or their _FILE variants)")
+	}
+	base, err := sink.CheckBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("helloid: %w", err)
+	}
+	if !strings.HasSuffix(strings.ToLower(base.Path), "/api/v1") {
+		base = base.JoinPath("api", "v1")
+	}
+	cfg.BaseURL = base.String()
+	api, err := sink.NewClient(plan.HelloID, cfg, sink.Options{
+		Auth: func(r *http.Request) {
+			r.SetBasicAuth(key, secret)
+			r.Header.Set("Accept", "application/json")
+		},
+		Message: errorMessage,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Client{api: api, pageSize: DefaultPageSize}, nil
+}
+
+// SetPageSize sets the take of list requests (tests use small pages).
+func (c *Client) SetPageSize(n int) {
+	if n > 0 {
+		c.pageSize = n
+	}
+}
+
+// System returns plan.HelloID.
+func (c *Client) System() plan.System { return plan.HelloID }
+
+// group is a group as the API reads it (camelCase; encoding/json matches
+// keys case-insensitively, so a "ManagedByUserGuid" answer reads too).
+type group struct {
+	GroupGUID         string  `json:"groupGuid"`
+	Name              string  `json:"name"`
+	IsEnabled         bool    `json:"isEnabled"`
+	IsDefault         bool    `json:"isDefault"`
+	IsQrEnabled       bool    `json:"isQrEnabled"`
+	ManagedByUserGUID *string `json:"managedByUserGuid"`
+}
+
+func (g *group) remote() plan.RemoteGroup {
+	manager := plan.Null
+	if g.ManagedByUserGUID != nil && *g.ManagedByUserGUID != "" {
+		manager = plan.Str(*g.ManagedByUserGUID)
+	}
+	return plan.RemoteGroup{Key: g.GroupGUID, Name: g.Name, Fields: map[string]plan.Value{
+		"isEnabled":         plan.Bool(g.IsEnabled),
+		"isDefault":         plan.Bool(g.IsDefault),
+		"isQrEnabled":       plan.Bool(g.IsQrEnabled),
+		"managedByUserGuid": manager,
+	}}
+}
+
+// Read returns every group of the tenant, paging with skip/take until a
+// page comes back shorter than take.
+func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, error) {
+	cur := plan.Current{System: plan.HelloID}
+	seen := map[string]bool{}
+	for skip := 0; ; skip += c.pageSize {
+		op := fmt.Sprintf("get groups skip=%d take=%d", skip, c.pageSize)
+		resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: "/groups",
+			Query: url.Values{"skip": {strconv.Itoa(skip)}, "take": {strconv.Itoa(c.pageSize)}}})
+		if err != nil {
+			return plan.Current{}, err
+		}
+		page, err := decodeList(resp.Body)
+		if err != nil {
+			return plan.Current{}, fmt.Errorf("helloid: %s: %w", op, err)
+		}
+		for i := range page {
+			g := &page[i]
+			if g.GroupGUID == "" {
+				return plan.Current{}, fmt.Errorf("helloid: %s: a group has no groupGuid", op)
+			}
+			k := strings.ToLower(g.GroupGUID)
+			if seen[k] { // the list shifted between pages
+				return plan.Current{}, fmt.Errorf("helloid: %s: group %s listed twice (did the groups change while reading?)", op, g.GroupGUID)
+			}
+			seen[k] = true
+			cur.Groups = append(cur.Groups, g.remote())
+		}
+		if len(page) > c.pageSize {
+			return plan.Current{}, fmt.Errorf("helloid: %s: the API answered %d groups, more than the %d asked for", op, len(page), c.pageSize)
+		}
+		if len(page) < c.pageSize {
+			return cur, nil
+		}
+	}
+}
+
+// decodeList reads a list answer: a bare array, or one wrapped in "data" or
+// "pageData" as some HelloID list endpoints do.
+func decodeList(body []byte) ([]group, error) {
+	var list []group
+	if err := json.Unmarshal(body, &list); err == nil {
+		return list, nil
+	}
+	var wrapped struct {
+		Data     *[]group `json:"data"`
+		PageData *[]group `json:"pageData"`
+	}
+	if err := json.Unmarshal(body, &wrapped); err != nil {
+		return nil, fmt.Errorf("unexpected response body: %w", err)
+	}
+	switch {
+	case wrapped.Data != nil:
+		return *wrapped.Data, nil
+	case wrapped.PageData != nil:
+		return *wrapped.PageData, nil
+	}
+	return nil, fmt.Errorf("unexpected response body: neither a list nor a data/pageData wrapper")
+}
+
+// Do applies one group item.
+func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
+	if ch.Kind != plan.KindGroup || (ch.Action != plan.Create && ch.Action != plan.Update) {
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
+	}
+	body := map[string]any{}
+	for _, f := range ch.Fields {
+		body[f.Field] = encode(f.Field, f.After)
+	}
+	req := sink.Request{Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: body,
+		Op: "put group " + ch.Key}
+	if ch.Action == plan.Create {
+		req = sink.Request{Method: http.MethodPost, Path: "/groups", Body: body,
+			Op: fmt.Sprintf("create group %q", ch.Name)}
+	}
+	resp, err := c.api.Do(ctx, req)
+	o := sink.Outcome(resp, err)
+	if err == nil && ch.Action == plan.Create {
+		var g group
+		if err := json.Unmarshal(resp.Body, &g); err != nil || g.GroupGUID == "" {
+			o.Status, o.Err = plan.Failed, fmt.Errorf("helloid: create group %q: the response has no groupGuid", ch.Name)
+			return o
+		}
+		o.NewKey = g.GroupGUID
+	}
+	return o
+}
+
+// encode turns a plan value into the JSON the API expects for field.
+func encode(field string, v plan.Value) any {
+	if !v.Valid {
+		return nil
+	}
+	if spec, ok := plan.FieldSpecFor(plan.HelloID, field); ok && spec.Kind == plan.KindBool {
+		return v.S == "true"
+	}
+	return v.S
+}
+
+// errorMessage extracts HelloID's error text: "message" or "resultMsg".
+func errorMessage(body []byte) string {
+	var e struct {
+		Message   string `json:"message"`
+		ResultMsg string `json:"resultMsg"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return strings.TrimSpace(string(body))
+	}
+	if e.Message != "" {
+		return e.Message
+	}
+	return e.ResultMsg
+}

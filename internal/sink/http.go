@@ -1,0 +1,372 @@
+// Package sink holds the HTTP plumbing the API clients share: base URL
+// checks, rate limiting, status-to-error mapping, capped body reads and the
+// rule that a system answering 401/403 gets no further request.
+//
+// The clients themselves live in sink/lox24 and sink/helloid; they turn plan
+// types into requests and know nothing of files.
+package sink
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"groupsync/internal/plan"
+)
+
+// ErrUnauthorized is wrapped by errors for 401 and 403 answers: bad or
+// inactive credentials, or an account that is not activated.
+var ErrUnauthorized = errors.New("unauthorized")
+
+// StatusError is an HTTP answer that is not a success.
+type StatusError struct {
+	Op         string // what was attempted, e.g. "lox24: put group 12344"
+	StatusCode int
+	Message    string // the API's own words, trimmed
+	RequestID  string
+	RetryAfter time.Duration
+	Location   string // for a refused redirect: where it pointed
+}
+
+func (e *StatusError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteString(" " + t)
+	}
+	if e.StatusCode >= 300 && e.StatusCode < 400 {
+		b.WriteString(": redirect refused")
+		if e.Location != "" {
+			b.WriteString(" (to " + e.Location + ")")
+		}
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrUnauthorized) and errors.Is(err, plan.ErrStop)
+// true for 401 and 403.
+func (e *StatusError) Is(target error) bool {
+	auth := e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+	return auth && (target == ErrUnauthorized || target == plan.ErrStop)
+}
+
+// Config is what every client needs to reach its API.
+type Config struct {
+	// BaseURL is the API's root. It must be https://, except for loopback
+	// hosts (the emulator).
+	BaseURL string
+	// Rate is the number of requests per second (burst 1); 0 means 10.
+	Rate float64
+	// Timeout bounds every request (default 30s).
+	Timeout time.Duration
+	// MaxBody caps how much of a response body is read (default 16 MiB).
+	MaxBody int64
+	// Transport, when set, replaces http.DefaultTransport (tests).
+	Transport http.RoundTripper
+}
+
+// Client sends requests to one API: one limiter, one http.Client that never
+// follows redirects, and a latch that stops all requests after a 401/403.
+type Client struct {
+	system    plan.System
+	base      *url.URL
+	http      *http.Client
+	limiter   *rate.Limiter
+	maxBody   int64
+	auth      func(*http.Request)
+	reqIDName string
+	message   func(body []byte) string
+
+	mu      sync.Mutex
+	stopErr error // set after a 401/403: no further request
+}
+
+// Options are a client's API-specific parts.
+type Options struct {
+	// Auth adds the credentials to a request.
+	Auth func(*http.Request)
+	// RequestIDHeader names the response header carrying the API's request id.
+	RequestIDHeader string
+	// Message extracts the API's own error text from an error body.
+	Message func(body []byte) string
+}
+
+// NewClient checks cfg and returns a client for system.
+func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
+	base, err := CheckBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", system, err)
+	}
+	if cfg.Rate <= 0 {
+		cfg.Rate = 10
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 16 << 20
+	}
+	tr := cfg.Transport
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	if opt.Message == nil {
+		opt.Message = func([]byte) string { return "" }
+	}
+	return &Client{
+		system: system,
+		base:   base,
+		http: &http.Client{
+			Transport: tr,
+			Timeout:   cfg.Timeout,
+			// Never follow a redirect: Go would forward custom headers such
+			// as X-LOX24-AUTH-TOKEN to wherever it points.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		limiter:   rate.NewLimiter(rate.Limit(cfg.Rate), 1),
+		maxBody:   cfg.MaxBody,
+		auth:      opt.Auth,
+		reqIDName: opt.RequestIDHeader,
+		message:   opt.Message,
+	}, nil
+}
+
+// CheckBaseURL parses a base URL and requires https, except for loopback
+// hosts.
+func CheckBaseURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, errors.New("no base URL")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("base URL %q: %w", s, err)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("base URL %q: no host", s)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("base URL %s: credentials belong in the environment, not in the URL", u.Redacted())
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("base URL %q: must be https:// (http:// is allowed only for loopback hosts)", s)
+		}
+	default:
+		return nil, fmt.Errorf("base URL %q: must be https://", s)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	return u, nil
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Base returns the client's base URL.
+func (c *Client) Base() *url.URL { u := *c.base; return &u }
+
+// Request is one API call.
+type Request struct {
+	Op     string // for errors: "get groups page 2"
+	Method string
+	Path   string     // relative to the base URL, e.g. "/groups"
+	Query  url.Values // optional
+	Header http.Header
+	Body   any // encoded as JSON when non-nil
+}
+
+// Response is what came back for a call. Do returns it whenever a request
+// was sent, also with an error, so that the report can say how it went.
+type Response struct {
+	StatusCode int // of the last response; 0 if none came
+	RequestID  string
+	Attempts   int
+	Duration   time.Duration
+	Body       []byte
+}
+
+// Do sends req. A 2xx answer is a success; any other status is a
+// *StatusError carrying the API's message. The Response is non-nil whenever
+// a request was sent. After a 401/403 the client sends nothing more: every
+// later call fails at once.
+func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
+	op := fmt.Sprintf("%s: %s", c.system, req.Op)
+	if err := c.stopped(); err != nil {
+		return nil, fmt.Errorf("%s: not sent: %w", op, err)
+	}
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = json.Marshal(req.Body); err != nil {
+			return nil, fmt.Errorf("%s: encode body: %w", op, err)
+		}
+	}
+	if err := c.limiter.Wait(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	start := time.Now()
+	resp := &Response{Attempts: 1}
+	err := c.send(ctx, op, req, body, resp)
+	resp.Duration = time.Since(start)
+	return resp, err
+}
+
+func (c *Client) send(ctx context.Context, op string, req Request, body []byte, resp *Response) error {
+	u := c.base.JoinPath(req.Path)
+	if req.Query != nil {
+		u.RawQuery = req.Query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.Method, u.String(), rd)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	for k, vs := range req.Header {
+		hr.Header[k] = vs
+	}
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	hr.Header.Set("User-Agent", "groupsync")
+	if c.auth != nil {
+		c.auth(hr)
+	}
+	res, err := c.http.Do(hr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, scrubURLError(err))
+	}
+	defer res.Body.Close()
+	resp.StatusCode = res.StatusCode
+	if c.reqIDName != "" {
+		resp.RequestID = res.Header.Get(c.reqIDName)
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, c.maxBody+1))
+	if err != nil {
+		return fmt.Errorf("%s: read response: %w", op, err)
+	}
+	if int64(len(data)) > c.maxBody {
+		return fmt.Errorf("%s: response body larger than %d bytes", op, c.maxBody)
+	}
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		resp.Body = data
+		return nil
+	}
+	se := &StatusError{
+		Op: op, StatusCode: res.StatusCode, RequestID: resp.RequestID,
+		Message:    trimMessage(c.message(data)),
+		RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now()),
+	}
+	if res.StatusCode >= 300 && res.StatusCode < 400 {
+		if loc, err := res.Location(); err == nil {
+			se.Location = loc.Redacted()
+		}
+	}
+	if se.Is(ErrUnauthorized) {
+		c.stop(se)
+	}
+	return se
+}
+
+func (c *Client) stopped() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopErr
+}
+
+func (c *Client) stop(err *StatusError) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopErr == nil {
+		c.stopErr = fmt.Errorf("%w: an earlier request was refused with HTTP %d", plan.ErrStop, err.StatusCode)
+	}
+}
+
+// scrubURLError drops the URL from transport errors (it carries no secret,
+// but it is noise next to the operation name) and keeps the cause.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// trimMessage keeps an API message short and on one line.
+func trimMessage(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	const max = 300
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return s
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var secs int64
+	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && fmt.Sprint(secs) == v {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// DecodeJSON decodes a response body into out, naming op on failure.
+func DecodeJSON(op string, body []byte, out any) error {
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%s: unexpected response body: %w", op, err)
+	}
+	return nil
+}
+
+// Outcome turns the result of one write into the item's outcome for the
+// report.
+func Outcome(resp *Response, err error) plan.Outcome {
+	o := plan.Outcome{Status: plan.Succeeded, Err: err}
+	if err != nil {
+		o.Status = plan.Failed
+	}
+	if resp != nil {
+		o.HTTPStatus, o.RequestID, o.Attempts, o.Duration = resp.StatusCode, resp.RequestID, resp.Attempts, resp.Duration
+	}
+	return o
+}

@@ -1,0 +1,242 @@
+// Package lox24 is the client of the LOX24 SMS gateway API for groupsync:
+// it reads groups (and the members of groups whose phones are managed) and
+// writes group and phone items.
+//
+// Collections are read as application/ld+json, following hydra:next page by
+// page: the plain JSON representation is a bare array with no paging
+// metadata. Group updates send the whole group (PUT is a full replacement),
+// taking the current value of every field the plan does not change.
+package lox24
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"groupsync/internal/plan"
+	"groupsync/internal/sink"
+)
+
+// DefaultURL is the production API.
+const DefaultURL = "https://api.lox24.eu"
+
+// Client talks to one LOX24 account.
+type Client struct {
+	api *sink.Client
+}
+
+var _ plan.Sink = (*Client)(nil)
+
+// New returns a client that authenticates with token ("clientid:apikey").
+func New(cfg sink.Config, token string) (*Client, error) {
+	if token == "" {
+		return nil, fmt.Errorf("lox24: no token (set LOX24_TOKEN or LOX24_TOKEN_FILE)")
+	}
+	api, err := sink.NewClient(plan.LOX24, cfg, sink.Options{
+		Auth: func(r *http.Request) {
+			r.Header.Set("X-LOX24-AUTH-TOKEN", token)
+			r.Header.Set("Accept", "application/ld+json")
+		},
+		RequestIDHeader: "X-LOX24-REQUEST-ID",
+		Message:         errorMessage,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Client{api: api}, nil
+}
+
+// System returns plan.LOX24.
+func (c *Client) System() plan.System { return plan.LOX24 }
+
+// group is a group as the API reads and writes it.
+type group struct {
+	ID          int64   `json:"id,omitempty"`
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+	NameA       *string `json:"name_a"`
+	NameB       *string `json:"name_b"`
+	NameC       *string `json:"name_c"`
+	NameD       *string `json:"name_d"`
+	NameE       *string `json:"name_e"`
+}
+
+// fields maps the plan's field names to the group's.
+func (g *group) fields() map[string]**string {
+	return map[string]**string{
+		"description": &g.Description,
+		"name_a":      &g.NameA, "name_b": &g.NameB, "name_c": &g.NameC,
+		"name_d": &g.NameD, "name_e": &g.NameE,
+	}
+}
+
+func (g *group) remote() plan.RemoteGroup {
+	r := plan.RemoteGroup{Key: strconv.FormatInt(g.ID, 10), Name: g.Name, Fields: map[string]plan.Value{}}
+	for name, p := range g.fields() {
+		r.Fields[name] = value(*p)
+	}
+	return r
+}
+
+func value(p *string) plan.Value {
+	if p == nil {
+		return plan.Null
+	}
+	return plan.Str(*p)
+}
+
+func ptr(v plan.Value) *string {
+	if !v.Valid {
+		return nil
+	}
+	s := v.S
+	return &s
+}
+
+// collection is a Hydra collection page.
+type collection[T any] struct {
+	Member     *[]T `json:"hydra:member"`
+	TotalItems *int `json:"hydra:totalItems"`
+	View       struct {
+		Next string `json:"hydra:next"`
+	} `json:"hydra:view"`
+}
+
+// readAll reads every page of a Hydra collection at path, following
+// hydra:next, and checks that the pages add up to hydra:totalItems.
+func readAll[T any](ctx context.Context, api *sink.Client, what, path string) ([]T, error) {
+	var out []T
+	query := url.Values{"page": {"1"}}
+	seen := map[string]bool{}
+	for page := 1; ; page++ {
+		op := fmt.Sprintf("get %s page %s", what, query.Get("page"))
+		resp, err := api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: path, Query: query})
+		if err != nil {
+			return nil, err
+		}
+		seen[query.Encode()] = true
+		body := strings.TrimSpace(string(resp.Body))
+		if strings.HasPrefix(body, "[") {
+			return nil, fmt.Errorf("lox24: %s: the API answered a plain JSON array, which carries no paging; cannot tell whether more pages exist", op)
+		}
+		var col collection[T]
+		if err := sink.DecodeJSON("lox24: "+op, resp.Body, &col); err != nil {
+			return nil, err
+		}
+		if col.Member == nil {
+			return nil, fmt.Errorf("lox24: %s: response has no hydra:member", op)
+		}
+		out = append(out, *col.Member...)
+		if col.View.Next == "" {
+			if col.TotalItems != nil && *col.TotalItems != len(out) {
+				return nil, fmt.Errorf("lox24: %s: read %d items but hydra:totalItems is %d (did it change while reading?)", what, len(out), *col.TotalItems)
+			}
+			return out, nil
+		}
+		next, err := url.Parse(col.View.Next)
+		if err != nil {
+			return nil, fmt.Errorf("lox24: %s: bad hydra:next %q: %w", op, col.View.Next, err)
+		}
+		if next.Host != "" || next.Path != path {
+			return nil, fmt.Errorf("lox24: %s: hydra:next %q leaves %s", op, col.View.Next, path)
+		}
+		query = next.Query()
+		if seen[query.Encode()] {
+			return nil, fmt.Errorf("lox24: %s: hydra:next %q points back to a page already read", op, col.View.Next)
+		}
+	}
+}
+
+// Read returns every group of the account.
+func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, error) {
+	groups, err := readAll[group](ctx, c.api, "groups", "/groups")
+	if err != nil {
+		return plan.Current{}, err
+	}
+	cur := plan.Current{System: plan.LOX24, Groups: make([]plan.RemoteGroup, len(groups))}
+	for i := range groups {
+		cur.Groups[i] = groups[i].remote()
+	}
+	return cur, nil
+}
+
+// Do applies one group or phone item.
+func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
+	switch {
+	case ch.Kind == plan.KindGroup && ch.Action == plan.Create:
+		return c.createGroup(ctx, ch)
+	case ch.Kind == plan.KindGroup && ch.Action == plan.Update:
+		return c.updateGroup(ctx, ch)
+	}
+	return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("lox24: cannot %s a %s", ch.Action, ch.Kind)}
+}
+
+func (c *Client) createGroup(ctx context.Context, ch *plan.Change) plan.Outcome {
+	g := group{Name: ch.Name}
+	rec := ch.Record()
+	if v, ok := rec["name"]; ok && v.Valid {
+		g.Name = v.S
+	}
+	for name, p := range g.fields() {
+		*p = ptr(rec[name])
+	}
+	var out group
+	resp, err := c.api.Do(ctx, sink.Request{Op: fmt.Sprintf("create group %q", g.Name), Method: http.MethodPost, Path: "/groups", Body: g})
+	o := sink.Outcome(resp, err)
+	if err == nil {
+		if err := sink.DecodeJSON("lox24: create group", resp.Body, &out); err != nil || out.ID == 0 {
+			o.Status, o.Err = plan.Failed, fmt.Errorf("lox24: create group %q: the response has no group id: %v", g.Name, err)
+			return o
+		}
+		o.NewKey = strconv.FormatInt(out.ID, 10)
+	}
+	return o
+}
+
+func (c *Client) updateGroup(ctx context.Context, ch *plan.Change) plan.Outcome {
+	// PUT replaces the whole group: send every field, the changed ones with
+	// their new value and all others as they were read. Never `phones`:
+	// what PUT does with it is undocumented.
+	rec := ch.Record()
+	g := group{Name: rec["name"].S}
+	for name, p := range g.fields() {
+		*p = ptr(rec[name])
+	}
+	resp, err := c.api.Do(ctx, sink.Request{Op: "put group " + ch.Key, Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: g})
+	return sink.Outcome(resp, err)
+}
+
+// errorMessage extracts the API's text from a Hydra error or an API
+// Platform constraint-violation list.
+func errorMessage(body []byte) string {
+	var e struct {
+		Description string `json:"hydra:description"`
+		Title       string `json:"hydra:title"`
+		Detail      string `json:"detail"`
+		Message     string `json:"message"`
+		Violations  []struct {
+			PropertyPath string `json:"propertyPath"`
+			Message      string `json:"message"`
+		} `json:"violations"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return strings.TrimSpace(string(body))
+	}
+	if len(e.Violations) > 0 {
+		parts := make([]string, len(e.Violations))
+		for i, v := range e.Violations {
+			parts[i] = v.PropertyPath + ": " + v.Message
+		}
+		return strings.Join(parts, "; ")
+	}
+	for _, s := range []string{e.Description, e.Detail, e.Message, e.Title} {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
