@@ -1,0 +1,186 @@
+package lox24_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"groupsync/internal/emulator"
+	"groupsync/internal/plan"
+	"groupsync/internal/sink"
+	"groupsync/internal/sink/lox24"
+)
+
+func sp(s string) *string { return &s }
+
+// setup starts an emulator holding groups and returns it with a client.
+func setup(t *testing.T, groups []emulator.LOX24Group, token string) (*emulator.Server, *lox24.Client) {
+	t.Helper()
+	emu := emulator.New(emulator.Options{Seed: 1})
+	require.NoError(t, emu.LoadState(emulator.State{LOX24: emulator.LOX24State{Groups: groups}}))
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1000}, token)
+	require.NoError(t, err)
+	return emu, c
+}
+
+func manyGroups(n int) []emulator.LOX24Group {
+	out := make([]emulator.LOX24Group, n)
+	for i := range out {
+		out[i] = emulator.LOX24Group{ID: int64(i + 1), Name: fmt.Sprintf("Group %02d", i+1)}
+	}
+	return out
+}
+
+func TestReadFollowsHydraNextPastPageOne(t *testing.T) {
+	emu, c := setup(t, manyGroups(75), "demo:demo")
+	cur, err := c.Read(context.Background(), nil)
+	require.NoError(t, err)
+	require.Len(t, cur.Groups, 75)
+	assert.Equal(t, "1", cur.Groups[0].Key)
+	assert.Equal(t, "Group 75", cur.Groups[74].Name)
+	assert.Equal(t, 3, emu.Stats().Systems["lox24"].ByRoute["GET /groups"], "three pages of 30")
+}
+
+func TestReadMapsEveryField(t *testing.T) {
+	_, c := setup(t, []emulator.LOX24Group{{ID: 12344, Name: "My Clients", Description: sp("Best"), NameA: sp("prefix"), NameE: sp("e")}}, "demo:demo")
+	cur, err := c.Read(context.Background(), nil)
+	require.NoError(t, err)
+	require.Len(t, cur.Groups, 1)
+	assert.Equal(t, plan.RemoteGroup{Key: "12344", Name: "My Clients", Fields: map[string]plan.Value{
+		"description": plan.Str("Best"), "name_a": plan.Str("prefix"), "name_b": plan.Null,
+		"name_c": plan.Null, "name_d": plan.Null, "name_e": plan.Str("e"),
+	}}, cur.Groups[0])
+}
+
+func TestReadRefusesAPlainArrayItCannotPage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `[{"id":1,"name":"A"}]`)
+	}))
+	defer srv.Close()
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL}, "demo:demo")
+	require.NoError(t, err)
+	_, err = c.Read(context.Background(), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "plain JSON array")
+}
+
+func TestReadChecksTotalItems(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/ld+json")
+		fmt.Fprint(w, `{"hydra:member":[{"id":1,"name":"A"}],"hydra:totalItems":31}`)
+	}))
+	defer srv.Close()
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL}, "demo:demo")
+	require.NoError(t, err)
+	_, err = c.Read(context.Background(), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "hydra:totalItems is 31")
+}
+
+func TestUpdateSendsTheWholeGroupKeepingUnmanagedFields(t *testing.T) {
+	emu, c := setup(t, []emulator.LOX24Group{{ID: 12344, Name: "My Clients", Description: sp("Old"), NameA: sp("prefix"), NameC: sp("datetime")}}, "demo:demo")
+	ctx := context.Background()
+	cur, err := c.Read(ctx, nil)
+	require.NoError(t, err)
+	want := plan.Desired{Groups: []plan.Group{{System: plan.LOX24, Key: "12344", Name: "My Clients",
+		Fields: map[string]plan.Value{"description": plan.Str("Best clients")}}}}
+	p := plan.Diff(want, map[plan.System]plan.Current{plan.LOX24: cur})
+	require.Len(t, p.Changes, 1)
+
+	o := c.Do(ctx, &p.Changes[0])
+	require.NoError(t, o.Err)
+	assert.Equal(t, plan.Succeeded, o.Status)
+	assert.Equal(t, 200, o.HTTPStatus)
+	assert.Len(t, o.RequestID, 32)
+
+	g := emu.State().LOX24.Groups[0]
+	assert.Equal(t, "Best clients", *g.Description)
+	require.NotNil(t, g.NameA, "the emulator nulls fields left out of a PUT; groupsync must send them")
+	assert.Equal(t, "prefix", *g.NameA)
+	assert.Equal(t, "datetime", *g.NameC)
+	assert.Nil(t, g.NameB)
+}
+
+func TestCreateReturnsTheNewID(t *testing.T) {
+	emu, c := setup(t, manyGroups(2), "demo:demo")
+	ch := &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Create, Name: "New",
+		Fields: []plan.FieldChange{{Field: "name", After: plan.Str("New")}, {Field: "name_b", After: plan.Str("b")}}}
+	o := c.Do(context.Background(), ch)
+	require.NoError(t, o.Err)
+	assert.Equal(t, 201, o.HTTPStatus)
+	st := emu.State().LOX24.Groups
+	require.Len(t, st, 3)
+	assert.Equal(t, fmt.Sprint(st[2].ID), o.NewKey)
+	assert.Equal(t, "New", st[2].Name)
+	assert.Equal(t, "b", *st[2].NameB)
+}
+
+func TestValidationErrorCarriesTheAPIsMessage(t *testing.T) {
+	_, c := setup(t, manyGroups(1), "demo:demo")
+	ch := &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Create, Name: strings.Repeat("x", 51),
+		Fields: []plan.FieldChange{{Field: "name", After: plan.Str(strings.Repeat("x", 51))}}}
+	o := c.Do(context.Background(), ch)
+	require.Error(t, o.Err)
+	assert.Equal(t, plan.Failed, o.Status)
+	assert.Equal(t, 422, o.HTTPStatus)
+	assert.Contains(t, o.Err.Error(), "name: ")
+	assert.Contains(t, o.Err.Error(), "request id "+o.RequestID)
+}
+
+func TestBadTokenStopsAfterOneRequest(t *testing.T) {
+	emu, c := setup(t, manyGroups(1), "demo:wrong")
+	ctx := context.Background()
+	_, err := c.Read(ctx, nil)
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, sink.ErrUnauthorized))
+	assert.True(t, errors.Is(err, plan.ErrStop))
+	assert.NotContains(t, err.Error(), "wrong", "the token never appears in errors")
+
+	for range 5 {
+		o := c.Do(ctx, &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Update, Key: "1", Name: "x", Base: map[string]plan.Value{"name": plan.Str("x")}})
+		require.Error(t, o.Err)
+		assert.Equal(t, 0, o.Attempts)
+	}
+	assert.Equal(t, 1, emu.Stats().Total, "no request after the 401: LOX24 locks the IP out after more than 3")
+}
+
+func TestRedirectIsRefusedAndTheTokenStaysHome(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+	}))
+	defer other.Close()
+	emu := emulator.New(emulator.Options{Redirect: other.URL})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL}, "demo:demo")
+	require.NoError(t, err)
+	_, err = c.Read(context.Background(), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "redirect refused")
+	assert.Zero(t, elsewhere.Load())
+}
+
+func TestNewRequiresHTTPSExceptLoopback(t *testing.T) {
+	for _, u := range []string{"http://api.lox24.eu", "ftp://127.0.0.1", "https://user:pw@api.lox24.eu"} {
+		_, err := lox24.New(sink.Config{BaseURL: u}, "a:b")
+		assert.Error(t, err, u)
+	}
+	for _, u := range []string{"https://api.lox24.eu", "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"} {
+		_, err := lox24.New(sink.Config{BaseURL: u}, "a:b")
+		assert.NoError(t, err, u)
+	}
+	_, err := lox24.New(sink.Config{BaseURL: "https://api.lox24.eu"}, "")
+	assert.Error(t, err)
+}
