@@ -1,0 +1,44 @@
+# groupsync — run `make help` for the targets.
+GO      ?= go
+BIN     ?= bin/groupsync
+PKGS    := ./...
+FUZZTIME ?= 10s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: demo
+demo: ## run plan, apply and a second plan against the built-in emulator seeded from samples/
+	$(GO) run ./cmd/groupsync demo
+
+.PHONY: test
+test: ## vet, then every test with the race detector
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+
+.PHONY: build
+build: ## build the binary into bin/
+	$(GO) build -o $(BIN) ./cmd/groupsync
+
+.PHONY: bench
+bench: ## run the benchmarks and print their figures
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
+	@for target in FuzzReadYAML FuzzReadGroupsCSV FuzzReadPhones; do \
+		echo "fuzz $$target"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./internal/source/ || exit 1; \
+	done
+
+.PHONY: lint
+lint: ## gofmt and vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKGS)
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin

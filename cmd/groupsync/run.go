@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit codes (spec.md, "Exit codes").
+const (
+	exitOK       = 0
+	exitFatal    = 1  // input, configuration, authentication, or a system could not be read
+	exitPending  = 2  // plan --detailed-exitcode: changes pending
+	exitFailed   = 3  // apply finished, some items failed or were stale
+	exitRefused  = 4  // refused by a safety guard; nothing written
+	exitUsage    = 64 // bad flags or arguments
+	exitLocked   = 75 // --lock-file held by another run
+	exitSIGINT   = 130
+	exitSIGTERM  = 143
+	defaultEmuAt = "127.0.0.1:8080"
+)
+
+// env reads one environment variable.
+type env func(string) string
+
+// cli is one invocation: its streams and environment.
+type cli struct {
+	env    env
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+const usage = `groupsync makes the groups in LOX24 and HelloID match what YAML and CSV files say.
+
+Usage:
+  groupsync validate FILE...             parse and validate the desired state (no network)
+  groupsync plan [flags] FILE...         read the remote state and print the plan (GET only)
+  groupsync apply [flags] FILE...        plan, then apply, and write a report
+  groupsync emulate [flags]              serve a local emulator of both APIs
+  groupsync demo                         the whole workflow against an in-process emulator
+
+Run 'groupsync COMMAND --help' for a command's flags.
+Credentials come from the environment only: LOX24_TOKEN (or LOX24_TOKEN_FILE),
+HELLOID_API_KEY and HELLOID_API_SECRET (or their _FILE variants).
+
+Exit codes: 0 success, 1 fatal error, 2 changes pending (plan --detailed-exitcode),
+3 some items failed, 4 refused by a safety guard, 64 usage error,
+130/143 interrupted.
+`
+
+// run is the whole program: it parses args, runs one command and returns
+// the exit code.
+func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{env: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "validate":
+		return c.validate(ctx, rest)
+	case "plan":
+		return c.plan(ctx, rest)
+	case "apply":
+		return c.apply(ctx, rest)
+	case "emulate":
+		return c.emulate(ctx, rest)
+	case "demo":
+		return c.demo(ctx, rest)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "groupsync: unknown command %q\n\n%s", cmd, usage)
+	return exitUsage
+}
+
+// newFlagSet returns a flag set for one command whose --help prints the
+// command's synopsis and flags.
+func (c *cli) newFlagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: groupsync %s\n\n", synopsis)
+		printFlags(out, fs)
+	}
+	return fs
+}
+
+// printFlags lists a flag set's flags in the --name form the docs use.
+func printFlags(out io.Writer, fs *flag.FlagSet) {
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if first {
+			fmt.Fprintln(out, "Flags:")
+			first = false
+		}
+		typ, text := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			text += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(out, "%s\n      %s\n", line, text)
+	})
+}
+
+// errHelp means --help was asked for and printed.
+var errHelp = flag.ErrHelp
+
+// parse parses flags that may stand before, between or after the
+// positional arguments, and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// parseExit turns a parse error into an exit code: 0 after --help, 64
+// otherwise (the flag package has already printed the problem).
+func parseExit(err error) int {
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+// usageErr prints a usage problem and returns exitUsage.
+func (c *cli) usageErr(fs *flag.FlagSet, format string, args ...any) int {
+	fmt.Fprintf(c.stderr, "groupsync %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(c.stderr, "Run 'groupsync %s --help' for usage.\n", fs.Name())
+	return exitUsage
+}
+
+// fatal prints an error and returns exitFatal.
+func (c *cli) fatal(err error) int {
+	msg := err.Error()
+	if !strings.Contains(msg, "\n") {
+		fmt.Fprintf(c.stderr, "groupsync: %s\n", msg)
+	} else {
+		fmt.Fprintf(c.stderr, "groupsync: %s\n", strings.ReplaceAll(msg, "\n", "\n  "))
+	}
+	return exitFatal
+}
