@@ -118,6 +118,9 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 		return c.fatal(err)
 	}
 	c.printReadErrors(p)
+	for _, err := range p.plan.Check(f.guards) {
+		fmt.Fprintf(c.stderr, "groupsync: apply would refuse this plan (use --force to override): %v\n", err)
+	}
 	switch {
 	case len(p.readErrs) > 0 || p.plan.HasErrors():
 		return exitFatal
@@ -156,6 +159,19 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	}
 	c.printReadErrors(p)
 
+	if errs := p.plan.Check(f.guards); len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintf(c.stderr, "groupsync: refused by a safety guard: %v\n", err)
+		}
+		fmt.Fprintln(c.stderr, "groupsync: nothing was written; review the plan and run again with --force to apply it anyway")
+		r := plan.Apply(ctx, p.plan, nil, plan.ApplyOptions{})
+		r.StartedAt = start.UTC()
+		for _, err := range errs {
+			r.Errors = append(r.Errors, "refused by a safety guard: "+err.Error())
+		}
+		c.writeReport(*reportPath, r)
+		return exitRefused
+	}
 	sinks := p.sinks
 	if p.plan.HasChanges() && !*yes {
 		if err := c.confirm(); err != nil {

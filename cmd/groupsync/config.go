@@ -27,6 +27,7 @@ type remoteFlags struct {
 	format                       string
 	logFormat                    string
 	showPhones                   bool
+	guards                       plan.Guards
 
 	// helloidPageSize is not a flag: tests set it to exercise paging.
 	helloidPageSize int
@@ -47,6 +48,9 @@ func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
 	fs.StringVar(&f.format, "format", "text", "plan output format: text")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.BoolVar(&f.showPhones, "show-phones", false, "show phone numbers unmasked in human output")
+	fs.Float64Var(&f.guards.MaxDeletePct, "max-delete-pct", plan.DefaultMaxDeletePct, "refuse to delete more than this percentage of a group's members (groups of 10 or more)")
+	fs.IntVar(&f.guards.MaxChanges, "max-changes", 0, "refuse a plan with more changes than this (0: no limit)")
+	fs.BoolVar(&f.guards.Force, "force", false, "override the safety guards")
 }
 
 // check validates flag values; it returns a usage problem or "".
@@ -61,6 +65,9 @@ func (f *remoteFlags) check() string {
 		return "--lox24-rate and --helloid-rate must be greater than 0"
 	case f.lox24Workers < 1 || f.helloidWorkers < 1:
 		return "--lox24-workers and --helloid-workers must be at least 1"
+	}
+	if f.guards.MaxDeletePct < 0 || f.guards.MaxDeletePct > 100 || f.guards.MaxChanges < 0 {
+		return "--max-delete-pct must be 0..100 and --max-changes must not be negative"
 	}
 	if f.format != "text" {
 		return fmt.Sprintf("--format: unknown format %q (want text)", f.format)

@@ -118,10 +118,13 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	if err := os.CopyFS(dir, samples.FS); err != nil {
 		return c.fatal(err)
 	}
-	var files []string
-	for _, f := range samples.DemoFiles {
-		files = append(files, filepath.Join(dir, f))
+	// The demo works in the copy, so the plan cites groups.yaml:8 rather
+	// than a long temporary path. It is its own process: nothing else
+	// depends on the working directory.
+	if err := os.Chdir(dir); err != nil {
+		return c.fatal(err)
 	}
+	files := samples.DemoFiles
 	report := filepath.Join(dir, "groupsync-report.json")
 	demoEnv := map[string]string{
 		"LOX24_TOKEN": "demo:demo", "HELLOID_API_KEY": "demo", "HELLOID_API_SECRET": "demo",
@@ -134,7 +137,7 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	}
 
 	fmt.Fprintf(c.stdout, "groupsync demo: an emulator of both APIs is serving at %s,\n", url)
-	fmt.Fprintf(c.stdout, "seeded with samples/%s. The sample files are copied to %s.\n\n", samples.DemoState, dir)
+	fmt.Fprintf(c.stdout, "seeded with samples/%s. It works in %s, a copy of samples/.\n\n", samples.DemoState, dir)
 
 	step := func(title string, args ...string) int {
 		fmt.Fprintf(c.stdout, "==> %s\n\n", title)

@@ -121,9 +121,47 @@ func Apply(ctx context.Context, p *Plan, sinks map[System]Sink, opt ApplyOptions
 	return r
 }
 
-// applySystem runs one system's items. Items are started in plan order, so
-// a create always starts before the items that wait for it. It returns the
-// error that stopped the system early, if one did.
+// Batcher is implemented by sinks that can create several phone entries of
+// one group in one request.
+type Batcher interface {
+	// BatchSize is the most items DoBatch takes at once.
+	BatchSize() int
+	// DoBatch creates the phone entries cs, all of one group, in one
+	// request and returns one Outcome per item, in order.
+	DoBatch(ctx context.Context, cs []*Change) []Outcome
+}
+
+// units groups a system's items into units of work, each one request: a
+// single item, or a batch of phone creates of one group when the sink can
+// batch. Units keep plan order (by their first item), so a create always
+// starts before the units that wait for it.
+func units(p *Plan, idx []int, sink Sink) [][]int {
+	b, _ := sink.(Batcher)
+	size := 0
+	if b != nil {
+		size = b.BatchSize()
+	}
+	var out [][]int
+	open := map[string]int{} // group -> index in out of its batch being filled
+	for _, i := range idx {
+		c := &p.Changes[i]
+		if size < 2 || c.Kind != KindPhone || c.Action != Create || c.Error != "" {
+			out = append(out, []int{i})
+			continue
+		}
+		key := fmt.Sprintf("%s/%d", c.Group, c.DependsOn)
+		if u, ok := open[key]; ok && len(out[u]) < size {
+			out[u] = append(out[u], i)
+			continue
+		}
+		open[key] = len(out)
+		out = append(out, []int{i})
+	}
+	return out
+}
+
+// applySystem runs one system's items. It returns the error that stopped
+// the system early, if one did.
 func applySystem(ctx context.Context, p *Plan, idx []int, sink Sink, workers int, record func(int, Outcome)) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -138,52 +176,84 @@ func applySystem(ctx context.Context, p *Plan, idx []int, sink Sink, workers int
 			done[i] = make(chan struct{})
 		}
 	}
-
-	for _, i := range idx {
-		c := p.Changes[i] // a copy: the group key of a dependent is filled in below
-		if c.Error != "" {
-			record(i, Outcome{Status: Failed, Err: errors.New(c.Error)})
-			continue
+	recordAll := func(unit []int, o Outcome) {
+		for _, i := range unit {
+			record(i, o)
 		}
-		if sink == nil {
-			record(i, Outcome{Status: Skipped, Err: errors.New("system not configured")})
-			continue
+	}
+
+	var todo [][]int
+	if sink != nil {
+		todo = units(p, idx, sink)
+	}
+	for _, i := range idx {
+		switch {
+		case p.Changes[i].Error != "":
+			record(i, Outcome{Status: Failed, Err: errors.New(p.Changes[i].Error)})
+		case sink == nil:
+			record(i, Outcome{Status: Skipped, Err: errors.New("not applied")})
+		}
+	}
+	for _, unit := range todo {
+		if p.Changes[unit[0]].Error != "" {
+			continue // recorded above
 		}
 		if err := context.Cause(ctx); err != nil {
-			record(i, skipped(err))
+			recordAll(unit, skipped(err))
 			continue
 		}
+		// Copies: the group key of a dependent item is filled in below.
+		cs := make([]*Change, len(unit))
+		for k, i := range unit {
+			c := p.Changes[i]
+			cs[k] = &c
+		}
 		g.Go(func() error {
-			if ch := done[i]; ch != nil {
+			first := unit[0]
+			if ch := done[first]; ch != nil {
 				defer close(ch)
 			}
-			if c.DependsOn > 0 {
-				dep := c.DependsOn - 1
+			if dep := cs[0].DependsOn - 1; dep >= 0 {
 				if ch := done[dep]; ch != nil {
 					<-ch
 				}
 				mu.Lock()
-				c.Group = keys[dep]
+				key := keys[dep]
 				mu.Unlock()
-				if c.Group == "" {
-					record(i, Outcome{Status: Skipped, Err: errors.New("its group was not created")})
+				if key == "" {
+					recordAll(unit, Outcome{Status: Skipped, Err: errors.New("not started: its group was not created")})
 					return nil
+				}
+				for _, c := range cs {
+					c.Group = key
 				}
 			}
 			if err := context.Cause(ctx); err != nil {
-				record(i, skipped(err))
+				recordAll(unit, skipped(err))
 				return nil
 			}
-			o := sink.Do(ctx, &c)
-			if o.Status == Succeeded && o.NewKey != "" {
-				mu.Lock()
-				keys[i] = o.NewKey
-				mu.Unlock()
+			var outs []Outcome
+			b, ok := sink.(Batcher)
+			if ok && cs[0].Kind == KindPhone && cs[0].Action == Create {
+				outs = b.DoBatch(ctx, cs)
+			} else {
+				outs = []Outcome{sink.Do(ctx, cs[0])}
 			}
-			if errors.Is(o.Err, ErrStop) {
-				stop(o.Err)
+			if len(outs) != len(unit) {
+				recordAll(unit, Outcome{Status: Failed, Err: fmt.Errorf("%s: %d outcomes for %d items", sink.System(), len(outs), len(unit))})
+				return nil
 			}
-			record(i, o)
+			for k, o := range outs {
+				if o.Status == Succeeded && o.NewKey != "" {
+					mu.Lock()
+					keys[unit[k]] = o.NewKey
+					mu.Unlock()
+				}
+				if errors.Is(o.Err, ErrStop) {
+					stop(o.Err)
+				}
+				record(unit[k], o)
+			}
 			return nil
 		})
 	}

@@ -54,6 +54,9 @@ type Change struct {
 	Base map[string]Value `json:"base,omitempty"`
 	// Source is where in the input the item comes from.
 	Source Source `json:"source"`
+	// Note says why an item without a source exists, e.g. a phone delete:
+	// "not in clients.csv" or "duplicate of clients.csv:4".
+	Note string `json:"note,omitempty"`
 	// Error, when set, says why the item cannot be applied (for example an
 	// id that does not exist remotely). Such an item is never sent.
 	Error string `json:"error,omitempty"`
@@ -92,6 +95,9 @@ type Plan struct {
 	Unchanged map[System]int `json:"unchanged"`
 	// Systems lists the systems that were read for this plan, in output order.
 	Systems []System `json:"systems"`
+	// Members counts, per LOX24 group id, the current members of each group
+	// whose members the files manage (for the delete guard).
+	Members map[string]int `json:"members,omitempty"`
 }
 
 // Counts tallies a plan's items per action for one system ("" for all).

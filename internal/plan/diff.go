@@ -128,9 +128,19 @@ func (d *differ) group(p *Plan, g Group) {
 	}
 	if r == nil {
 		d.create(p, g)
+		if g.Phones != nil {
+			d.phones(p, g, "", g.Name, len(p.Changes)-1, nil)
+		}
 		return
 	}
 	d.update(p, g, r)
+	if g.Phones != nil {
+		if p.Members == nil {
+			p.Members = map[string]int{}
+		}
+		p.Members[r.Key] = len(r.Phones)
+		d.phones(p, g, r.Key, r.Name, 0, r.Phones)
+	}
 }
 
 func (d *differ) create(p *Plan, g Group) {

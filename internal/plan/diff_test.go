@@ -43,16 +43,16 @@ func TestDiff(t *testing.T) {
 		unchanged map[System]int
 	}{
 		{
-			name: "lox24 group matched by exact name with equal fields is unchanged and costs no write",
-			want: []Group{{System: LOX24, Name: "Clients", Fields: map[string]Value{"description": Str("Best")}, Source: src(1)}},
-			lox:  []RemoteGroup{loxRemote("7", "Clients", map[string]Value{"description": Str("Best")})},
-			hid:  nil,
+			name:      "lox24 group matched by exact name with equal fields is unchanged and costs no write",
+			want:      []Group{{System: LOX24, Name: "Clients", Fields: map[string]Value{"description": Str("Best")}, Source: src(1)}},
+			lox:       []RemoteGroup{loxRemote("7", "Clients", map[string]Value{"description": Str("Best")})},
+			hid:       nil,
 			unchanged: map[System]int{LOX24: 1, HelloID: 0},
 		},
 		{
-			name: "absent field is unmanaged: a remote value it does not mention is never changed",
-			want: []Group{{System: LOX24, Name: "Clients", Fields: map[string]Value{}, Source: src(1)}},
-			lox:  []RemoteGroup{loxRemote("7", "Clients", map[string]Value{"description": Str("keep me"), "name_a": Str("x")})},
+			name:      "absent field is unmanaged: a remote value it does not mention is never changed",
+			want:      []Group{{System: LOX24, Name: "Clients", Fields: map[string]Value{}, Source: src(1)}},
+			lox:       []RemoteGroup{loxRemote("7", "Clients", map[string]Value{"description": Str("keep me"), "name_a": Str("x")})},
 			unchanged: map[System]int{LOX24: 1, HelloID: 0},
 		},
 		{
@@ -61,7 +61,7 @@ func TestDiff(t *testing.T) {
 			lox:  []RemoteGroup{loxRemote("7", "Clients", map[string]Value{"description": Str("old"), "name_a": Str("x")})},
 			changes: []Change{{System: LOX24, Kind: KindGroup, Action: Update, Key: "7", Name: "Clients", Source: src(1),
 				Fields: []FieldChange{{Field: "description", Before: Str("old"), After: Null}},
-				Base: map[string]Value{"name": Str("Clients"), "description": Str("old"), "name_a": Str("x"), "name_b": Null, "name_c": Null, "name_d": Null, "name_e": Null}}},
+				Base:   map[string]Value{"name": Str("Clients"), "description": Str("old"), "name_a": Str("x"), "name_b": Null, "name_c": Null, "name_d": Null, "name_e": Null}}},
 			unchanged: map[System]int{LOX24: 0, HelloID: 0},
 		},
 		{
@@ -112,9 +112,9 @@ func TestDiff(t *testing.T) {
 			unchanged: map[System]int{LOX24: 1, HelloID: 0},
 		},
 		{
-			name: "helloid name match is case-insensitive and keeps the remote spelling",
-			want: []Group{{System: HelloID, Name: "sales TEAM", Fields: map[string]Value{"isEnabled": Bool(true)}, Source: src(1)}},
-			hid:  []RemoteGroup{hidRemote(guidA, "Sales Team", map[string]Value{"isEnabled": Bool(true)})},
+			name:      "helloid name match is case-insensitive and keeps the remote spelling",
+			want:      []Group{{System: HelloID, Name: "sales TEAM", Fields: map[string]Value{"isEnabled": Bool(true)}, Source: src(1)}},
+			hid:       []RemoteGroup{hidRemote(guidA, "Sales Team", map[string]Value{"isEnabled": Bool(true)})},
 			unchanged: map[System]int{LOX24: 0, HelloID: 1},
 		},
 		{
@@ -127,9 +127,9 @@ func TestDiff(t *testing.T) {
 			unchanged: map[System]int{LOX24: 0, HelloID: 0},
 		},
 		{
-			name: "helloid manager guid compares case-insensitively",
-			want: []Group{{System: HelloID, Name: "Ops", Fields: map[string]Value{"managedByUserGuid": Str(userA)}, Source: src(1)}},
-			hid:  []RemoteGroup{hidRemote(guidB, "Ops", map[string]Value{"managedByUserGuid": Str("f0ce1e44-25e8-4b12-8151-ef3525017647")})},
+			name:      "helloid manager guid compares case-insensitively",
+			want:      []Group{{System: HelloID, Name: "Ops", Fields: map[string]Value{"managedByUserGuid": Str(userA)}, Source: src(1)}},
+			hid:       []RemoteGroup{hidRemote(guidB, "Ops", map[string]Value{"managedByUserGuid": Str("f0ce1e44-25e8-4b12-8151-ef3525017647")})},
 			unchanged: map[System]int{LOX24: 0, HelloID: 1},
 		},
 		{

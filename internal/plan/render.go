@@ -70,13 +70,17 @@ func Symbol(c *Change) string {
 }
 
 // Title names an item for humans, e.g. `group 12344 "My Clients"` or
-// `phone +49151*****817 in "My Clients"`.
+// `phone +49151*****817 in group 12344 "My Clients"`.
 func Title(c *Change, opt RenderOptions) string {
 	var b strings.Builder
 	b.WriteString(string(c.Kind))
 	if c.Kind == KindPhone {
 		b.WriteString(" " + DisplayPhone(c.Phone, opt.ShowPhones))
-		fmt.Fprintf(&b, " in %q", c.Name)
+		if c.Group != "" {
+			fmt.Fprintf(&b, " in group %s %q", c.Group, c.Name)
+		} else {
+			fmt.Fprintf(&b, " in new group %q", c.Name)
+		}
 		return b.String()
 	}
 	if c.Key != "" {
@@ -88,22 +92,29 @@ func Title(c *Change, opt RenderOptions) string {
 
 func writeItem(ew *errWriter, c *Change, opt RenderOptions) {
 	where := c.Source.String()
-	if where == "" && c.Kind == KindPhone && c.Key != "" {
-		where = "id " + c.Key
+	if c.Action == Delete {
+		where += "; id " + c.Key
+		if c.Note != "" {
+			where += ", " + c.Note
+		}
 	}
 	if where != "" {
-		where = "  (" + where + ")"
+		where = "  (" + strings.TrimPrefix(where, "; ") + ")"
 	}
 	ew.printf("  %s %s%s\n", Symbol(c), Title(c, opt), where)
 	if c.Error != "" {
 		ew.printf("      error: %s\n", c.Error)
 		return
 	}
+	fields := c.Fields
+	if c.Kind == KindPhone && len(fields) > 0 && fields[0].Field == "phone" {
+		fields = fields[1:] // the title shows the number
+	}
 	width := 0
-	for _, f := range c.Fields {
+	for _, f := range fields {
 		width = max(width, len(f.Field))
 	}
-	for _, f := range c.Fields {
+	for _, f := range fields {
 		before, after := display(c, f.Field, f.Before, opt), display(c, f.Field, f.After, opt)
 		pad := strings.Repeat(" ", width-len(f.Field))
 		if c.Action == Create {

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
 )
@@ -26,10 +28,90 @@ const DefaultURL = "https://api.lox24.eu"
 
 // Client talks to one LOX24 account.
 type Client struct {
-	api *sink.Client
+	api         *sink.Client
+	readWorkers int
+	batchSize   int
 }
 
-var _ plan.Sink = (*Client)(nil)
+var (
+	_ plan.Sink    = (*Client)(nil)
+	_ plan.Batcher = (*Client)(nil)
+)
+
+// DefaultBatchSize is how many phone entries one batch request carries. The
+// API documents no limit; this keeps a request body near 100 KB.
+const DefaultBatchSize = 500
+
+// SetBatchSize sets how many phone entries one batch request carries.
+func (c *Client) SetBatchSize(n int) {
+	if n > 0 {
+		c.batchSize = n
+	}
+}
+
+// SetReadWorkers sets how many member lists are read at once (within the
+// rate limit).
+func (c *Client) SetReadWorkers(n int) {
+	if n > 0 {
+		c.readWorkers = n
+	}
+}
+
+// BatchSize is the most phone creates one DoBatch request carries.
+func (c *Client) BatchSize() int { return c.batchSize }
+
+// DoBatch creates phone entries of one group with one POST
+// /groups/{id}/phones/batch. The API answers per item; each item's status
+// goes into its own Outcome.
+func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome {
+	outs := make([]plan.Outcome, len(cs))
+	body := make([]phone, len(cs))
+	for i, ch := range cs {
+		body[i] = phoneBody(ch.Record())
+	}
+	group := cs[0].Group
+	op := fmt.Sprintf("add %d phones to group %s", len(cs), group)
+	resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodPost,
+		Path: "/groups/" + url.PathEscape(group) + "/phones/batch", Body: body})
+	base := sink.Outcome(resp, err)
+	if err != nil {
+		for i := range outs {
+			outs[i] = base
+		}
+		return outs
+	}
+	var res struct {
+		Member []struct {
+			Status int             `json:"status"`
+			Body   json.RawMessage `json:"body"`
+		} `json:"hydra:member"`
+	}
+	if err := sink.DecodeJSON("lox24: "+op, resp.Body, &res); err != nil || len(res.Member) != len(cs) {
+		if err == nil {
+			err = fmt.Errorf("lox24: %s: the answer has %d results for %d phones", op, len(res.Member), len(cs))
+		}
+		for i := range outs {
+			outs[i] = base
+			outs[i].Status, outs[i].Err = plan.Failed, err
+		}
+		return outs
+	}
+	for i, m := range res.Member {
+		o := base
+		o.HTTPStatus = m.Status
+		if m.Status < 200 || m.Status >= 300 {
+			o.Status = plan.Failed
+			o.Err = fmt.Errorf("lox24: add phone to group %s: HTTP %d: %s", group, m.Status, errorMessage(m.Body))
+		} else {
+			var p phone
+			if json.Unmarshal(m.Body, &p) == nil {
+				o.NewKey = p.ID.String()
+			}
+		}
+		outs[i] = o
+	}
+	return outs
+}
 
 // New returns a client that authenticates with token ("clientid:apikey").
 func New(cfg sink.Config, token string) (*Client, error) {
@@ -47,7 +129,7 @@ func New(cfg sink.Config, token string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{api: api}, nil
+	return &Client{api: api, readWorkers: 4, batchSize: DefaultBatchSize}, nil
 }
 
 // System returns plan.LOX24.
@@ -151,7 +233,8 @@ func readAll[T any](ctx context.Context, api *sink.Client, what, path string) ([
 	}
 }
 
-// Read returns every group of the account.
+// Read returns every group of the account, and the members of each group
+// that a desired group with managed phones addresses (by id, or by name).
 func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, error) {
 	groups, err := readAll[group](ctx, c.api, "groups", "/groups")
 	if err != nil {
@@ -161,7 +244,74 @@ func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, err
 	for i := range groups {
 		cur.Groups[i] = groups[i].remote()
 	}
+	byKey, byName := map[string]bool{}, map[string]bool{}
+	for _, g := range want {
+		switch {
+		case g.Phones == nil:
+		case g.Key != "":
+			byKey[g.Key] = true
+		default:
+			byName[g.Name] = true
+		}
+	}
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(c.readWorkers)
+	for i := range cur.Groups {
+		r := &cur.Groups[i]
+		if !byKey[r.Key] && !byName[r.Name] {
+			continue
+		}
+		eg.Go(func() error {
+			list, err := readAll[phone](ctx, c.api, "members of group "+r.Key, "/groups/"+r.Key+"/phones")
+			if err != nil {
+				return err
+			}
+			r.Phones = make([]plan.RemotePhone, len(list))
+			for j := range list {
+				r.Phones[j] = list[j].remote()
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return plan.Current{}, err
+	}
 	return cur, nil
+}
+
+// phone is a phone entry as the API reads and writes it.
+type phone struct {
+	ID           json.Number `json:"id,omitempty"` // a string in the docs' schema, an integer in paths
+	Phone        string      `json:"phone"`
+	A            *string     `json:"a"`
+	B            *string     `json:"b"`
+	C            *string     `json:"c"`
+	D            *string     `json:"d"`
+	E            *string     `json:"e"`
+	CallbackData *string     `json:"callback_data"`
+}
+
+func (p *phone) cols() [plan.NumPhoneCols]**string {
+	return [plan.NumPhoneCols]**string{&p.A, &p.B, &p.C, &p.D, &p.E, &p.CallbackData}
+}
+
+func (p *phone) remote() plan.RemotePhone {
+	r := plan.RemotePhone{ID: p.ID.String(), Number: p.Phone}
+	for i, c := range p.cols() {
+		if *c != nil {
+			r.Cols[i] = **c
+		}
+	}
+	return r
+}
+
+// phoneBody is the write representation of a change's resulting record.
+func phoneBody(rec map[string]plan.Value) phone {
+	p := phone{Phone: rec["phone"].S}
+	for i, c := range p.cols() {
+		*c = ptr(rec[plan.PhoneColumns[i]])
+	}
+	return p
 }
 
 // Do applies one group or phone item.
@@ -171,6 +321,18 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 		return c.createGroup(ctx, ch)
 	case ch.Kind == plan.KindGroup && ch.Action == plan.Update:
 		return c.updateGroup(ctx, ch)
+	case ch.Kind == plan.KindPhone && ch.Action == plan.Create:
+		return c.DoBatch(ctx, []*plan.Change{ch})[0]
+	case ch.Kind == plan.KindPhone && ch.Action == plan.Update:
+		// PUT replaces the entry: columns the file does not manage are
+		// sent as they were read.
+		resp, err := c.api.Do(ctx, sink.Request{Op: "put phone " + ch.Key, Method: http.MethodPut,
+			Path: "/phones/" + url.PathEscape(ch.Key), Body: phoneBody(ch.Record())})
+		return sink.Outcome(resp, err)
+	case ch.Kind == plan.KindPhone && ch.Action == plan.Delete:
+		resp, err := c.api.Do(ctx, sink.Request{Op: "delete phone " + ch.Key, Method: http.MethodDelete,
+			Path: "/phones/" + url.PathEscape(ch.Key)})
+		return sink.Outcome(resp, err)
 	}
 	return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("lox24: cannot %s a %s", ch.Action, ch.Kind)}
 }
