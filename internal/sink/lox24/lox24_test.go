@@ -184,3 +184,78 @@ func TestNewRequiresHTTPSExceptLoopback(t *testing.T) {
 	_, err := lox24.New(sink.Config{BaseURL: "https://api.lox24.eu"}, "")
 	assert.Error(t, err)
 }
+
+func withPhones(n int) []emulator.LOX24Group {
+	g := emulator.LOX24Group{ID: 12344, Name: "My Clients", NameA: sp("title")}
+	for i := range n {
+		g.Phones = append(g.Phones, emulator.LOX24Phone{ID: fmt.Sprint(100 + i), Phone: fmt.Sprintf("+4915100000%03d", i), A: sp("Mr."), CallbackData: sp("crm")})
+	}
+	return []emulator.LOX24Group{g, {ID: 2, Name: "Other", Phones: []emulator.LOX24Phone{{ID: "9", Phone: "+4917000000000"}}}}
+}
+
+func TestReadMembersOnlyOfGroupsThatManagePhonesEveryPage(t *testing.T) {
+	emu, c := setup(t, withPhones(65), "demo:demo")
+	want := []plan.Group{{System: plan.LOX24, Name: "My Clients", Phones: &plan.Phones{}}, {System: plan.LOX24, Name: "Other"}}
+	cur, err := c.Read(context.Background(), want)
+	require.NoError(t, err)
+	require.Len(t, cur.Groups, 2)
+	other, mine := cur.Groups[0], cur.Groups[1] // listed in id order
+	require.Equal(t, "12344", mine.Key)
+	require.Len(t, mine.Phones, 65)
+	assert.Equal(t, plan.RemotePhone{ID: "100", Number: "+4915100000000", Cols: [plan.NumPhoneCols]string{"Mr.", "", "", "", "", "crm"}}, mine.Phones[0])
+	assert.Nil(t, other.Phones, "members of a group whose phones are unmanaged are not read")
+	assert.Equal(t, 3, emu.Stats().Systems["lox24"].ByRoute["GET /groups/{id}/phones"])
+}
+
+func TestApplyPhonesBatchesAddsAndReportsEachItem(t *testing.T) {
+	emu, c := setup(t, withPhones(3), "demo:demo")
+	c.SetBatchSize(2)
+	ctx := context.Background()
+	list := []plan.Phone{
+		{Number: "+4915100000000", Cols: [plan.NumPhoneCols]string{"Dr."}, Line: 2},                     // update a, keep callback_data
+		{Number: "+4915100000001", Cols: [plan.NumPhoneCols]string{"Mr."}, Line: 3},                     // unchanged
+		{Number: "+4917711111111", Cols: [plan.NumPhoneCols]string{"Ms."}, Line: 4},                     // add
+		{Number: "+4917722222222", Cols: [plan.NumPhoneCols]string{strings.Repeat("x", 1531)}, Line: 5}, // add, rejected by the API
+		{Number: "+4917733333333", Line: 6},                                                             // add
+	} // +4915100000002 is deleted
+	want := plan.Desired{Groups: []plan.Group{{System: plan.LOX24, Key: "12344", Name: "My Clients", Fields: map[string]plan.Value{},
+		Phones: &plan.Phones{File: "clients.csv", Mode: plan.PhonesExact, Managed: [plan.NumPhoneCols]bool{true}, List: list}}}}
+	cur, err := c.Read(ctx, want.Groups)
+	require.NoError(t, err)
+	p := plan.Diff(want, map[plan.System]plan.Current{plan.LOX24: cur})
+	emu.ResetStats()
+	r := plan.Apply(ctx, p, map[plan.System]plan.Sink{plan.LOX24: c}, plan.ApplyOptions{})
+
+	byRoute := emu.Stats().Systems["lox24"].ByRoute
+	assert.Equal(t, 2, byRoute["POST /groups/{id}/phones/batch"], "three adds in batches of two")
+	assert.Equal(t, 1, byRoute["PUT /phones/{id}"])
+	assert.Equal(t, 1, byRoute["DELETE /phones/{id}"])
+	assert.Equal(t, plan.Tally{Planned: 5, Succeeded: 4, Failed: 1, Unchanged: 2}, r.Summary, "the group and one member are unchanged")
+	for _, it := range r.Items {
+		if it.Phone == "+4917722222222" {
+			assert.Equal(t, plan.Failed, it.Status)
+			assert.Equal(t, 422, it.HTTPStatus)
+			assert.Contains(t, it.Error, "a: ")
+		}
+	}
+
+	members := map[string]emulator.LOX24Phone{}
+	for _, g := range emu.State().LOX24.Groups {
+		if g.ID == 12344 {
+			for _, ph := range g.Phones {
+				members[ph.Phone] = ph
+			}
+		}
+	}
+	assert.Len(t, members, 4)
+	assert.Equal(t, "Dr.", *members["+4915100000000"].A)
+	assert.Equal(t, "crm", *members["+4915100000000"].CallbackData, "an unmanaged column keeps its value through the PUT")
+	assert.Contains(t, members, "+4917711111111")
+
+	// The failed add is planned again; everything else is in place.
+	cur, err = c.Read(ctx, want.Groups)
+	require.NoError(t, err)
+	again := plan.Diff(want, map[plan.System]plan.Current{plan.LOX24: cur})
+	require.Len(t, again.Changes, 1)
+	assert.Equal(t, "+4917722222222", again.Changes[0].Phone)
+}

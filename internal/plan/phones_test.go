@@ -1,0 +1,206 @@
+package plan
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// managedAB manages columns a and b only.
+var managedAB = [NumPhoneCols]bool{true, true}
+
+func members(mode PhonesMode, managed [NumPhoneCols]bool, list ...Phone) *Phones {
+	return &Phones{File: "clients.csv", Mode: mode, Source: Source{"groups.yaml", 6}, Managed: managed, List: list}
+}
+
+func want(number string, line int, cols ...string) Phone {
+	p := Phone{Number: number, Line: line}
+	copy(p.Cols[:], cols)
+	return p
+}
+
+func have(id, number string, cols ...string) RemotePhone {
+	r := RemotePhone{ID: id, Number: number}
+	copy(r.Cols[:], cols)
+	return r
+}
+
+func phoneDiff(t *testing.T, ph *Phones, remote []RemotePhone) *Plan {
+	t.Helper()
+	g := Group{System: LOX24, Key: "12344", Name: "My Clients", Fields: map[string]Value{}, Phones: ph, Source: Source{"groups.yaml", 3}}
+	r := loxRemote("12344", "My Clients", nil)
+	r.Phones = remote
+	return Diff(Desired{Groups: []Group{g}}, map[System]Current{LOX24: {Groups: []RemoteGroup{r}}})
+}
+
+func TestDiffPhones(t *testing.T) {
+	tests := []struct {
+		name      string
+		ph        *Phones
+		remote    []RemotePhone
+		changes   []Change
+		unchanged int // groups + phones
+	}{
+		{
+			name:      "members equal on managed columns are unchanged",
+			ph:        members(PhonesExact, managedAB, want("+4915112345678", 2, "Mr.", "Smith")),
+			remote:    []RemotePhone{have("1", "+4915112345678", "Mr.", "Smith", "", "", "", "crm-1")},
+			unchanged: 2,
+		},
+		{
+			name:      "remote numbers are compared in E.164 form",
+			ph:        members(PhonesExact, managedAB, want("+4915112345678", 2, "Mr.")),
+			remote:    []RemotePhone{have("1", "0049 151 1234-5678", "Mr.")},
+			unchanged: 2,
+		},
+		{
+			name:   "a number missing remotely is added with its managed columns",
+			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2, "Mr.", "")),
+			remote: nil,
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Create, Name: "My Clients", Group: "12344", Phone: "+4915112345678",
+				Source: Source{"clients.csv", 2},
+				Fields: []FieldChange{{Field: "phone", After: Str("+4915112345678")}, {Field: "a", After: Str("Mr.")}}}},
+			unchanged: 1,
+		},
+		{
+			name:   "a changed managed column is an update that keeps unmanaged columns as read",
+			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2, "Mrs.", "Smith")),
+			remote: []RemotePhone{have("7", "+4915112345678", "Mr.", "Smith", "", "", "", "crm-1")},
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Update, Key: "7", Name: "My Clients", Group: "12344", Phone: "+4915112345678",
+				Source: Source{"clients.csv", 2},
+				Fields: []FieldChange{{Field: "a", Before: Str("Mr."), After: Str("Mrs.")}},
+				Base: map[string]Value{"phone": Str("+4915112345678"), "a": Str("Mr."), "b": Str("Smith"), "c": Null, "d": Null, "e": Null,
+					"callback_data": Str("crm-1")}}},
+			unchanged: 1,
+		},
+		{
+			name:   "an empty managed cell clears the column",
+			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2, "Mr.", "")),
+			remote: []RemotePhone{have("7", "+4915112345678", "Mr.", "Smith")},
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Update, Key: "7", Name: "My Clients", Group: "12344", Phone: "+4915112345678",
+				Source: Source{"clients.csv", 2},
+				Fields: []FieldChange{{Field: "b", Before: Str("Smith"), After: Null}},
+				Base:   map[string]Value{"phone": Str("+4915112345678"), "a": Str("Mr."), "b": Str("Smith"), "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
+			unchanged: 1,
+		},
+		{
+			name:   "exact mode deletes members not in the file",
+			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2)),
+			remote: []RemotePhone{have("1", "+4915112345678"), have("2", "+4915199999999", "x")},
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "2", Name: "My Clients", Group: "12344", Phone: "+4915199999999",
+				Source: Source{"groups.yaml", 6}, Note: "not in clients.csv",
+				Base: map[string]Value{"phone": Str("+4915199999999"), "a": Str("x"), "b": Null, "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
+			unchanged: 2,
+		},
+		{
+			name:      "additive mode never deletes",
+			ph:        members(PhonesAdditive, managedAB, want("+4915112345678", 2)),
+			remote:    []RemotePhone{have("1", "+4915112345678"), have("2", "+4915199999999"), have("3", "+4915112345678")},
+			unchanged: 4,
+		},
+		{
+			name:   "remote duplicates of a number are deleted, the first entry is kept",
+			ph:     members(PhonesExact, managedAB, want("+4915112345678", 5)),
+			remote: []RemotePhone{have("1", "+4915112345678"), have("2", "+49 151 12345678")},
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "2", Name: "My Clients", Group: "12344", Phone: "+4915112345678",
+				Source: Source{"clients.csv", 5}, Note: "duplicate",
+				Base: map[string]Value{"phone": Str("+49 151 12345678"), "a": Null, "b": Null, "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
+			unchanged: 2,
+		},
+		{
+			name:   "a remote number that is not E.164 matches nothing and is deleted in exact mode",
+			ph:     members(PhonesExact, managedAB),
+			remote: []RemotePhone{have("9", "not a number")},
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "9", Name: "My Clients", Group: "12344", Phone: "not a number",
+				Source: Source{"groups.yaml", 6}, Note: "not in clients.csv",
+				Base: map[string]Value{"phone": Str("not a number"), "a": Null, "b": Null, "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
+			unchanged: 1,
+		},
+		{
+			name:      "unmanaged columns are not compared",
+			ph:        members(PhonesExact, [NumPhoneCols]bool{}, want("+4915112345678", 2)),
+			remote:    []RemotePhone{have("1", "+4915112345678", "anything", "else", "", "", "", "cb")},
+			unchanged: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := phoneDiff(t, tt.ph, tt.remote)
+			assert.Equal(t, tt.changes, p.Changes)
+			assert.Equal(t, tt.unchanged, p.Unchanged[LOX24])
+			assert.Equal(t, len(tt.remote), p.Members["12344"])
+		})
+	}
+}
+
+func TestDiffPhonesOfANewGroupWaitForItsCreate(t *testing.T) {
+	g := Group{System: LOX24, Name: "New", Fields: map[string]Value{},
+		Phones: members(PhonesExact, managedAB, want("+4915112345678", 2, "a"))}
+	p := Diff(Desired{Groups: []Group{{System: LOX24, Name: "Other", Fields: map[string]Value{}}, g}},
+		map[System]Current{LOX24: {}})
+	require.Len(t, p.Changes, 3)
+	assert.Equal(t, Create, p.Changes[1].Action)
+	assert.Equal(t, KindPhone, p.Changes[2].Kind)
+	assert.Equal(t, 2, p.Changes[2].DependsOn, "index of the create plus one")
+	assert.Empty(t, p.Changes[2].Group)
+}
+
+func TestGuards(t *testing.T) {
+	// A group of n members of which del are deleted.
+	planWith := func(n, del int) *Plan {
+		var remote []RemotePhone
+		var keep []Phone
+		for i := range n {
+			num := fmt.Sprintf("+49151000000%02d", i)
+			remote = append(remote, have(fmt.Sprint(i), num))
+			if i >= del {
+				keep = append(keep, want(num, i+2))
+			}
+		}
+		return phoneDiff(t, members(PhonesExact, managedAB, keep...), remote)
+	}
+	tests := []struct {
+		name   string
+		p      *Plan
+		g      Guards
+		refuse bool
+	}{
+		{"deleting 30% of 10 members is allowed", planWith(10, 3), Guards{MaxDeletePct: 30}, false},
+		{"deleting 40% of 10 members is refused", planWith(10, 4), Guards{MaxDeletePct: 30}, true},
+		{"--force overrides the delete guard", planWith(10, 4), Guards{MaxDeletePct: 30, Force: true}, false},
+		{"groups under 10 members are not guarded", planWith(9, 9), Guards{MaxDeletePct: 30}, false},
+		{"--max-delete-pct is honoured", planWith(20, 10), Guards{MaxDeletePct: 50}, false},
+		{"more changes than --max-changes are refused", planWith(10, 3), Guards{MaxDeletePct: 30, MaxChanges: 2}, true},
+		{"--max-changes 0 means no limit", planWith(10, 3), Guards{MaxDeletePct: 30}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := tt.p.Check(tt.g)
+			assert.Equal(t, tt.refuse, len(errs) > 0, "%v", errs)
+		})
+	}
+	errs := planWith(10, 4).Check(Guards{MaxDeletePct: 30})
+	require.Len(t, errs, 1)
+	assert.Equal(t, `lox24 group 12344 "My Clients": the plan deletes 4 of its 10 members (40.0%), more than --max-delete-pct 30%`, errs[0].Error())
+}
+
+func TestNormalizePhone(t *testing.T) {
+	tests := map[string]string{
+		"+4915112345678":       "+4915112345678",
+		"+49 151 1234-5678":    "+4915112345678",
+		"0049151.1234.5678":    "+4915112345678",
+		"(+49) 151 [1234]5678": "+4915112345678",
+		"015112345678":         "", // national form is not E.164
+		"+0151":                "",
+		"+1234567890123456":    "", // 16 digits
+		"+49151abc":            "",
+		"":                     "",
+	}
+	for in, wantN := range tests {
+		got, ok := NormalizePhone(in)
+		assert.Equal(t, wantN, got, in)
+		assert.Equal(t, wantN != "", ok, in)
+	}
+}
