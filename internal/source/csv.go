@@ -1,0 +1,240 @@
+package source
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"groupsync/internal/plan"
+)
+
+// The CSV readers use encoding/csv rather than gocsv: gocsv unmarshals rows
+// into structs and can tell neither the line a value stood on nor an empty
+// cell from an absent column, and both matter here (errors cite file:line; an
+// absent column is unmanaged while an empty cell clears a field).
+
+// newCSVReader returns a csv.Reader on r that skips a leading UTF-8 byte order
+// mark and leaves checking the number of cells per row to the caller.
+// encoding/csv accepts both LF and CRLF line ends.
+func newCSVReader(r io.Reader) *csv.Reader {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	return cr
+}
+
+// readCSV calls row for every record of cr after the header, skipping rows
+// whose cells are all empty (as spreadsheets write them) and reporting rows
+// whose number of cells differs from the header's, repeats of the header, and
+// syntax errors. header gets the header row, cells trimmed, and returns false
+// if the rows cannot be read with it; row gets each record and its line.
+func readCSV(cr *csv.Reader, errs *errorList, header func([]string) bool, row func(rec []string, line int)) {
+	rec, err := cr.Read()
+	switch {
+	case errors.Is(err, io.EOF):
+		errs.add(1, 0, "", "empty file: a header row is required")
+		return
+	case err != nil:
+		addCSVError(errs, err)
+		return
+	}
+	cols := make([]string, len(rec))
+	for i, c := range rec {
+		cols[i] = strings.TrimSpace(c)
+	}
+	if !header(cols) {
+		return
+	}
+	for {
+		before := cr.InputOffset()
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			addCSVError(errs, err)
+			if cr.InputOffset() == before {
+				return // no progress: give up on the rest of the file
+			}
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(cols) {
+			if !blank(rec) {
+				errs.add(line, 0, "", "%s, but the header has %d", cells(len(rec)), len(cols))
+			}
+			continue
+		}
+		if blank(rec) {
+			continue
+		}
+		if sameCells(rec, cols) {
+			errs.add(line, 0, "", "the header row again: a file has one header row")
+			continue
+		}
+		row(rec, line)
+	}
+}
+
+// cells says how many cells a row has.
+func cells(n int) string {
+	if n == 1 {
+		return "1 cell"
+	}
+	return fmt.Sprintf("%d cells", n)
+}
+
+// addCSVError records a syntax error from encoding/csv.
+func addCSVError(errs *errorList, err error) {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		errs.add(pe.Line, pe.Column, "", "%s", pe.Err)
+		return
+	}
+	errs.add(0, 0, "", "%s", err)
+}
+
+// blank reports whether every cell of rec is empty or spaces.
+func blank(rec []string) bool {
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// sameCells reports whether rec, cells trimmed, equals cols.
+func sameCells(rec, cols []string) bool {
+	for i, c := range rec {
+		if strings.TrimSpace(c) != cols[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ReadGroupsCSV reads one CSV file of groups. The header row names the
+// columns: system (lox24 or helloid, required), name (required), and any of
+// the other fields of either system (id, description, name_a..name_e, phones,
+// phones_mode, groupGuid, isEnabled, isDefault, isQrEnabled,
+// managedByUserGuid). A column absent from the header is unmanaged for every
+// row. An empty cell clears a nullable text field, leaves a boolean
+// unmanaged, and for id, groupGuid, phones and phones_mode means "not given".
+// A filled cell in a column of the other system's fields is an error.
+// Booleans are true/false/yes/no/1/0 in any letter case. A UTF-8 byte order
+// mark and CRLF line ends are accepted; rows whose cells are all empty are
+// skipped.
+//
+// name is the file's path as the user gave it, as for ReadYAML; member
+// files are not read. ReadGroupsCSV reports every error it finds, each with
+// file and line; when there are errors the groups returned must not be used,
+// except to look for further errors.
+func ReadGroupsCSV(name string, r io.Reader) ([]plan.Group, Errors) {
+	errs := &errorList{file: name}
+	var (
+		groups []plan.Group
+		fields []string // per column: its field, or "" to ignore it
+		sysCol = -1
+	)
+	header := func(cols []string) bool {
+		fields = make([]string, len(cols))
+		first := map[string]int{}
+		for i, c := range cols {
+			switch j, dup := first[c]; {
+			case dup:
+				errs.add(1, 0, "", "column %q repeated (first is column %d)", c, j+1)
+			case c == fieldSystem:
+				sysCol = i
+			case known(c):
+				fields[i] = c
+			default:
+				errs.add(1, 0, "", "unknown column %q%s", c, suggest(c))
+			}
+			if _, dup := first[c]; !dup {
+				first[c] = i
+			}
+		}
+		ok := true
+		for _, c := range []string{fieldSystem, fieldName} {
+			if _, found := first[c]; !found {
+				errs.add(1, 0, "", "missing column %q (required)", c)
+				ok = false
+			}
+		}
+		return ok
+	}
+	cr := newCSVReader(r)
+	row := func(rec []string, line int) {
+		cell := strings.TrimSpace(rec[sysCol])
+		sys, err := plan.ParseSystem(cell)
+		if err != nil {
+			if cell == "" {
+				errs.add(line, 0, fieldSystem, "missing (want %s or %s)", plan.LOX24, plan.HelloID)
+			} else {
+				errs.add(line, 0, fieldSystem, "%s is not a system (want %s or %s)", quote(cell), plan.LOX24, plan.HelloID)
+			}
+			return
+		}
+		b := newGroup(errs, sys, pos{line: line})
+		for i, f := range fields {
+			if f == "" {
+				continue
+			}
+			l, _ := cr.FieldPos(i)
+			at := pos{line: l}
+			if v, ok := csvValue(errs, sys, f, rec[i], at); ok && b.accepts(f, at) {
+				b.set(f, v, at)
+			}
+		}
+		groups = append(groups, b.finish())
+	}
+	readCSV(cr, errs, header, row)
+	return groups, errs.result()
+}
+
+// csvValue turns the cell of field f in a row of sys into a Value, and
+// reports whether the cell gives one. An empty cell clears a nullable field
+// and gives nothing for the others, except name, whose empty cell is an
+// error (left to groupBuilder). A filled cell of the other system's field is
+// passed on for groupBuilder.accepts to report.
+func csvValue(errs *errorList, sys plan.System, f, cell string, at pos) (plan.Value, bool) {
+	trimmed := strings.TrimSpace(cell)
+	if !belongs(sys, f) {
+		return plan.Str(cell), trimmed != ""
+	}
+	if f == fieldName {
+		return plan.Str(cell), true
+	}
+	spec, ok := plan.FieldSpecFor(sys, f)
+	switch {
+	case !ok: // id, groupGuid, phones, phones_mode
+		return plan.Str(trimmed), trimmed != ""
+	case spec.Kind == plan.KindBool:
+		if trimmed == "" {
+			return plan.Null, false
+		}
+		b, ok := parseBool(trimmed)
+		if !ok {
+			errs.add(at.line, at.col, f, "%s is not a boolean (want true, false, yes, no, 1 or 0)", quote(trimmed))
+			return plan.Null, false
+		}
+		return plan.Bool(b), true
+	case spec.Kind == plan.KindGUID:
+		if trimmed == "" {
+			return plan.Null, true
+		}
+		return plan.Str(trimmed), true
+	default: // text: the cell as written
+		if cell == "" {
+			return plan.Null, true
+		}
+		return plan.Str(cell), true
+	}
+}

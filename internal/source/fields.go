@@ -1,0 +1,340 @@
+package source
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"groupsync/internal/plan"
+)
+
+// The keys of a group besides plan.GroupFields. Field names are the APIs' own.
+const (
+	fieldSystem     = "system"      // groups CSV only: lox24 or helloid
+	fieldID         = "id"          // LOX24: the group's id
+	fieldGUID       = "groupGuid"   // HelloID: the group's GUID
+	fieldName       = "name"        // both: required
+	fieldPhones     = "phones"      // LOX24: path of the member CSV
+	fieldPhonesMode = "phones_mode" // LOX24: exact or additive
+)
+
+// keyFields lists the keys a group of sys may have besides its
+// plan.GroupFields.
+func keyFields(sys plan.System) []string {
+	switch sys {
+	case plan.LOX24:
+		return []string{fieldID, fieldName, fieldPhones, fieldPhonesMode}
+	case plan.HelloID:
+		return []string{fieldGUID, fieldName}
+	}
+	return nil
+}
+
+// belongs reports whether field is a key of a group of sys.
+func belongs(sys plan.System, field string) bool {
+	for _, k := range keyFields(sys) {
+		if k == field {
+			return true
+		}
+	}
+	_, ok := plan.FieldSpecFor(sys, field)
+	return ok
+}
+
+// owner returns the system a field belongs to ("" for none, and for name,
+// which belongs to both).
+func owner(field string) plan.System {
+	var found plan.System
+	for _, sys := range plan.Systems {
+		if belongs(sys, field) {
+			if found != "" {
+				return ""
+			}
+			found = sys
+		}
+	}
+	return found
+}
+
+// known reports whether field is a key of a group of any system.
+func known(field string) bool { return belongs(plan.LOX24, field) || belongs(plan.HelloID, field) }
+
+// isBoolField reports whether field holds a boolean.
+func isBoolField(field string) bool {
+	for _, sys := range plan.Systems {
+		if f, ok := plan.FieldSpecFor(sys, field); ok {
+			return f.Kind == plan.KindBool
+		}
+	}
+	return false
+}
+
+// suggest returns a hint for an unknown field name that differs from a known
+// one only in letter case, or "".
+func suggest(field string) string {
+	for _, sys := range plan.Systems {
+		names := append([]string{fieldSystem}, keyFields(sys)...)
+		for _, f := range plan.GroupFields[sys] {
+			names = append(names, f.Name)
+		}
+		for _, n := range names {
+			if strings.EqualFold(n, field) {
+				return fmt.Sprintf(" (did you mean %q?)", n)
+			}
+		}
+	}
+	return ""
+}
+
+// pos is a place in a file.
+type pos struct{ line, col int }
+
+// groupBuilder checks the fields of one group as a reader finds them and
+// assembles the plan.Group. YAML and CSV differ in how values are written;
+// once a reader has turned a value into a plan.Value (booleans as plan.Bool),
+// the rules are the same and live here.
+type groupBuilder struct {
+	errs *errorList
+	at   pos
+	g    plan.Group
+
+	hasName   bool
+	phones    string
+	phonesAt  pos
+	hasPhones bool
+	mode      plan.PhonesMode
+	modeAt    pos
+	hasMode   bool
+}
+
+// newGroup starts a group of sys defined at at.
+func newGroup(errs *errorList, sys plan.System, at pos) *groupBuilder {
+	return &groupBuilder{
+		errs: errs,
+		at:   at,
+		g:    plan.Group{System: sys, Fields: map[string]plan.Value{}, Source: plan.Source{File: errs.file, Line: at.line}},
+	}
+}
+
+// accepts reports whether field belongs to the group's system, and records
+// an error if it does not.
+func (b *groupBuilder) accepts(field string, at pos) bool {
+	sys := b.g.System
+	if belongs(sys, field) {
+		return true
+	}
+	if field == fieldPhones || field == fieldPhonesMode {
+		b.errs.add(at.line, at.col, field, "%s groups have no phones (only %s groups have members)", sys, plan.LOX24)
+		return false
+	}
+	b.errs.add(at.line, at.col, field, "not a %s field (it belongs to %s groups)", sys, owner(field))
+	return false
+}
+
+// set records field = v, found at at. The field must belong to the group's
+// system (see accepts).
+func (b *groupBuilder) set(field string, v plan.Value, at pos) {
+	bad := func(format string, args ...any) { b.errs.add(at.line, at.col, field, format, args...) }
+	if spec, ok := plan.FieldSpecFor(b.g.System, field); ok {
+		switch {
+		case !v.Valid && !spec.Nullable:
+			if spec.Kind == plan.KindBool {
+				bad("null is not allowed (want true or false)")
+			} else {
+				bad("null is not allowed")
+			}
+			return
+		case !v.Valid:
+		case spec.Kind == plan.KindGUID && !isGUID(v.S):
+			bad("%s is not a GUID (want 8-4-4-4-12 hex digits)", quote(v.S))
+			return
+		case spec.Kind == plan.KindText:
+			if msg := checkText(v.S, spec.Max); msg != "" {
+				bad("%s", msg)
+				return
+			}
+		}
+		b.g.Fields[field] = v
+		return
+	}
+	b.mark(field, at)
+	if !v.Valid {
+		if field == fieldName {
+			bad("null is not allowed (a name is required)")
+		} else {
+			bad("null is not allowed")
+		}
+		return
+	}
+	switch field {
+	case fieldName:
+		if v.S == "" {
+			bad("must not be empty")
+			return
+		}
+		if msg := checkText(v.S, plan.NameMax[b.g.System]); msg != "" {
+			bad("%s", msg)
+			return
+		}
+		b.g.Name = v.S
+	case fieldID:
+		id, ok := parseID(v.S)
+		if !ok {
+			bad("%s is not a positive integer", quote(v.S))
+			return
+		}
+		b.g.Key = id
+	case fieldGUID:
+		if !isGUID(v.S) {
+			bad("%s is not a GUID (want 8-4-4-4-12 hex digits)", quote(v.S))
+			return
+		}
+		b.g.Key = v.S
+	case fieldPhones:
+		if v.S == "" {
+			bad("must not be empty")
+			return
+		}
+		b.phones = v.S
+	case fieldPhonesMode:
+		switch m := plan.PhonesMode(v.S); m {
+		case plan.PhonesExact, plan.PhonesAdditive:
+			b.mode = m
+		default:
+			bad("%s is not a phones mode (want %s or %s)", quote(v.S), plan.PhonesExact, plan.PhonesAdditive)
+		}
+	}
+}
+
+// mark records that the group has field, at at, whether or not its value
+// turns out valid, so that finish does not report it missing as well.
+func (b *groupBuilder) mark(field string, at pos) {
+	switch field {
+	case fieldName:
+		b.hasName = true
+	case fieldPhones:
+		b.hasPhones, b.phonesAt = true, at
+	case fieldPhonesMode:
+		b.hasMode, b.modeAt = true, at
+	}
+}
+
+// finish checks what concerns the group as a whole and returns it. Its
+// phones, if any, are not loaded yet: Phones holds File, Mode and Source.
+func (b *groupBuilder) finish() plan.Group {
+	if !b.hasName {
+		b.errs.add(b.at.line, b.at.col, fieldName, "missing (required)")
+	}
+	if b.hasMode && !b.hasPhones {
+		b.errs.add(b.modeAt.line, b.modeAt.col, fieldPhonesMode, "only valid with phones")
+	}
+	if b.phones != "" {
+		mode := b.mode
+		if mode == "" {
+			mode = plan.PhonesExact
+		}
+		b.g.Phones = &plan.Phones{
+			File:   resolve(b.errs.file, b.phones),
+			Mode:   mode,
+			Source: plan.Source{File: b.errs.file, Line: b.phonesAt.line},
+		}
+	}
+	return b.g
+}
+
+// resolve returns the path of a file named in the file from, relative to
+// from's directory (absolute paths stay as they are).
+func resolve(from, name string) string {
+	if filepath.IsAbs(name) {
+		return filepath.Clean(name)
+	}
+	return filepath.Join(filepath.Dir(from), name)
+}
+
+// checkText checks a text value against a limit in characters (0: none) and
+// returns what is wrong, or "".
+func checkText(s string, limit int) string {
+	if !utf8.ValidString(s) {
+		return "not valid UTF-8"
+	}
+	if limit > 0 {
+		if n := utf8.RuneCountInString(s); n > limit {
+			return fmt.Sprintf("%d characters, at most %d", n, limit)
+		}
+	}
+	return ""
+}
+
+// parseID returns the decimal form of a positive integer id, and whether s is one.
+func parseID(s string) (string, bool) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return "", false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		return "", false
+	}
+	return strconv.FormatInt(n, 10), true
+}
+
+// isGUID reports whether s is a GUID written as 8-4-4-4-12 hex digits, in
+// either letter case.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// parseBool reads a CSV boolean: true/false/yes/no/1/0, in any letter case.
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(s) {
+	case "true", "yes", "1":
+		return true, true
+	case "false", "no", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// quote quotes a value for an error message, cut short if it is long, so
+// that a message stays no longer than needed.
+func quote(s string) string {
+	const limit = 40
+	if utf8.RuneCountInString(s) <= limit {
+		return strconv.Quote(s)
+	}
+	r := []rune(s)
+	return strconv.Quote(string(r[:limit])) + "..."
+}
+
+// fold returns a key under which strings that are equal under Unicode
+// simple case folding (strings.EqualFold) are equal.
+func fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}

@@ -1,0 +1,75 @@
+package source
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"groupsync/internal/plan"
+)
+
+// seed adds a sample file and a few awkward inputs to f's corpus.
+func seed(f *testing.F, sample string, extra ...string) {
+	b, err := os.ReadFile(filepath.Join(samplesDir, sample))
+	require.NoError(f, err)
+	f.Add(b)
+	for _, s := range extra {
+		f.Add([]byte(s))
+	}
+}
+
+// assertCited checks that every error names the file it was read as.
+func assertCited(t *testing.T, name string, errs Errors) {
+	for _, e := range errs {
+		assert.Equal(t, name, e.File, "error %q", e.Error())
+	}
+}
+
+func FuzzReadYAML(f *testing.F) {
+	seed(f, "groups.yaml", "", "---\n---\n", "lox24: {groups: [{name: a, name: b}]}", "a: &x [*x]", "helloid:\n  groups:\n    - name: [1]\n")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, errs := ReadYAML("f.yaml", bytes.NewReader(data))
+		assertCited(t, "f.yaml", errs)
+	})
+}
+
+func FuzzReadGroupsCSV(f *testing.F) {
+	seed(f, "groups.csv", "", "system\n", "system,name\n\"x", "\uFEFFsystem,name,isEnabled\r\nhelloid,a,yes\r\n")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, errs := ReadGroupsCSV("f.csv", bytes.NewReader(data))
+		assertCited(t, "f.csv", errs)
+	})
+}
+
+// FuzzAppendE164 checks that the reader's normalisation agrees with
+// plan.NormalizePhone, by which Diff matches members, on any input.
+func FuzzAppendE164(f *testing.F) {
+	for _, s := range []string{"+49 151 1234-5678", "0049 (151) 1234", "+0", "00", "+1234567890123456"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, _, ok := normalizePhone(s)
+		want, wantOK := plan.NormalizePhone(s)
+		assert.Equal(t, wantOK, ok)
+		assert.Equal(t, want, got)
+	})
+}
+
+func FuzzReadPhones(f *testing.F) {
+	seed(f, "clients.csv", "", "phone\n", "phone,prefix,a\n0049,x,y\n", "phone\n+4915112345678\n+4915112345678\n")
+	labels := map[string]int{"prefix": 0, "a": 1, "shared": -1}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ph, errs := ReadPhones("f.csv", bytes.NewReader(data), labels)
+		assertCited(t, "f.csv", errs)
+		if len(errs) == 0 {
+			for _, p := range ph.List {
+				n, ok := plan.NormalizePhone(p.Number)
+				assert.True(t, ok && n == p.Number, "numbers are E.164 as plan.Diff matches them: %q", p.Number)
+			}
+		}
+	})
+}

@@ -1,0 +1,238 @@
+package source
+
+import (
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"groupsync/internal/plan"
+)
+
+// phoneColumn is the header of the number column of a member file.
+const phoneColumn = "phone"
+
+// ReadPhones reads a member file: a LOX24 group's complete member list, as
+// CSV. The header row names the columns: phone (required) and any of a..e
+// and callback_data (plan.PhoneColumns). A column of a..e may instead be
+// headed by its label, the group's name_a..name_e value: labels maps each
+// label to its column's index (0..4 for a..e); an index outside 0..4 marks a
+// label that several columns share, which cannot head a column. A header that
+// could mean two columns (a label that is also another column's letter) is an
+// error.
+//
+// Numbers are normalised to E.164: spaces, dashes, dots and brackets are
+// dropped and a leading 00 becomes +. A number that is then not +, a digit
+// 1..9 and 1..14 more digits is an error, and so is a number that an earlier
+// row already holds. Cells are checked against plan.PhoneMax (as written) and
+// plan.PhoneColumnMax, counting characters. Empty cells are "". A UTF-8 byte
+// order mark and CRLF line ends are accepted; rows whose cells are all empty
+// are skipped.
+//
+// ReadPhones streams: it keeps the parsed entries and one small record per
+// number for finding repeats, never the text of the file. It fills Managed
+// (which columns the file has) and List (in file order); the caller sets
+// File, Mode and Source. name is the path used in errors. ReadPhones reports
+// every error it finds; when there are errors the result must not be used.
+func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, Errors) {
+	errs := &errorList{file: name}
+	var (
+		ph       plan.Phones
+		phoneCol = -1
+		colOf    []int // per CSV column: index into plan.PhoneColumns, or -1
+		// first maps each number (its digits, which fit in a uint64 as E.164
+		// has at most 15) to the line it first stood on.
+		first = map[uint64]int32{}
+	)
+	header := func(cols []string) bool {
+		colOf = make([]int, len(cols))
+		headedBy := map[int]string{} // column index -> the header that named it
+		for i, c := range cols {
+			colOf[i] = -1
+			idx, ok := phoneHeader(errs, c, labels)
+			if !ok {
+				continue
+			}
+			if prev, dup := headedBy[idx]; dup {
+				if prev == c {
+					errs.add(1, 0, "", "column %q repeated", c)
+				} else {
+					errs.add(1, 0, "", "column %q repeats column %q", c, prev)
+				}
+				continue
+			}
+			headedBy[idx] = c
+			if idx == -1 {
+				phoneCol = i
+				continue
+			}
+			colOf[i] = idx
+			ph.Managed[idx] = true
+		}
+		if phoneCol < 0 {
+			errs.add(1, 0, "", "missing column %q (required)", phoneColumn)
+			return false
+		}
+		return true
+	}
+	cr := newCSVReader(r)
+	cr.ReuseRecord = true
+	// Entries are collected in chunks and copied into List once at the end:
+	// growing one slice of a million entries would copy it many times over.
+	var (
+		chunks  [][]plan.Phone
+		chunk   []plan.Phone
+		total   int
+		scratch []byte // the number being read, normalised
+	)
+	row := func(rec []string, line int) {
+		ok := true
+		bad := func(field, format string, args ...any) {
+			errs.add(line, 0, field, format, args...)
+			ok = false
+		}
+		raw := rec[phoneCol]
+		var (
+			number []byte // E.164, in scratch
+			digits uint64
+		)
+		switch n := utf8.RuneCountInString(raw); {
+		case strings.TrimSpace(raw) == "":
+			bad(phoneColumn, "missing (required)")
+		case n > plan.PhoneMax:
+			bad(phoneColumn, "%d characters, at most %d", n, plan.PhoneMax)
+		default:
+			var valid bool
+			if number, digits, valid = appendE164(scratch[:0], raw); !valid {
+				bad(phoneColumn, "%q is not a valid E.164 number", raw)
+			}
+		}
+		size := len(number)
+		for i, idx := range colOf {
+			if idx < 0 || rec[i] == "" {
+				continue
+			}
+			if msg := checkText(rec[i], plan.PhoneColumnMax[idx]); msg != "" {
+				bad(plan.PhoneColumns[idx], "%s", msg)
+			}
+			size += len(rec[i])
+		}
+		if len(number) > 0 {
+			scratch = number
+			if l, dup := first[digits]; dup {
+				bad("", "phone %s is also on line %d", number, l)
+			} else {
+				first[digits] = int32(line)
+			}
+		}
+		if !ok {
+			return
+		}
+		// rec's cells share the text of the whole row; keep only what the
+		// entry needs, in one string.
+		var text strings.Builder
+		text.Grow(size)
+		text.Write(number)
+		for i, idx := range colOf {
+			if idx >= 0 {
+				text.WriteString(rec[i])
+			}
+		}
+		kept := text.String()
+		p := plan.Phone{Number: kept[:len(number)], Line: line}
+		at := len(number)
+		for i, idx := range colOf {
+			if idx >= 0 {
+				p.Cols[idx] = kept[at : at+len(rec[i])]
+				at += len(rec[i])
+			}
+		}
+		if len(chunk) == cap(chunk) {
+			if chunk != nil {
+				chunks = append(chunks, chunk)
+			}
+			chunk = make([]plan.Phone, 0, min(max(64, total), 1<<14))
+		}
+		chunk = append(chunk, p)
+		total++
+	}
+	readCSV(cr, errs, header, row)
+	if total > 0 {
+		ph.List = make([]plan.Phone, 0, total)
+		chunks = append(chunks, chunk)
+		for i, c := range chunks {
+			ph.List = append(ph.List, c...)
+			chunks[i] = nil // free as we go
+		}
+	}
+	return ph, errs.result()
+}
+
+// phoneHeader returns what the header c of a member file names: -1 for the
+// number, 0..5 for plan.PhoneColumns. It reports unknown and ambiguous
+// headers and returns false for them.
+func phoneHeader(errs *errorList, c string, labels map[string]int) (int, bool) {
+	named := -2 // what c names as written: -1 phone, 0..5 a column
+	if c == phoneColumn {
+		named = -1
+	}
+	for i, col := range plan.PhoneColumns {
+		if c == col {
+			named = i
+		}
+	}
+	label, isLabel := labels[c]
+	switch {
+	case isLabel && (label < 0 || label > 4):
+		errs.add(1, 0, "", "column %q is ambiguous: several of name_a..name_e have this label", c)
+		return 0, false
+	case isLabel && named != -2 && named != label:
+		errs.add(1, 0, "", "column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
+			c, plan.PhoneColumns[label], plan.PhoneColumns[label])
+		return 0, false
+	case isLabel:
+		return label, true
+	case named != -2:
+		return named, true
+	}
+	errs.add(1, 0, "", "unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", c)
+	return 0, false
+}
+
+// appendE164 appends number in E.164 form to dst and returns the result,
+// the number's digits as an integer, and whether it is a valid E.164
+// number. Spaces, dashes, dots and brackets are dropped and a leading 00
+// becomes +; the result must be +, a digit 1..9 and 1..14 more digits.
+// It follows plan.NormalizePhone, by which Diff matches members, without
+// allocating: ReadPhones calls it once per row.
+func appendE164(dst []byte, number string) ([]byte, uint64, bool) {
+	start := len(dst)
+	for _, r := range number {
+		switch {
+		case '0' <= r && r <= '9' || r == '+':
+			if len(dst)-start > 16 {
+				return dst[:start], 0, false
+			}
+			dst = append(dst, byte(r))
+		case r == '-' || r == '.' || r == '(' || r == ')' || r == '[' || r == ']' || unicode.IsSpace(r):
+		default:
+			return dst[:start], 0, false
+		}
+	}
+	if b := dst[start:]; len(b) >= 2 && b[0] == '0' && b[1] == '0' {
+		b[0] = '+'
+		dst = append(dst[:start+1], b[2:]...)
+	}
+	b := dst[start:]
+	if len(b) < 3 || len(b) > 16 || b[0] != '+' || b[1] == '0' {
+		return dst[:start], 0, false
+	}
+	var v uint64
+	for _, c := range b[1:] {
+		if c < '0' || c > '9' {
+			return dst[:start], 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return dst, v, true
+}

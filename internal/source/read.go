@@ -1,0 +1,145 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"groupsync/internal/plan"
+)
+
+// Read reads the desired state from files: YAML (.yaml, .yml) and CSV (.csv)
+// files of groups, in the order given, and the member file of every LOX24
+// group that names one. It checks every limit and rule of the desired state,
+// including groups defined twice across files, and reports all the errors it
+// finds as Errors, sorted by file and line. On any error the Desired must not
+// be used.
+//
+// Errors cite files by the paths given; a member file is cited as the path of
+// its group's file joined with the phones value.
+func Read(paths []string) (plan.Desired, error) {
+	var (
+		d    plan.Desired
+		errs Errors
+	)
+	for _, path := range paths {
+		groups, es := readFile(path)
+		d.Groups = append(d.Groups, groups...)
+		errs = append(errs, es...)
+	}
+	errs = append(errs, duplicates(d.Groups)...)
+	for i := range d.Groups {
+		g := &d.Groups[i]
+		if g.Phones != nil {
+			errs = append(errs, loadPhones(g)...)
+		}
+	}
+	if len(errs) > 0 {
+		errs.sort()
+		return plan.Desired{}, errs
+	}
+	return d, nil
+}
+
+// readFile reads one file of groups, choosing the reader by its extension.
+func readFile(path string) ([]plan.Group, Errors) {
+	var read func(string, io.Reader) ([]plan.Group, Errors)
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".yaml", ".yml":
+		read = ReadYAML
+	case ".csv":
+		read = ReadGroupsCSV
+	default:
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %q (want .yaml, .yml or .csv)", ext)}}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: openError(err)}}
+	}
+	defer f.Close()
+	return read(path, f)
+}
+
+// loadPhones reads the member file of g and fills g.Phones.
+func loadPhones(g *plan.Group) Errors {
+	ph := g.Phones
+	f, err := os.Open(ph.File)
+	if err != nil {
+		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", ph.File, openError(err))}}
+	}
+	defer f.Close()
+	got, errs := ReadPhones(ph.File, f, labels(g))
+	ph.Managed, ph.List = got.Managed, got.List
+	return errs
+}
+
+// labels maps the labels of g's phone columns (its managed, non-null
+// name_a..name_e) to the columns' indexes. A label that several columns share
+// maps to -1, which ReadPhones reports if a header uses it.
+func labels(g *plan.Group) map[string]int {
+	m := map[string]int{}
+	for i, col := range plan.PhoneColumns[:5] {
+		v, ok := g.Fields["name_"+col]
+		label := strings.TrimSpace(v.S)
+		if !ok || !v.Valid || label == "" {
+			continue
+		}
+		if _, dup := m[label]; dup {
+			m[label] = -1
+			continue
+		}
+		m[label] = i
+	}
+	return m
+}
+
+// openError says why a file could not be read, without repeating its path.
+func openError(err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return "no such file"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// duplicates reports every group that an earlier group already defines: the
+// same system and the same key (HelloID GUIDs in any letter case), or, for
+// groups without a key, the same name (LOX24 exactly, HelloID in any letter
+// case, as each system matches names).
+func duplicates(groups []plan.Group) Errors {
+	var errs Errors
+	first := map[string]plan.Group{}
+	for _, g := range groups {
+		var what, id string
+		switch {
+		case g.Key != "" && g.System == plan.LOX24:
+			what, id = "id "+g.Key, g.Key
+		case g.Key != "":
+			what, id = "groupGuid "+g.Key, fold(g.Key)
+		case g.Name == "":
+			continue // reported already
+		case g.System == plan.LOX24:
+			what, id = fmt.Sprintf("%q", g.Name), "\x00"+g.Name
+		default:
+			what, id = fmt.Sprintf("%q", g.Name), "\x00"+fold(g.Name)
+		}
+		id = string(g.System) + "\x00" + id
+		if prev, dup := first[id]; dup {
+			errs = append(errs, Error{
+				File: g.Source.File,
+				Line: g.Source.Line,
+				Msg:  fmt.Sprintf("%s group %s is also defined at %s", g.System, what, prev.Source),
+			})
+			continue
+		}
+		first[id] = g
+	}
+	return errs
+}

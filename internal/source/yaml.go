@@ -1,0 +1,230 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"groupsync/internal/plan"
+)
+
+// ReadYAML reads one YAML file of groups:
+//
+//	lox24:
+//	  groups:
+//	    - id: 12344
+//	      name: My Clients
+//	helloid:
+//	  groups:
+//	    - name: Sales
+//
+// name is the file's path as the user gave it: errors and Group.Source cite
+// it, and the phones paths of LOX24 groups are resolved relative to its
+// directory. The groups' member files are not read: Group.Phones holds File,
+// Mode and Source only (Read loads them). An empty file has no groups.
+//
+// ReadYAML reports every error it finds, each with file, line and column.
+// When there are errors, the groups returned are incomplete and must not be
+// used, except to look for further errors.
+func ReadYAML(name string, r io.Reader) ([]plan.Group, Errors) {
+	errs := &errorList{file: name}
+	dec := yaml.NewDecoder(r)
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		addYAMLError(errs, err)
+		return nil, errs.result()
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		addYAMLError(errs, err)
+	default:
+		errs.add(next.Line, next.Column, "", "a second document: one file holds one document")
+	}
+	y := yamlReader{errs: errs}
+	return y.file(&doc), errs.result()
+}
+
+// addYAMLError records a syntax error from yaml.v3, which reads
+// "yaml: line 3: what is wrong" (the line is not always given).
+func addYAMLError(errs *errorList, err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, m, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				line, msg = l, m
+			}
+		}
+	}
+	errs.add(line, 0, "", "%s", msg)
+}
+
+// yamlReader walks the node tree of one YAML file.
+type yamlReader struct {
+	errs *errorList
+}
+
+// file reads the document: a mapping with lox24 and helloid sections.
+func (y yamlReader) file(doc *yaml.Node) []plan.Group {
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := deref(doc.Content[0])
+	if isNull(root) {
+		return nil
+	}
+	if root.Kind != yaml.MappingNode {
+		y.wrongKind(root, "", "a mapping with lox24: and helloid:")
+		return nil
+	}
+	var groups []plan.Group
+	y.pairs(root, func(key string, keyNode, val *yaml.Node) {
+		sys, err := plan.ParseSystem(key)
+		if err != nil {
+			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %q (want %s or %s)", key, plan.LOX24, plan.HelloID)
+			return
+		}
+		groups = append(groups, y.system(sys, val)...)
+	})
+	return groups
+}
+
+// system reads one system's section: a mapping holding only groups.
+func (y yamlReader) system(sys plan.System, n *yaml.Node) []plan.Group {
+	n = deref(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		y.wrongKind(n, string(sys), "a mapping with groups:")
+		return nil
+	}
+	var groups []plan.Group
+	y.pairs(n, func(key string, keyNode, val *yaml.Node) {
+		if key != "groups" {
+			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %q in %s (want groups)", key, sys)
+			return
+		}
+		val = deref(val)
+		if isNull(val) {
+			return
+		}
+		if val.Kind != yaml.SequenceNode {
+			y.wrongKind(val, "groups", "a list of groups")
+			return
+		}
+		for _, item := range val.Content {
+			item = deref(item)
+			if item.Kind != yaml.MappingNode {
+				y.wrongKind(item, "", "a group (a mapping of fields)")
+				continue
+			}
+			groups = append(groups, y.group(sys, item))
+		}
+	})
+	return groups
+}
+
+// group reads one group's mapping.
+func (y yamlReader) group(sys plan.System, m *yaml.Node) plan.Group {
+	b := newGroup(y.errs, sys, pos{m.Line, m.Column})
+	y.pairs(m, func(key string, keyNode, val *yaml.Node) {
+		at := pos{keyNode.Line, keyNode.Column}
+		if !known(key) {
+			y.errs.add(at.line, at.col, "", "unknown key %q%s", key, suggest(key))
+			return
+		}
+		if !b.accepts(key, at) {
+			return
+		}
+		val = deref(val)
+		vat := pos{val.Line, val.Column}
+		b.mark(key, vat)
+		if v, ok := y.value(key, val); ok {
+			b.set(key, v, vat)
+		}
+	})
+	return b.finish()
+}
+
+// value turns a field's node into a Value: null, a boolean for boolean
+// fields, the text as written for the others.
+func (y yamlReader) value(field string, n *yaml.Node) (plan.Value, bool) {
+	n = deref(n)
+	if n.Kind != yaml.ScalarNode {
+		y.wrongKind(n, field, "a single value")
+		return plan.Null, false
+	}
+	if isNull(n) {
+		return plan.Null, true
+	}
+	if isBoolField(field) {
+		var b bool
+		if n.Tag != "!!bool" || n.Decode(&b) != nil {
+			y.errs.add(n.Line, n.Column, field, "%s is not a boolean (want true or false)", quote(n.Value))
+			return plan.Null, false
+		}
+		return plan.Bool(b), true
+	}
+	return plan.Str(n.Value), true
+}
+
+// pairs calls fn for each key of mapping m, in order, after checking that the
+// key is a plain name and not a repeat of an earlier key.
+func (y yamlReader) pairs(m *yaml.Node, fn func(key string, keyNode, val *yaml.Node)) {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := deref(m.Content[i]), m.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			y.wrongKind(k, "", "a key name")
+			continue
+		}
+		if first, ok := seen[k.Value]; ok {
+			y.errs.add(k.Line, k.Column, "", "duplicate key %q (first at line %d)", k.Value, first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		fn(k.Value, k, v)
+	}
+}
+
+// wrongKind records that n is not what belongs there.
+func (y yamlReader) wrongKind(n *yaml.Node, field, want string) {
+	y.errs.add(n.Line, n.Column, field, "want %s, got %s", want, kindName(n))
+}
+
+// kindName names what a node is, for error messages.
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "null"
+		}
+		return fmt.Sprintf("the value %s", quote(n.Value))
+	}
+	return "something else"
+}
+
+// deref follows aliases to the node they stand for.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// isNull reports whether n is a null scalar (null, ~ or nothing).
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
