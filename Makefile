@@ -29,9 +29,9 @@ bench: ## run the benchmarks and print their figures
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
-	@for target in FuzzReadYAML FuzzReadGroupsCSV FuzzReadPhones; do \
-		echo "fuzz $$target"; \
-		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./internal/source/ || exit 1; \
+	@for spec in source:FuzzReadYAML source:FuzzReadGroupsCSV source:FuzzReadPhones plan:FuzzNormalizePhone; do \
+		pkg=$${spec%%:*}; target=$${spec#*:}; echo "fuzz $$target"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./internal/$$pkg/ || exit 1; \
 	done
 
 .PHONY: lint

@@ -258,3 +258,77 @@ func TestBinaryDemo(t *testing.T) {
 	assert.Contains(t, r.stdout, "Plan: ")
 	assert.Contains(t, r.stdout, "No changes.")
 }
+
+// writeFiles writes name -> content into dir and returns the paths of the
+// names given in order.
+func writeFiles(t *testing.T, dir string, files map[string]string, order ...string) []string {
+	t.Helper()
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	var out []string
+	for _, n := range order {
+		out = append(out, filepath.Join(dir, n))
+	}
+	return out
+}
+
+const shortList = "phone,a\n+4915112345678,Mr.\n+4915123456789,Ms.\n"
+
+func TestBinaryDeleteGuardRefusesBeforeAnyWrite(t *testing.T) {
+	w := newWorld(t)
+	files := writeFiles(t, w.dir, map[string]string{
+		"short.yaml": "lox24:\n  groups:\n    - id: 12344\n      name: Renamed too\n      phones: short.csv\n",
+		"short.csv":  shortList,
+	}, "short.yaml")
+	report := filepath.Join(w.dir, "r.json")
+	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", report}, files...)...)
+	assert.Equal(t, exitRefused, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--max-delete-pct")
+	assert.Contains(t, r.stderr, "--force")
+	assert.Zero(t, w.emu.Stats().Systems["lox24"].Writes, "nothing is written, not even the rename")
+	raw, err := os.ReadFile(report)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "refused by a safety guard")
+
+	plan := exe(t, w.dir, w.env(), append([]string{"plan"}, files...)...)
+	assert.Equal(t, exitOK, plan.code)
+	assert.Contains(t, plan.stderr, "apply would refuse", "plan warns before anyone applies")
+
+	forced := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--force", "--report", report}, files...)...)
+	require.Equal(t, exitOK, forced.code, forced.stderr)
+	for _, g := range w.emu.State().LOX24.Groups {
+		if g.ID == 12344 {
+			assert.Len(t, g.Phones, 2)
+			assert.Equal(t, "Renamed too", g.Name)
+		}
+	}
+}
+
+func TestBinaryAdditiveMembersNeverDelete(t *testing.T) {
+	w := newWorld(t)
+	files := writeFiles(t, w.dir, map[string]string{
+		"add.yaml": "lox24:\n  groups:\n    - id: 12344\n      name: My Clients\n      phones: add.csv\n      phones_mode: additive\n",
+		"add.csv":  shortList + "+4930999999,Dr.\n",
+	}, "add.yaml")
+	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, files...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	st := w.emu.Stats().Systems["lox24"]
+	assert.Zero(t, st.ByRoute["DELETE /phones/{id}"])
+	assert.Equal(t, 1, st.ByRoute["POST /groups/{id}/phones/batch"])
+	for _, g := range w.emu.State().LOX24.Groups {
+		if g.ID == 12344 {
+			assert.Len(t, g.Phones, 13)
+		}
+	}
+}
+
+func TestBinaryPlanMasksPhonesUnlessAsked(t *testing.T) {
+	w := newWorld(t)
+	masked := exe(t, w.dir, w.env(), append([]string{"plan"}, w.files...)...)
+	require.Equal(t, exitOK, masked.code, masked.stderr)
+	assert.Contains(t, masked.stdout, "+49171****678")
+	assert.NotContains(t, masked.stdout, "+491712345678")
+	shown := exe(t, w.dir, w.env(), append([]string{"plan", "--show-phones"}, w.files...)...)
+	assert.Contains(t, shown.stdout, "+491712345678")
+}

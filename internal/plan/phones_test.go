@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -187,20 +188,63 @@ func TestGuards(t *testing.T) {
 }
 
 func TestNormalizePhone(t *testing.T) {
-	tests := map[string]string{
-		"+4915112345678":       "+4915112345678",
-		"+49 151 1234-5678":    "+4915112345678",
-		"0049151.1234.5678":    "+4915112345678",
-		"(+49) 151 [1234]5678": "+4915112345678",
-		"015112345678":         "", // national form is not E.164
-		"+0151":                "",
-		"+1234567890123456":    "", // 16 digits
-		"+49151abc":            "",
-		"":                     "",
+	tests := []struct {
+		in, want string // want "" means invalid
+	}{
+		{"+4915112345678", "+4915112345678"},
+		{"+49 151 1234-5678", "+4915112345678"},
+		{"0049 151 12345678", "+4915112345678"},
+		{"(+49) 151 12345678", "+4915112345678"},
+		{"[+49] 151.1234.5678", "+4915112345678"},
+		{"00-49-151-12345678", "+4915112345678"},
+		{"+49\t151\u00a012345678", "+4915112345678"}, // tab, no-break space
+		{"+12", "+12"},                           // shortest: + and 2 digits
+		{"+123456789012345", "+123456789012345"}, // longest: 15 digits
+		{"+1234567890123456", ""},                // 16 digits
+		{"+1", ""},
+		{"0151 123", ""},       // national, no country code
+		{"+0151123", ""},       // country code cannot start with 0
+		{"000151123", ""},      // 00 then 0
+		{"+49 151 +123", ""},   // a second +
+		{"+49 151 123x", ""},   // a letter
+		{"+49/151/123456", ""}, // slashes are not dropped
+		{"", ""},
+		{"+", ""},
+		{"00", ""},
+		{"0049151123456789012", ""}, // 17 digits after 00
+		{"00491511234567890", "+491511234567890"},
 	}
-	for in, wantN := range tests {
-		got, ok := NormalizePhone(in)
-		assert.Equal(t, wantN, got, in)
-		assert.Equal(t, wantN != "", ok, in)
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := NormalizePhone(tt.in)
+			assert.Equal(t, tt.want != "", ok)
+			assert.Equal(t, tt.want, got)
+			b, digits, ok := AppendE164([]byte("x"), tt.in)
+			assert.Equal(t, "x"+tt.want, string(b), "appends to dst, or leaves it as it was")
+			if ok {
+				assert.Equal(t, tt.want[1:], fmt.Sprint(digits))
+			}
+		})
 	}
+}
+
+// FuzzNormalizePhone checks that any accepted number is E.164 and that
+// normalising is idempotent (a remote number already in E.164 form matches
+// itself).
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{"+49 151 1234-5678", "0049 (151) 1234", "+0", "00", "+1234567890123456"} {
+		f.Add(s)
+	}
+	e164 := regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := NormalizePhone(s)
+		if !ok {
+			assert.Empty(t, n)
+			return
+		}
+		assert.Regexp(t, e164, n)
+		again, ok := NormalizePhone(n)
+		assert.True(t, ok)
+		assert.Equal(t, n, again)
+	})
 }

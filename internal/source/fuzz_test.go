@@ -45,20 +45,6 @@ func FuzzReadGroupsCSV(f *testing.F) {
 	})
 }
 
-// FuzzAppendE164 checks that the reader's normalisation agrees with
-// plan.NormalizePhone, by which Diff matches members, on any input.
-func FuzzAppendE164(f *testing.F) {
-	for _, s := range []string{"+49 151 1234-5678", "0049 (151) 1234", "+0", "00", "+1234567890123456"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, _, ok := normalizePhone(s)
-		want, wantOK := plan.NormalizePhone(s)
-		assert.Equal(t, wantOK, ok)
-		assert.Equal(t, want, got)
-	})
-}
-
 func FuzzReadPhones(f *testing.F) {
 	seed(f, "clients.csv", "", "phone\n", "phone,prefix,a\n0049,x,y\n", "phone\n+4915112345678\n+4915112345678\n")
 	labels := map[string]int{"prefix": 0, "a": 1, "shared": -1}

@@ -3,7 +3,6 @@ package source
 import (
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"groupsync/internal/plan"
@@ -103,7 +102,7 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 			bad(phoneColumn, "%d characters, at most %d", n, plan.PhoneMax)
 		default:
 			var valid bool
-			if number, digits, valid = appendE164(scratch[:0], raw); !valid {
+			if number, digits, valid = plan.AppendE164(scratch[:0], raw); !valid {
 				bad(phoneColumn, "%q is not a valid E.164 number", raw)
 			}
 		}
@@ -197,42 +196,4 @@ func phoneHeader(errs *errorList, c string, labels map[string]int) (int, bool) {
 	}
 	errs.add(1, 0, "", "unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", c)
 	return 0, false
-}
-
-// appendE164 appends number in E.164 form to dst and returns the result,
-// the number's digits as an integer, and whether it is a valid E.164
-// number. Spaces, dashes, dots and brackets are dropped and a leading 00
-// becomes +; the result must be +, a digit 1..9 and 1..14 more digits.
-// It follows plan.NormalizePhone, by which Diff matches members, without
-// allocating: ReadPhones calls it once per row.
-func appendE164(dst []byte, number string) ([]byte, uint64, bool) {
-	start := len(dst)
-	for _, r := range number {
-		switch {
-		case '0' <= r && r <= '9' || r == '+':
-			if len(dst)-start > 16 {
-				return dst[:start], 0, false
-			}
-			dst = append(dst, byte(r))
-		case r == '-' || r == '.' || r == '(' || r == ')' || r == '[' || r == ']' || unicode.IsSpace(r):
-		default:
-			return dst[:start], 0, false
-		}
-	}
-	if b := dst[start:]; len(b) >= 2 && b[0] == '0' && b[1] == '0' {
-		b[0] = '+'
-		dst = append(dst[:start+1], b[2:]...)
-	}
-	b := dst[start:]
-	if len(b) < 3 || len(b) > 16 || b[0] != '+' || b[1] == '0' {
-		return dst[:start], 0, false
-	}
-	var v uint64
-	for _, c := range b[1:] {
-		if c < '0' || c > '9' {
-			return dst[:start], 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	return dst, v, true
 }

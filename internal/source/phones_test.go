@@ -9,51 +9,6 @@ import (
 	"groupsync/internal/plan"
 )
 
-// normalizePhone is appendE164 for a string.
-func normalizePhone(number string) (string, uint64, bool) {
-	b, v, ok := appendE164(nil, number)
-	return string(b), v, ok
-}
-
-func TestNormalizePhone(t *testing.T) {
-	tests := []struct {
-		in, want string // want "" means invalid
-	}{
-		{"+4915112345678", "+4915112345678"},
-		{"+49 151 1234-5678", "+4915112345678"},
-		{"0049 151 12345678", "+4915112345678"},
-		{"(+49) 151 12345678", "+4915112345678"},
-		{"[+49] 151.1234.5678", "+4915112345678"},
-		{"00-49-151-12345678", "+4915112345678"},
-		{"+49\t151\u00a012345678", "+4915112345678"}, // tab, no-break space
-		{"+12", "+12"},                           // shortest: + and 2 digits
-		{"+123456789012345", "+123456789012345"}, // longest: 15 digits
-		{"+1234567890123456", ""},                // 16 digits
-		{"+1", ""},
-		{"0151 123", ""},       // national, no country code
-		{"+0151123", ""},       // country code cannot start with 0
-		{"000151123", ""},      // 00 then 0
-		{"+49 151 +123", ""},   // a second +
-		{"+49 151 123x", ""},   // a letter
-		{"+49/151/123456", ""}, // slashes are not dropped
-		{"", ""},
-		{"+", ""},
-		{"00", ""},
-		{"0049151123456789012", ""}, // 17 digits after 00
-		{"00491511234567890", "+491511234567890"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, _, ok := normalizePhone(tt.in)
-			assert.Equal(t, tt.want != "", ok)
-			assert.Equal(t, tt.want, got)
-			planGot, planOK := plan.NormalizePhone(tt.in)
-			assert.Equal(t, planOK, ok, "agrees with plan.NormalizePhone, by which Diff matches members")
-			assert.Equal(t, planGot, got, "agrees with plan.NormalizePhone")
-		})
-	}
-}
-
 func TestReadPhones(t *testing.T) {
 	cols := func(kv ...string) [plan.NumPhoneCols]string {
 		var c [plan.NumPhoneCols]string
