@@ -61,19 +61,38 @@ type ApplyOptions struct {
 	// OnItem, when set, is called after each item ends (from several
 	// goroutines, serialised by Apply).
 	OnItem func(Item)
+	// Grace is how long requests in flight may still take once ctx is
+	// cancelled (default 10s); after it they are cancelled too.
+	Grace time.Duration
 }
+
+// DefaultGrace is the default of ApplyOptions.Grace.
+const DefaultGrace = 10 * time.Second
 
 // Apply applies the plan's items through the sinks and returns the report of
 // every item. Systems are applied side by side, each with at most Workers
 // items in flight; one system's failure never stops the other. Items whose
 // system has no sink, that carry an Error, or that cannot start because the
 // context ended or the system stopped, are reported without a request.
-// Apply returns when every item has an outcome.
+//
+// Cancelling ctx (an interrupt) stops new requests, retries included, at
+// once; requests in flight may finish within opt.Grace. Apply returns when
+// every item has an outcome.
 func Apply(ctx context.Context, p *Plan, sinks map[System]Sink, opt ApplyOptions) *Report {
 	now := opt.Now
 	if now == nil {
 		now = time.Now
 	}
+	grace := opt.Grace
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	// Requests run on their own context: it outlives ctx by the grace
+	// period, and tells sinks through Stopping that no new request may start.
+	reqCtx, cancelReqs := context.WithCancel(WithStop(context.WithoutCancel(ctx), ctx.Done()))
+	defer cancelReqs()
+	afterStop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancelReqs) })
+	defer afterStop()
 	r := newReport(p, now())
 	var mu sync.Mutex
 	record := func(i int, o Outcome) {
@@ -106,7 +125,7 @@ func Apply(ctx context.Context, p *Plan, sinks map[System]Sink, opt ApplyOptions
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := applySystem(ctx, p, idx, sink, workers, record); err != nil {
+			if err := applySystem(ctx, reqCtx, p, idx, sink, workers, record); err != nil {
 				stopMu.Lock()
 				stopped[sys] = err
 				stopMu.Unlock()
@@ -160,9 +179,10 @@ func units(p *Plan, idx []int, sink Sink) [][]int {
 	return out
 }
 
-// applySystem runs one system's items. It returns the error that stopped
+// applySystem runs one system's items: an item starts only while ctx is
+// alive, and its requests run on reqCtx. It returns the error that stopped
 // the system early, if one did.
-func applySystem(ctx context.Context, p *Plan, idx []int, sink Sink, workers int, record func(int, Outcome)) error {
+func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, workers int, record func(int, Outcome)) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	var g errgroup.Group
@@ -235,9 +255,9 @@ func applySystem(ctx context.Context, p *Plan, idx []int, sink Sink, workers int
 			var outs []Outcome
 			b, ok := sink.(Batcher)
 			if ok && cs[0].Kind == KindPhone && cs[0].Action == Create {
-				outs = b.DoBatch(ctx, cs)
+				outs = b.DoBatch(reqCtx, cs)
 			} else {
-				outs = []Outcome{sink.Do(ctx, cs[0])}
+				outs = []Outcome{sink.Do(reqCtx, cs[0])}
 			}
 			if len(outs) != len(unit) {
 				recordAll(unit, Outcome{Status: Failed, Err: fmt.Errorf("%s: %d outcomes for %d items", sink.System(), len(outs), len(unit))})
@@ -251,6 +271,9 @@ func applySystem(ctx context.Context, p *Plan, idx []int, sink Sink, workers int
 				}
 				if errors.Is(o.Err, ErrStop) {
 					stop(o.Err)
+				}
+				if o.Status == Failed && o.Attempts == 0 && ctx.Err() != nil {
+					o.Status = Skipped // it waited for its turn and the run stopped
 				}
 				record(unit[k], o)
 			}
@@ -269,4 +292,32 @@ func skipped(cause error) Outcome {
 		return Outcome{Status: Skipped, Err: errors.New("not started: the run was interrupted")}
 	}
 	return Outcome{Status: Skipped, Err: fmt.Errorf("not started: the system was stopped after: %v", cause)}
+}
+
+type stopKey struct{}
+
+// WithStop marks ctx with the channel that closes when the run is asked to
+// stop: requests already sent may finish (ctx stays alive for a grace
+// period), but no new request should start. Apply marks the context it
+// hands to sinks this way.
+func WithStop(ctx context.Context, stop <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stopKey{}, stop)
+}
+
+// Stopping returns a channel that closes when the run has been asked to stop
+// (SIGINT/SIGTERM) and no new request should start, not even a retry. It is
+// nil (never closes) outside Apply.
+func Stopping(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(stopKey{}).(<-chan struct{})
+	return ch
+}
+
+// StopRequested reports whether Stopping(ctx) has closed.
+func StopRequested(ctx context.Context) bool {
+	select {
+	case <-Stopping(ctx):
+		return true
+	default:
+		return false
+	}
 }

@@ -20,10 +20,11 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"groupsync/internal/plan"
 )
+
+// errBodyTooLarge is a response body over the cap.
+var errBodyTooLarge = errors.New("response body too large")
 
 // ErrUnauthorized is wrapped by errors for 401 and 403 answers: bad or
 // inactive credentials, or an account that is not activated.
@@ -80,6 +81,10 @@ type Config struct {
 	MaxBody int64
 	// Transport, when set, replaces http.DefaultTransport (tests).
 	Transport http.RoundTripper
+	// Retry says what is retried and how long to wait between attempts.
+	Retry RetryPolicy
+	// Clock, when set, replaces the real clock for retry waits (tests).
+	Clock Clock
 }
 
 // Client sends requests to one API: one limiter, one http.Client that never
@@ -88,7 +93,9 @@ type Client struct {
 	system    plan.System
 	base      *url.URL
 	http      *http.Client
-	limiter   *rate.Limiter
+	pacer     *pacer
+	retry     RetryPolicy
+	clock     Clock
 	maxBody   int64
 	auth      func(*http.Request)
 	reqIDName string
@@ -130,6 +137,10 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 	if opt.Message == nil {
 		opt.Message = func([]byte) string { return "" }
 	}
+	cfg.Retry.defaults()
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
+	}
 	return &Client{
 		system: system,
 		base:   base,
@@ -140,7 +151,9 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 			// as X-LOX24-AUTH-TOKEN to wherever it points.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		limiter:   rate.NewLimiter(rate.Limit(cfg.Rate), 1),
+		pacer:     newPacer(cfg.Rate),
+		retry:     cfg.Retry,
+		clock:     cfg.Clock,
 		maxBody:   cfg.MaxBody,
 		auth:      opt.Auth,
 		reqIDName: opt.RequestIDHeader,
@@ -198,6 +211,13 @@ type Request struct {
 	Query  url.Values // optional
 	Header http.Header
 	Body   any // encoded as JSON when non-nil
+	// BeforeRetry makes a create (POST) retryable after an answer that
+	// leaves it unknown whether the server acted on it (a 5xx, a lost
+	// connection). It re-reads the remote state and returns the body to
+	// send again, or nil when nothing is left to send (the create happened
+	// after all). Without it such a POST is not retried; a 429 is always
+	// retried, since the server did not act on the request.
+	BeforeRetry func(ctx context.Context) (body any, err error)
 }
 
 // Response is what came back for a call. Do returns it whenever a request
@@ -212,29 +232,83 @@ type Response struct {
 
 // Do sends req. A 2xx answer is a success; any other status is a
 // *StatusError carrying the API's message. The Response is non-nil whenever
-// a request was sent. After a 401/403 the client sends nothing more: every
-// later call fails at once.
+// a request was sent.
+//
+// Transient failures (429, 5xx other than 501, no answer) are retried up to
+// the policy's attempts, with capped, jittered exponential backoff or the
+// server's Retry-After when longer (capped). GET, PUT and DELETE are
+// retried as they are; a POST only after a 429, or after BeforeRetry has
+// re-read the state. A 429 also slows the system's pace and holds its other
+// requests back. After a 401/403 the client sends nothing more: every later
+// call fails at once. Once the run is asked to stop, no retry starts.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	op := fmt.Sprintf("%s: %s", c.system, req.Op)
-	if err := c.stopped(); err != nil {
-		return nil, fmt.Errorf("%s: not sent: %w", op, err)
-	}
-	var body []byte
-	if req.Body != nil {
-		var err error
-		if body, err = json.Marshal(req.Body); err != nil {
-			return nil, fmt.Errorf("%s: encode body: %w", op, err)
+	resp := &Response{}
+	start := time.Now()
+	defer func() { resp.Duration = time.Since(start) }()
+	for attempt := 1; ; attempt++ {
+		if err := c.stopped(); err != nil {
+			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
+		}
+		var body []byte
+		if req.Body != nil {
+			var err error
+			if body, err = json.Marshal(req.Body); err != nil {
+				return nilIfUnsent(resp), fmt.Errorf("%s: encode body: %w", op, err)
+			}
+		}
+		if err := c.pacer.wait(ctx, c.clock); err != nil {
+			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
+		}
+		if plan.StopRequested(ctx) {
+			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, errInterrupted)
+		}
+		resp.Attempts = attempt
+		resp.StatusCode, resp.RequestID, resp.Body = 0, "", nil
+		err := c.send(ctx, op, req, body, resp)
+		if err == nil {
+			c.pacer.succeeded()
+			return resp, nil
+		}
+		retry, sure := transient(ctx, err)
+		if !retry || attempt >= c.retry.MaxAttempts || plan.StopRequested(ctx) {
+			return resp, err
+		}
+		wait := c.retry.wait(attempt, err, c.pacer.random())
+		if resp.StatusCode == http.StatusTooManyRequests {
+			c.pacer.throttled(c.clock.Now(), wait)
+		}
+		idempotent := req.Method == http.MethodGet || req.Method == http.MethodPut || req.Method == http.MethodDelete
+		if !idempotent && !sure && req.BeforeRetry == nil {
+			return resp, err
+		}
+		if serr := c.clock.Sleep(ctx, wait); serr != nil {
+			return resp, fmt.Errorf("%w (not retried: %v)", err, serr)
+		}
+		if !idempotent && !sure {
+			next, rerr := req.BeforeRetry(ctx)
+			if rerr != nil {
+				return resp, fmt.Errorf("%w; checking whether it happened anyway failed: %v", err, rerr)
+			}
+			if next == nil {
+				return resp, nil // it happened after all
+			}
+			req.Body = next
 		}
 	}
-	if err := c.limiter.Wait(ctx); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	start := time.Now()
-	resp := &Response{Attempts: 1}
-	err := c.send(ctx, op, req, body, resp)
-	resp.Duration = time.Since(start)
-	return resp, err
 }
+
+// nilIfUnsent returns resp when a request was sent, nil otherwise.
+func nilIfUnsent(resp *Response) *Response {
+	if resp.Attempts == 0 {
+		return nil
+	}
+	return resp
+}
+
+// Pace returns the system's current pace in requests per second (lower than
+// configured after 429s, until it recovers).
+func (c *Client) Pace() float64 { return c.pacer.limit() }
 
 func (c *Client) send(ctx context.Context, op string, req Request, body []byte, resp *Response) error {
 	u := c.base.JoinPath(req.Path)
@@ -273,7 +347,7 @@ func (c *Client) send(ctx context.Context, op string, req Request, body []byte, 
 		return fmt.Errorf("%s: read response: %w", op, err)
 	}
 	if int64(len(data)) > c.maxBody {
-		return fmt.Errorf("%s: response body larger than %d bytes", op, c.maxBody)
+		return fmt.Errorf("%s: %w (%d bytes)", op, errBodyTooLarge, c.maxBody)
 	}
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		resp.Body = data
@@ -282,7 +356,7 @@ func (c *Client) send(ctx context.Context, op string, req Request, body []byte, 
 	se := &StatusError{
 		Op: op, StatusCode: res.StatusCode, RequestID: resp.RequestID,
 		Message:    trimMessage(c.message(data)),
-		RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now()),
+		RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), c.clock.Now()),
 	}
 	if res.StatusCode >= 300 && res.StatusCode < 400 {
 		if loc, err := res.Location(); err == nil {

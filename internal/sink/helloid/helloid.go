@@ -164,12 +164,33 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 	}
 	req := sink.Request{Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: body,
 		Op: "put group " + ch.Key}
+	var found string
 	if ch.Action == plan.Create {
+		// The plan creates a group only when no group had its name (names
+		// are unique, case-insensitively). If the answer to the POST is
+		// lost, a group with that name now is the one we made.
+		reread := func(ctx context.Context) (any, error) {
+			cur, err := c.Read(ctx, nil)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range cur.Groups {
+				if strings.EqualFold(g.Name, ch.Name) {
+					found = g.Key
+					return nil, nil
+				}
+			}
+			return body, nil
+		}
 		req = sink.Request{Method: http.MethodPost, Path: "/groups", Body: body,
-			Op: fmt.Sprintf("create group %q", ch.Name)}
+			Op: fmt.Sprintf("create group %q", ch.Name), BeforeRetry: reread}
 	}
 	resp, err := c.api.Do(ctx, req)
 	o := sink.Outcome(resp, err)
+	if err == nil && found != "" {
+		o.NewKey = found
+		return o
+	}
 	if err == nil && ch.Action == plan.Create {
 		var g group
 		if err := json.Unmarshal(resp.Body, &g); err != nil || g.GroupGUID == "" {

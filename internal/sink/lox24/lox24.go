@@ -62,22 +62,59 @@ func (c *Client) BatchSize() int { return c.batchSize }
 
 // DoBatch creates phone entries of one group with one POST
 // /groups/{id}/phones/batch. The API answers per item; each item's status
-// goes into its own Outcome.
+// goes into its own Outcome. If the answer is lost, the group's members are
+// read again and only the entries that are still missing are sent again.
 func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome {
 	outs := make([]plan.Outcome, len(cs))
+	done := make([]bool, len(cs))
+	pending := make([]int, len(cs)) // indexes into cs of the body being sent
 	body := make([]phone, len(cs))
 	for i, ch := range cs {
+		pending[i] = i
 		body[i] = phoneBody(ch.Record())
 	}
 	group := cs[0].Group
 	op := fmt.Sprintf("add %d phones to group %s", len(cs), group)
-	resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodPost,
-		Path: "/groups/" + url.PathEscape(group) + "/phones/batch", Body: body})
-	base := sink.Outcome(resp, err)
-	if err != nil {
-		for i := range outs {
-			outs[i] = base
+	reread := func(ctx context.Context) (any, error) {
+		list, err := readAll[phone](ctx, c.api, "members of group "+group, "/groups/"+group+"/phones")
+		if err != nil {
+			return nil, err
 		}
+		have := make(map[string]string, len(list))
+		for _, p := range list {
+			if n, ok := plan.NormalizePhone(p.Phone); ok {
+				have[n] = p.ID.String()
+			}
+		}
+		var left []int
+		var next []phone
+		for _, i := range pending {
+			if id, ok := have[cs[i].Phone]; ok {
+				done[i] = true
+				outs[i].NewKey = id
+				continue
+			}
+			left = append(left, i)
+			next = append(next, body[i])
+		}
+		pending = left
+		if len(next) == 0 {
+			return nil, nil
+		}
+		return next, nil
+	}
+	resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodPost,
+		Path: "/groups/" + url.PathEscape(group) + "/phones/batch", Body: body, BeforeRetry: reread})
+	base := sink.Outcome(resp, err)
+	for i := range outs {
+		key := outs[i].NewKey
+		outs[i] = base
+		outs[i].NewKey = key
+		if done[i] {
+			outs[i].Status, outs[i].Err = plan.Succeeded, nil
+		}
+	}
+	if err != nil || len(pending) == 0 {
 		return outs
 	}
 	var res struct {
@@ -86,29 +123,27 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 			Body   json.RawMessage `json:"body"`
 		} `json:"hydra:member"`
 	}
-	if err := sink.DecodeJSON("lox24: "+op, resp.Body, &res); err != nil || len(res.Member) != len(cs) {
+	if err := sink.DecodeJSON("lox24: "+op, resp.Body, &res); err != nil || len(res.Member) != len(pending) {
 		if err == nil {
-			err = fmt.Errorf("lox24: %s: the answer has %d results for %d phones", op, len(res.Member), len(cs))
+			err = fmt.Errorf("lox24: %s: the answer has %d results for %d phones", op, len(res.Member), len(pending))
 		}
-		for i := range outs {
-			outs[i] = base
+		for _, i := range pending {
 			outs[i].Status, outs[i].Err = plan.Failed, err
 		}
 		return outs
 	}
-	for i, m := range res.Member {
-		o := base
+	for k, m := range res.Member {
+		o := &outs[pending[k]]
 		o.HTTPStatus = m.Status
 		if m.Status < 200 || m.Status >= 300 {
 			o.Status = plan.Failed
 			o.Err = fmt.Errorf("lox24: add phone to group %s: HTTP %d: %s", group, m.Status, errorMessage(m.Body))
-		} else {
-			var p phone
-			if json.Unmarshal(m.Body, &p) == nil {
-				o.NewKey = p.ID.String()
-			}
+			continue
 		}
-		outs[i] = o
+		var p phone
+		if json.Unmarshal(m.Body, &p) == nil {
+			o.NewKey = p.ID.String()
+		}
 	}
 	return outs
 }
@@ -346,10 +381,38 @@ func (c *Client) createGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 	for name, p := range g.fields() {
 		*p = ptr(rec[name])
 	}
-	var out group
-	resp, err := c.api.Do(ctx, sink.Request{Op: fmt.Sprintf("create group %q", g.Name), Method: http.MethodPost, Path: "/groups", Body: g})
+	// The plan creates a group only when none had its name. If the answer
+	// to the POST is lost, a group with that name now is the one we made.
+	var found int64
+	reread := func(ctx context.Context) (any, error) {
+		groups, err := readAll[group](ctx, c.api, "groups", "/groups")
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, r := range groups {
+			if r.Name == g.Name {
+				ids = append(ids, r.ID)
+			}
+		}
+		switch len(ids) {
+		case 0:
+			return g, nil
+		case 1:
+			found = ids[0]
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%d groups are now named %q", len(ids), g.Name)
+	}
+	resp, err := c.api.Do(ctx, sink.Request{Op: fmt.Sprintf("create group %q", g.Name), Method: http.MethodPost,
+		Path: "/groups", Body: g, BeforeRetry: reread})
 	o := sink.Outcome(resp, err)
-	if err == nil {
+	switch {
+	case err != nil:
+	case found != 0:
+		o.NewKey = strconv.FormatInt(found, 10)
+	default:
+		var out group
 		if err := sink.DecodeJSON("lox24: create group", resp.Body, &out); err != nil || out.ID == 0 {
 			o.Status, o.Err = plan.Failed, fmt.Errorf("lox24: create group %q: the response has no group id: %v", g.Name, err)
 			return o

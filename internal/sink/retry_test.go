@@ -1,0 +1,265 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"groupsync/internal/plan"
+)
+
+// fakeClock returns at once from Sleep and records every wait.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sleeps = append(f.sleeps, d)
+	f.now = f.now.Add(d)
+	select {
+	case <-plan.Stopping(ctx):
+		return errInterrupted
+	default:
+	}
+	return ctx.Err()
+}
+
+// answer is one scripted response: a status and headers, or a dropped
+// connection when status is 0.
+type answer struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+// script serves the answers in order and records the requests.
+type script struct {
+	mu      sync.Mutex
+	answers []answer
+	seen    []string
+}
+
+func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	n := len(s.seen)
+	s.seen = append(s.seen, r.Method+" "+string(body))
+	a := answer{status: 200, body: "{}"}
+	if n < len(s.answers) {
+		a = s.answers[n]
+	}
+	s.mu.Unlock()
+	if a.status == 0 {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+		return
+	}
+	for k, v := range a.header {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(a.status)
+	io.WriteString(w, a.body)
+}
+
+func newTestClient(t *testing.T, answers ...answer) (*Client, *script, *fakeClock) {
+	t.Helper()
+	sc := &script{answers: answers}
+	srv := httptest.NewServer(sc)
+	t.Cleanup(srv.Close)
+	clock := &fakeClock{now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	c, err := NewClient(plan.LOX24, Config{BaseURL: srv.URL, Rate: 1e6, Clock: clock,
+		Retry: RetryPolicy{Base: 100 * time.Millisecond, Max: time.Second}}, Options{})
+	require.NoError(t, err)
+	return c, sc, clock
+}
+
+func TestRetries(t *testing.T) {
+	const base = 100 * time.Millisecond
+	tests := []struct {
+		name     string
+		method   string
+		answers  []answer
+		ok       bool
+		attempts int
+		// each sleep must lie in [min, max]
+		sleeps [][2]time.Duration
+	}{
+		{"GET is retried on 503 with growing jittered backoff", "GET",
+			[]answer{{status: 503}, {status: 503}, {status: 200}}, true, 3,
+			[][2]time.Duration{{base / 2, base}, {base, 2 * base}}},
+		{"GET is retried on a dropped connection", "GET",
+			[]answer{{status: 0}, {status: 200}}, true, 2, [][2]time.Duration{{base / 2, base}}},
+		{"PUT is retried on 500", "PUT", []answer{{status: 500}, {status: 200}}, true, 2, [][2]time.Duration{{base / 2, base}}},
+		{"DELETE is retried on 502", "DELETE", []answer{{status: 502}, {status: 204}}, true, 2, [][2]time.Duration{{base / 2, base}}},
+		{"501 is not retried", "GET", []answer{{status: 501}}, false, 1, nil},
+		{"400 is not retried", "PUT", []answer{{status: 400}}, false, 1, nil},
+		{"404 is not retried", "DELETE", []answer{{status: 404}}, false, 1, nil},
+		{"a redirect is not followed nor retried", "GET", []answer{{status: 307, header: map[string]string{"Location": "https://elsewhere.example/"}}}, false, 1, nil},
+		{"it gives up after 5 attempts", "GET",
+			[]answer{{status: 503}, {status: 503}, {status: 503}, {status: 503}, {status: 503}, {status: 200}}, false, 5,
+			[][2]time.Duration{{base / 2, base}, {base, 2 * base}, {2 * base, 4 * base}, {4 * base, 8 * base}}},
+		{"Retry-After in seconds is honoured when longer than the backoff", "PUT",
+			[]answer{{status: 429, header: map[string]string{"Retry-After": "3"}}, {status: 200}}, true, 2,
+			[][2]time.Duration{{3 * time.Second, 3 * time.Second}}},
+		{"Retry-After as an HTTP date is honoured", "GET",
+			[]answer{{status: 503, header: map[string]string{"Retry-After": "Sun, 22 Nov 2026 12:00:07 GMT"}}, {status: 200}}, true, 2,
+			[][2]time.Duration{{7 * time.Second, 7 * time.Second}}},
+		{"Retry-After is capped", "GET",
+			[]answer{{status: 429, header: map[string]string{"Retry-After": "86400"}}, {status: 200}}, true, 2,
+			[][2]time.Duration{{DefaultMaxRetryAfter, DefaultMaxRetryAfter}}},
+		{"POST is retried after 429: the server did not act on it", "POST",
+			[]answer{{status: 429}, {status: 201}}, true, 2, [][2]time.Duration{{base / 2, base}}},
+		{"POST is not retried after 503 without a re-read", "POST", []answer{{status: 503}, {status: 201}}, false, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, sc, clock := newTestClient(t, tt.answers...)
+			resp, err := c.Do(context.Background(), Request{Op: "op", Method: tt.method, Path: "/x", Body: map[string]int{"a": 1}})
+			if tt.ok {
+				require.NoError(t, err)
+			} else {
+				require.Error(t, err)
+			}
+			require.NotNil(t, resp)
+			assert.Equal(t, tt.attempts, resp.Attempts)
+			assert.Len(t, sc.seen, tt.attempts, "requests sent")
+			require.Len(t, clock.sleeps, len(tt.sleeps))
+			for i, want := range tt.sleeps {
+				assert.GreaterOrEqual(t, clock.sleeps[i], want[0], "sleep %d", i)
+				assert.LessOrEqual(t, clock.sleeps[i], want[1], "sleep %d", i)
+			}
+		})
+	}
+}
+
+func TestBackoffIsExponentialCappedAndJittered(t *testing.T) {
+	p := RetryPolicy{Base: 100 * time.Millisecond, Max: time.Second}
+	p.defaults()
+	var prev time.Duration
+	for n := 1; n <= 12; n++ {
+		lo, hi := p.backoff(n, 0), p.backoff(n, 1)
+		assert.Equal(t, 2*lo, hi, "half fixed, half jitter")
+		assert.LessOrEqual(t, hi, time.Second, "capped")
+		assert.GreaterOrEqual(t, hi, prev, "never shrinks")
+		prev = hi
+	}
+	assert.Equal(t, time.Second, p.backoff(12, 1))
+	assert.Equal(t, 100*time.Millisecond, p.backoff(1, 1))
+	assert.Equal(t, 800*time.Millisecond, p.backoff(4, 1))
+}
+
+func TestPOSTAfter503ReReadsBeforeRetrying(t *testing.T) {
+	t.Run("the create happened: no second POST", func(t *testing.T) {
+		c, sc, _ := newTestClient(t, answer{status: 503})
+		rereads := 0
+		resp, err := c.Do(context.Background(), Request{Op: "create", Method: "POST", Path: "/groups", Body: "first",
+			BeforeRetry: func(context.Context) (any, error) { rereads++; return nil, nil }})
+		require.NoError(t, err)
+		assert.Equal(t, 1, rereads)
+		assert.Len(t, sc.seen, 1)
+		assert.Equal(t, 1, resp.Attempts)
+	})
+	t.Run("it did not: the POST is sent again with the body the re-read gives", func(t *testing.T) {
+		c, sc, _ := newTestClient(t, answer{status: 503}, answer{status: 201})
+		_, err := c.Do(context.Background(), Request{Op: "create", Method: "POST", Path: "/groups", Body: "first",
+			BeforeRetry: func(context.Context) (any, error) { return "second", nil }})
+		require.NoError(t, err)
+		assert.Equal(t, []string{`POST "first"`, `POST "second"`}, sc.seen)
+	})
+	t.Run("the re-read fails: not retried", func(t *testing.T) {
+		c, sc, _ := newTestClient(t, answer{status: 503})
+		_, err := c.Do(context.Background(), Request{Op: "create", Method: "POST", Path: "/groups", Body: "first",
+			BeforeRetry: func(context.Context) (any, error) { return nil, errors.New("read failed") }})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "read failed")
+		assert.Len(t, sc.seen, 1)
+	})
+}
+
+func TestUnauthorizedStopsEveryLaterCall(t *testing.T) {
+	c, sc, _ := newTestClient(t, answer{status: 401, body: `{"message":"bad key"}`})
+	_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
+	require.ErrorIs(t, err, ErrUnauthorized)
+	for range 3 {
+		resp, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
+		require.ErrorIs(t, err, plan.ErrStop)
+		assert.Nil(t, resp, "nothing was sent")
+	}
+	assert.Len(t, sc.seen, 1)
+}
+
+func TestThrottlingSlowsThePaceAndRecovers(t *testing.T) {
+	answers := []answer{{status: 429}, {status: 429}}
+	c, _, clock := newTestClient(t, answers...)
+	full := c.Pace()
+	_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
+	require.NoError(t, err)
+	assert.Less(t, c.Pace(), full/2, "two 429s at least halve the pace")
+	held := len(clock.sleeps)
+	// The pause after a 429 holds the system's next request back too.
+	assert.GreaterOrEqual(t, held, 2)
+	for range 40 {
+		_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, full, c.Pace(), "successes bring the pace back")
+}
+
+func TestNoRetryStartsOnceTheRunIsStopping(t *testing.T) {
+	c, sc, _ := newTestClient(t, answer{status: 503}, answer{status: 200})
+	stop := make(chan struct{})
+	ctx := plan.WithStop(context.Background(), stop)
+	first := true
+	_, err := c.Do(ctx, Request{Op: "create", Method: "POST", Path: "/x", BeforeRetry: func(context.Context) (any, error) {
+		if first {
+			first = false
+			close(stop) // the interrupt arrives while the first attempt is answered
+		}
+		return "again", nil
+	}})
+	require.Error(t, err)
+	assert.Len(t, sc.seen, 1, "no retry starts once the run is stopping")
+
+	_, err = c.Do(ctx, Request{Op: "list", Method: "GET", Path: "/x"})
+	require.Error(t, err)
+	assert.Len(t, sc.seen, 1, "nor a new request")
+}
+
+func TestErrorsCarryTheAPIsMessageAndRequestID(t *testing.T) {
+	sc := &script{answers: []answer{{status: 422, header: map[string]string{"X-Req": "abc123"}, body: `{"detail":"name:   too\nlong"}`}}}
+	srv := httptest.NewServer(sc)
+	defer srv.Close()
+	c, err := NewClient(plan.LOX24, Config{BaseURL: srv.URL}, Options{RequestIDHeader: "X-Req",
+		Message: func(b []byte) string { return strings.TrimPrefix(string(b), `{"detail":"`) }})
+	require.NoError(t, err)
+	_, err = c.Do(context.Background(), Request{Op: "put group 1", Method: "PUT", Path: "/groups/1"})
+	var se *StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 422, se.StatusCode)
+	assert.Equal(t, "abc123", se.RequestID)
+	assert.Equal(t, `lox24: put group 1: HTTP 422 Unprocessable Entity: name: too\nlong"} (request id abc123)`, err.Error())
+}
