@@ -28,6 +28,7 @@ type remoteFlags struct {
 	logFormat                    string
 	showPhones                   bool
 	guards                       plan.Guards
+	maxAttempts                  int
 
 	// helloidPageSize is not a flag: tests set it to exercise paging.
 	helloidPageSize int
@@ -51,6 +52,7 @@ func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
 	fs.Float64Var(&f.guards.MaxDeletePct, "max-delete-pct", plan.DefaultMaxDeletePct, "refuse to delete more than this percentage of a group's members (groups of 10 or more)")
 	fs.IntVar(&f.guards.MaxChanges, "max-changes", 0, "refuse a plan with more changes than this (0: no limit)")
 	fs.BoolVar(&f.guards.Force, "force", false, "override the safety guards")
+	fs.IntVar(&f.maxAttempts, "max-attempts", sink.DefaultMaxAttempts, "attempts per request on 429, 5xx and connection errors, the first included")
 }
 
 // check validates flag values; it returns a usage problem or "".
@@ -65,6 +67,8 @@ func (f *remoteFlags) check() string {
 		return "--lox24-rate and --helloid-rate must be greater than 0"
 	case f.lox24Workers < 1 || f.helloidWorkers < 1:
 		return "--lox24-workers and --helloid-workers must be at least 1"
+	case f.maxAttempts < 1:
+		return "--max-attempts must be at least 1"
 	}
 	if f.guards.MaxDeletePct < 0 || f.guards.MaxDeletePct > 100 || f.guards.MaxChanges < 0 {
 		return "--max-delete-pct must be 0..100 and --max-changes must not be negative"
@@ -87,6 +91,10 @@ func (f *remoteFlags) logger(c *cli) *slog.Logger {
 
 func (f *remoteFlags) workers() map[plan.System]int {
 	return map[plan.System]int{plan.LOX24: f.lox24Workers, plan.HelloID: f.helloidWorkers}
+}
+
+func (f *remoteFlags) retry() sink.RetryPolicy {
+	return sink.RetryPolicy{MaxAttempts: f.maxAttempts}
 }
 
 // readDesired reads and validates the files, keeping only the systems the
@@ -141,7 +149,7 @@ func (f *remoteFlags) sinks(getenv env, systems []plan.System) (map[plan.System]
 				errs = append(errs, fmt.Errorf("lox24: %w", err))
 				continue
 			}
-			c, err := lox24.New(sink.Config{BaseURL: f.lox24URL, Rate: f.lox24Rate}, token)
+			c, err := lox24.New(sink.Config{BaseURL: f.lox24URL, Rate: f.lox24Rate, Retry: f.retry()}, token)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -158,7 +166,7 @@ func (f *remoteFlags) sinks(getenv env, systems []plan.System) (map[plan.System]
 				errs = append(errs, errors.New("helloid: no tenant URL (set --helloid-url or HELLOID_URL, e.g. https://acme.helloid.com)"))
 				continue
 			}
-			c, err := helloid.New(sink.Config{BaseURL: f.helloidURL, Rate: f.helloidRate}, key, sec)
+			c, err := helloid.New(sink.Config{BaseURL: f.helloidURL, Rate: f.helloidRate, Retry: f.retry()}, key, sec)
 			if err != nil {
 				errs = append(errs, err)
 				continue

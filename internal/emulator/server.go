@@ -26,6 +26,7 @@ type Options struct {
 	Latency       time.Duration    // added before answering every API request
 	FailRate      float64          // 0..1: fraction of API requests answered 503 at random, before anything else happens
 	Throttle      float64          // >0: requests per second per system; beyond it 429 with Retry-After (seconds)
+	LoseRate      float64          // 0..1: fraction of API writes that are applied but answered 502, as if the answer were lost on the way
 	Redirect      string           // non-empty: every API request is answered 307 to Redirect + path and query
 	Now           func() time.Time // clock for the lockout and the throttle; default time.Now
 	Seed          int64            // seed for FailRate and generated ids (request ids, GUIDs); 0: time-based
@@ -78,6 +79,10 @@ func New(opts Options) *Server {
 	opts.FailRate = math.Min(math.Max(opts.FailRate, 0), 1)
 	if math.IsNaN(opts.FailRate) {
 		opts.FailRate = 0
+	}
+	opts.LoseRate = math.Min(math.Max(opts.LoseRate, 0), 1)
+	if math.IsNaN(opts.LoseRate) {
+		opts.LoseRate = 0
 	}
 	seed := opts.Seed
 	if seed == 0 {
@@ -190,12 +195,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.fault(rec, r, sys) {
 		return
 	}
+	var out http.ResponseWriter = rec
+	lose := r.Method != http.MethodGet && s.opts.LoseRate > 0 && s.random() < s.opts.LoseRate
+	if lose {
+		out = &discardWriter{header: http.Header{}}
+	}
 	if sys == sysLOX24 {
-		s.serveLOX24(rec, r, rt, args)
+		s.serveLOX24(out, r, rt, args)
 	} else {
-		s.serveHelloID(rec, r, rt, args)
+		s.serveHelloID(out, r, rt, args)
+	}
+	if lose {
+		// The write happened; its answer is lost, as when a proxy times out.
+		s.systemError(rec, sys, http.StatusBadGateway, "Bad Gateway")
 	}
 }
+
+// discardWriter swallows a response (LoseRate).
+type discardWriter struct{ header http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
 
 // fault applies the configured faults in order: latency, redirect, random
 // failure, throttle. It reports whether it answered the request.

@@ -276,7 +276,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 		wait := c.retry.wait(attempt, err, c.pacer.random())
 		if resp.StatusCode == http.StatusTooManyRequests {
-			c.pacer.throttled(c.clock.Now(), wait)
+			c.pacer.throttled()
 		}
 		idempotent := req.Method == http.MethodGet || req.Method == http.MethodPut || req.Method == http.MethodDelete
 		if !idempotent && !sure && req.BeforeRetry == nil {

@@ -125,14 +125,14 @@ func transient(ctx context.Context, err error) (retry, sure bool) {
 }
 
 // pacer is a system's rate limiter that slows down on 429 and recovers on
-// success, and can hold every request back until a server-given time.
+// success (additive increase, multiplicative decrease), so that a server
+// limit below the configured rate is approached without a storm of 429s.
 type pacer struct {
 	limiter *rate.Limiter
 	target  rate.Limit
 
-	mu         sync.Mutex
-	pauseUntil time.Time
-	rng        *rand.Rand
+	mu  sync.Mutex
+	rng *rand.Rand
 }
 
 func newPacer(perSecond float64) *pacer {
@@ -145,14 +145,6 @@ func newPacer(perSecond float64) *pacer {
 
 // wait blocks until the system may send its next request.
 func (p *pacer) wait(ctx context.Context, clock Clock) error {
-	p.mu.Lock()
-	until := p.pauseUntil
-	p.mu.Unlock()
-	if d := until.Sub(clock.Now()); d > 0 {
-		if err := clock.Sleep(ctx, d); err != nil {
-			return err
-		}
-	}
 	r := p.limiter.Reserve()
 	if !r.OK() {
 		return errors.New("rate limiter refused the request")
@@ -164,22 +156,20 @@ func (p *pacer) wait(ctx context.Context, clock Clock) error {
 	return nil
 }
 
-// throttled halves the pace after a 429 and holds every request of the
-// system back for d, so that the workers do not storm the server.
-func (p *pacer) throttled(now time.Time, d time.Duration) {
+// throttled halves the pace after a 429.
+func (p *pacer) throttled() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if until := now.Add(d); until.After(p.pauseUntil) {
-		p.pauseUntil = until
-	}
 	p.limiter.SetLimit(max(p.limiter.Limit()/2, rate.Limit(min(minRate, float64(p.target)))))
 }
 
-// succeeded brings the pace back towards the configured rate, a twentieth
+// succeeded brings the pace back towards the configured rate, by a fiftieth
 // of it per success.
 func (p *pacer) succeeded() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if l := p.limiter.Limit(); l < p.target {
-		p.limiter.SetLimit(min(p.target, l+p.target/20))
+		p.limiter.SetLimit(min(p.target, l+p.target/50))
 	}
 }
 

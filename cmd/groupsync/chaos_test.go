@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"groupsync/internal/emulator"
+	"groupsync/internal/plan"
+)
+
+// chaosFiles writes a desired state of lox new LOX24 groups with members
+// of their own per group, and hid new HelloID groups.
+func chaosFiles(t *testing.T, dir string, lox, members, hid int) []string {
+	var y strings.Builder
+	y.WriteString("lox24:\n  groups:\n")
+	for i := range lox {
+		fmt.Fprintf(&y, "    - name: Chaos %02d\n      description: group %d\n      phones: chaos-%02d.csv\n", i, i, i)
+		var c strings.Builder
+		c.WriteString("phone,a\n")
+		for j := range members {
+			fmt.Fprintf(&c, "+49151%04d%04d,member %d\n", i, j, j)
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("chaos-%02d.csv", i)), []byte(c.String()), 0o644))
+	}
+	y.WriteString("helloid:\n  groups:\n")
+	for i := range hid {
+		fmt.Fprintf(&y, "    - name: Chaos %02d\n      isEnabled: true\n", i)
+	}
+	path := filepath.Join(dir, "chaos.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(y.String()), 0o644))
+	return []string{path}
+}
+
+// TestChaos applies a plan of about a hundred writes while the emulator
+// answers 10% of requests with 503, loses the answer of 5% of writes after
+// applying them, and throttles each system below groupsync's pace. Every
+// item must converge, nothing may be created twice, and the report must say
+// exactly what happened.
+func TestChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos takes a few seconds")
+	}
+	emu := emulator.New(emulator.Options{FailRate: 0.10, LoseRate: 0.05, Throttle: 40, Seed: 42})
+	url, stop, err := emu.Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	defer stop()
+	dir := t.TempDir()
+	const lox, members, hid = 20, 5, 10
+	files := chaosFiles(t, dir, lox, members, hid)
+	w := &world{emu: emu, url: url, dir: dir}
+	report := filepath.Join(dir, "report.json")
+	args := append([]string{"apply", "--yes", "--report", report, "--lox24-rate", "60", "--helloid-rate", "60"}, files...)
+	r := exe(t, dir, w.env(), args...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	var rep plan.Report
+	raw, err := os.ReadFile(report)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	planned := lox + lox*members + hid
+	assert.Equal(t, plan.Tally{Planned: planned, Succeeded: planned}, rep.Summary)
+	retried := 0
+	for _, it := range rep.Items {
+		assert.Equal(t, plan.Succeeded, it.Status, "%+v", it)
+		assert.NotEmpty(t, it.Key, "%+v", it)
+		if it.Attempts > 1 {
+			retried++
+		}
+	}
+	assert.Positive(t, retried, "faults were met and retried")
+	st := emu.Stats()
+	assert.Positive(t, st.Systems["lox24"].ByStatus["503"]+st.Systems["helloid"].ByStatus["503"])
+	assert.Positive(t, st.Systems["lox24"].ByStatus["429"]+st.Systems["helloid"].ByStatus["429"])
+
+	// Nothing was created twice, though some answers were lost.
+	state := emu.State()
+	names := map[string]int{}
+	for _, g := range state.LOX24.Groups {
+		names[g.Name]++
+		seen := map[string]bool{}
+		for _, p := range g.Phones {
+			assert.False(t, seen[p.Phone], "member %s of %s added twice", p.Phone, g.Name)
+			seen[p.Phone] = true
+		}
+		if strings.HasPrefix(g.Name, "Chaos") {
+			assert.Len(t, g.Phones, members, g.Name)
+		}
+	}
+	for i := range lox {
+		assert.Equal(t, 1, names[fmt.Sprintf("Chaos %02d", i)])
+	}
+	assert.Len(t, state.HelloID.Groups, hid)
+
+	replan := exe(t, dir, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
+	assert.Equal(t, exitOK, replan.code, replan.stdout+replan.stderr)
+}
