@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -259,4 +260,32 @@ func TestErrorsCarryTheAPIsMessageAndRequestID(t *testing.T) {
 	assert.Equal(t, 422, se.StatusCode)
 	assert.Equal(t, "abc123", se.RequestID)
 	assert.Equal(t, `lox24: put group 1: HTTP 422 Unprocessable Entity: name: too\nlong"} (request id abc123)`, err.Error())
+}
+
+func TestEveryRequestHasATimeoutAndATimedOutGETIsRetried(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		io.WriteString(w, "{}")
+	}))
+	defer srv.Close()
+	c, err := NewClient(plan.HelloID, Config{BaseURL: srv.URL, Timeout: 50 * time.Millisecond, Clock: &fakeClock{}}, Options{})
+	require.NoError(t, err)
+	resp, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+}
+
+func TestResponseBodiesAreCapped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("x", 2048))
+	}))
+	defer srv.Close()
+	c, err := NewClient(plan.HelloID, Config{BaseURL: srv.URL, MaxBody: 1024, Clock: &fakeClock{}}, Options{})
+	require.NoError(t, err)
+	resp, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
+	require.ErrorIs(t, err, errBodyTooLarge)
+	assert.Equal(t, 1, resp.Attempts, "not retried")
 }
