@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -26,7 +27,7 @@ import (
 // startApply starts the binary applying 20 new groups one at a time against
 // an emulator that takes latency per request, and returns once the first
 // write has arrived.
-func startApply(t *testing.T, latency time.Duration) (*exec.Cmd, *bytes.Buffer, string, *emulator.Server) {
+func startApply(t *testing.T, latency time.Duration) (*exec.Cmd, *lockedBuffer, string, *emulator.Server) {
 	t.Helper()
 	emu := emulator.New(emulator.Options{Latency: latency})
 	url, stop, err := emu.Listen("127.0.0.1:0")
@@ -38,15 +39,33 @@ func startApply(t *testing.T, latency time.Duration) (*exec.Cmd, *bytes.Buffer, 
 	w := &world{url: url}
 	cmd := exec.Command(binary, append([]string{"apply", "--yes", "--report", report, "--helloid-workers", "1", "--helloid-rate", "1000"}, files...)...)
 	cmd.Env = w.env()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	deadline := time.Now().Add(20 * time.Second)
 	for emu.Stats().Systems["helloid"].Writes == 0 {
 		require.True(t, time.Now().Before(deadline), "no write arrived: %s", stderr.String())
 		time.Sleep(5 * time.Millisecond)
 	}
-	return cmd, &stderr, report, emu
+	return cmd, stderr, report, emu
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a child process writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func exitCode(t *testing.T, err error) int {
