@@ -64,6 +64,10 @@ type ApplyOptions struct {
 	// Grace is how long requests in flight may still take once ctx is
 	// cancelled (default 10s); after it they are cancelled too.
 	Grace time.Duration
+	// Stale holds, by index in the plan, the items Revalidate found stale:
+	// they are reported stale and not written; items that wait for a stale
+	// create are skipped.
+	Stale map[int]string
 }
 
 // DefaultGrace is the default of ApplyOptions.Grace.
@@ -125,7 +129,7 @@ func Apply(ctx context.Context, p *Plan, sinks map[System]Sink, opt ApplyOptions
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := applySystem(ctx, reqCtx, p, idx, sink, workers, record); err != nil {
+			if err := applySystem(ctx, reqCtx, p, idx, sink, workers, opt.Stale, record); err != nil {
 				stopMu.Lock()
 				stopped[sys] = err
 				stopMu.Unlock()
@@ -182,7 +186,7 @@ func units(p *Plan, idx []int, sink Sink) [][]int {
 // applySystem runs one system's items: an item starts only while ctx is
 // alive, and its requests run on reqCtx. It returns the error that stopped
 // the system early, if one did.
-func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, workers int, record func(int, Outcome)) error {
+func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, workers int, stale map[int]string, record func(int, Outcome)) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	var g errgroup.Group
@@ -202,22 +206,31 @@ func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, wor
 		}
 	}
 
-	var todo [][]int
-	if sink != nil {
-		todo = units(p, idx, sink)
-	}
+	// Items that are not sent are recorded first; a stale create's
+	// dependents find its channel closed with no key, and are skipped.
+	var send []int
 	for _, i := range idx {
+		why, isStale := stale[i]
 		switch {
 		case p.Changes[i].Error != "":
 			record(i, Outcome{Status: Failed, Err: errors.New(p.Changes[i].Error)})
+		case isStale:
+			record(i, Outcome{Status: Stale, Err: errors.New("stale: " + why)})
 		case sink == nil:
 			record(i, Outcome{Status: Skipped, Err: errors.New("not applied")})
+		default:
+			send = append(send, i)
+			continue
+		}
+		if ch := done[i]; ch != nil {
+			close(ch) // a create that is not sent gives its dependents no key
 		}
 	}
+	var todo [][]int
+	if sink != nil {
+		todo = units(p, send, sink)
+	}
 	for _, unit := range todo {
-		if p.Changes[unit[0]].Error != "" {
-			continue // recorded above
-		}
 		if err := context.Cause(ctx); err != nil {
 			recordAll(unit, skipped(err))
 			continue

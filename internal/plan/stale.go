@@ -1,0 +1,136 @@
+package plan
+
+import "fmt"
+
+// Revalidate checks a saved plan against the state read now, before it is
+// applied. It returns, by index in p.Changes, why an item is stale: what
+// the plan saw before the item (a field's value, a member, the absence of a
+// group it creates) is no longer so, because someone changed it since the
+// plan was reviewed. Stale items must not be written.
+//
+// For items that are still valid it refreshes Base from the current state,
+// so that a full-representation PUT sends every field the plan does not
+// change as it is now, not as it was when the plan was made.
+//
+// Systems missing from have are not checked (they are not applied at all).
+func Revalidate(p *Plan, have map[System]Current) map[int]string {
+	stale := map[int]string{}
+	idx := map[System]*remoteIndex{}
+	for sys, cur := range have {
+		idx[sys] = newRemoteIndex(sys, cur)
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		x := idx[c.System]
+		if x == nil || c.Error != "" {
+			continue
+		}
+		var why string
+		if c.Kind == KindGroup {
+			why = x.checkGroup(c)
+		} else {
+			why = x.checkPhone(c)
+		}
+		if why != "" {
+			stale[i] = why
+		}
+	}
+	return stale
+}
+
+// remoteIndex is one system's current state, indexed for Revalidate.
+type remoteIndex struct {
+	d      *differ
+	phones map[string]map[string]*RemotePhone // group key -> phone id -> entry
+	byNum  map[string]map[string]bool         // group key -> E.164 numbers present
+}
+
+func newRemoteIndex(sys System, cur Current) *remoteIndex {
+	x := &remoteIndex{d: newDiffer(sys, cur), phones: map[string]map[string]*RemotePhone{}, byNum: map[string]map[string]bool{}}
+	for i := range cur.Groups {
+		g := &cur.Groups[i]
+		if g.Phones == nil {
+			continue
+		}
+		ids := make(map[string]*RemotePhone, len(g.Phones))
+		nums := make(map[string]bool, len(g.Phones))
+		for j := range g.Phones {
+			ph := &g.Phones[j]
+			ids[ph.ID] = ph
+			if n, ok := NormalizePhone(ph.Number); ok {
+				nums[n] = true
+			}
+		}
+		x.phones[g.Key] = ids
+		x.byNum[g.Key] = nums
+	}
+	return x
+}
+
+func (x *remoteIndex) checkGroup(c *Change) string {
+	if c.Action == Create {
+		if rs := x.d.byName[x.d.nameOf(c.Name)]; len(rs) > 0 {
+			return fmt.Sprintf("a group named %q exists now (%s %s)", rs[0].Name, x.d.keyName(), rs[0].Key)
+		}
+		return ""
+	}
+	r := x.d.byKey[x.d.keyOf(c.Key)]
+	if r == nil {
+		return fmt.Sprintf("group %s no longer exists", c.Key)
+	}
+	now := map[string]Value{"name": Str(r.Name)}
+	for k, v := range r.Fields {
+		now[k] = v
+	}
+	for _, f := range c.Fields {
+		kind := KindText
+		if spec, ok := FieldSpecFor(c.System, f.Field); ok {
+			kind = spec.Kind
+		}
+		if !kind.Equal(f.Before, now[f.Field]) {
+			return fmt.Sprintf("%s was %s when planned and is %s now", f.Field, f.Before, now[f.Field])
+		}
+	}
+	c.Base = now
+	return ""
+}
+
+func (x *remoteIndex) checkPhone(c *Change) string {
+	if c.Group == "" {
+		return "" // its group is created in this run
+	}
+	if x.d.byKey[x.d.keyOf(c.Group)] == nil {
+		return fmt.Sprintf("group %s no longer exists", c.Group)
+	}
+	ids, read := x.phones[c.Group]
+	if !read {
+		return fmt.Sprintf("the members of group %s were not read", c.Group)
+	}
+	if c.Action == Create {
+		if x.byNum[c.Group][c.Phone] {
+			return "the number is a member now"
+		}
+		return ""
+	}
+	ph := ids[c.Key]
+	if ph == nil {
+		return fmt.Sprintf("phone entry %s no longer exists", c.Key)
+	}
+	if n, ok := NormalizePhone(ph.Number); (ok && n != c.Phone) || (!ok && ph.Number != c.Phone) {
+		return fmt.Sprintf("phone entry %s holds another number now", c.Key)
+	}
+	now := phoneRecord(ph)
+	for _, f := range c.Fields {
+		if f.Field == "phone" {
+			continue
+		}
+		if f.Before.S != now[f.Field].S { // null and empty alike, as the diff compares them
+			return fmt.Sprintf("%s was %s when planned and is %s now", f.Field, f.Before, now[f.Field])
+		}
+	}
+	if c.Action == Delete {
+		return ""
+	}
+	c.Base = now
+	return ""
+}
