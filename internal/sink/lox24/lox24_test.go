@@ -207,6 +207,23 @@ func TestReadMembersOnlyOfGroupsThatManagePhonesEveryPage(t *testing.T) {
 	assert.Equal(t, 3, emu.Stats().Systems["lox24"].ByRoute["GET /groups/{id}/phones"])
 }
 
+func TestReadWithMembersReadsEveryGroupsMembers(t *testing.T) {
+	groups := append(withPhones(35), emulator.LOX24Group{ID: 3, Name: "Empty"})
+	emu, c := setup(t, groups, "demo:demo")
+	cur, err := c.ReadWithMembers(context.Background())
+	require.NoError(t, err)
+	require.Len(t, cur.Groups, 3)
+	other, empty, mine := cur.Groups[0], cur.Groups[1], cur.Groups[2] // listed in id order
+	require.Equal(t, "12344", mine.Key)
+	assert.Len(t, mine.Phones, 35)
+	assert.Equal(t, []plan.RemotePhone{{ID: "9", Number: "+4917000000000"}}, other.Phones)
+	assert.NotNil(t, empty.Phones, "an empty group's members are read too: none")
+	assert.Empty(t, empty.Phones)
+	st := emu.Stats().Systems["lox24"]
+	assert.Equal(t, 4, st.ByRoute["GET /groups/{id}/phones"], "two pages for the first group, one each for the others")
+	assert.Zero(t, st.Writes)
+}
+
 func TestApplyPhonesBatchesAddsAndReportsEachItem(t *testing.T) {
 	emu, c := setup(t, withPhones(3), "demo:demo")
 	c.SetBatchSize(2)
