@@ -92,11 +92,8 @@ func Title(c *Change, opt RenderOptions) string {
 
 func writeItem(ew *errWriter, c *Change, opt RenderOptions) {
 	where := c.Source.String()
-	if c.Action == Delete {
-		where += "; id " + c.Key
-		if c.Note != "" {
-			where += ", " + c.Note
-		}
+	if ref := deleteRef(c); ref != "" {
+		where += "; " + ref
 	}
 	if where != "" {
 		where = "  (" + strings.TrimPrefix(where, "; ") + ")"
@@ -106,10 +103,7 @@ func writeItem(ew *errWriter, c *Change, opt RenderOptions) {
 		ew.printf("      error: %s\n", c.Error)
 		return
 	}
-	fields := c.Fields
-	if c.Kind == KindPhone && len(fields) > 0 && fields[0].Field == "phone" {
-		fields = fields[1:] // the title shows the number
-	}
+	fields := shownFields(c)
 	width := 0
 	for _, f := range fields {
 		width = max(width, len(f.Field))
@@ -123,6 +117,30 @@ func writeItem(ew *errWriter, c *Change, opt RenderOptions) {
 		}
 		ew.printf("      %s:%s %s -> %s\n", f.Field, pad, before, after)
 	}
+}
+
+// deleteRef is what human output adds to a delete's source: the remote id
+// and why the item is deleted, e.g. "id 7, not in clients.csv"; "" for other
+// actions.
+func deleteRef(c *Change) string {
+	if c.Action != Delete {
+		return ""
+	}
+	ref := "id " + c.Key
+	if c.Note != "" {
+		ref += ", " + c.Note
+	}
+	return ref
+}
+
+// shownFields are the field changes human output lists under an item: all
+// of them, except a phone item's number, which its title already shows.
+func shownFields(c *Change) []FieldChange {
+	fields := c.Fields
+	if c.Kind == KindPhone && len(fields) > 0 && fields[0].Field == "phone" {
+		fields = fields[1:]
+	}
+	return fields
 }
 
 // display renders one field value: booleans bare, text quoted, phone

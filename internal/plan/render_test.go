@@ -25,7 +25,10 @@ func golden(t *testing.T, name string, got []byte) {
 	assert.Equal(t, string(want), string(got))
 }
 
-func samplePlan() *Plan {
+func samplePlan() *Plan { return Diff(sampleState()) }
+
+// sampleState is the desired and current state samplePlan diffs.
+func sampleState() (Desired, map[System]Current) {
 	want := Desired{Groups: []Group{
 		{System: LOX24, Key: "12344", Name: "My Clients", Source: Source{"groups.yaml", 3},
 			Fields: map[string]Value{"description": Str("Best clients"), "name_a": Str("prefix")}},
@@ -45,7 +48,29 @@ func samplePlan() *Plan {
 		}},
 		HelloID: {Groups: []RemoteGroup{hidRemote(guidA, "TestApi", map[string]Value{"isEnabled": Bool(true)})}},
 	}
-	return Diff(want, have)
+	return want, have
+}
+
+// samplePlanWithPhones is samplePlan plus members: "My Clients" gets a
+// phone update (that keeps the unmanaged callback_data, in Base), an add
+// and a delete (with its Note), and a new group "VIP" gets a member that
+// waits for its create (DependsOn).
+func samplePlanWithPhones() *Plan {
+	desired, current := sampleState()
+	desired.Groups[0].Phones = members(PhonesExact, managedAB,
+		want("+4915112345678", 2, "Mrs.", "Smith"),
+		want("+4917663804817", 3, "Mr.", "Jones"))
+	desired.Groups = append(desired.Groups, Group{System: LOX24, Name: "VIP", Source: Source{"groups.yaml", 20},
+		Fields: map[string]Value{"description": Str("Top ten")},
+		Phones: &Phones{File: "vip.csv", Mode: PhonesExact, Source: Source{"groups.yaml", 22}, Managed: managedAB,
+			List: []Phone{want("+12025550123", 2, "Ms.", "Doe")}}})
+	lox := current[LOX24]
+	lox.Groups[0].Phones = []RemotePhone{
+		have("7", "+4915112345678", "Mr.", "Smith", "", "", "", "crm-1"),
+		have("8", "+4930123456", "Dr.", "Who"),
+	}
+	current[LOX24] = lox
+	return Diff(desired, current)
 }
 
 func TestWriteTextGolden(t *testing.T) {
