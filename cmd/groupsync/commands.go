@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,11 +58,13 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// planned is the outcome of reading files and remote state and diffing.
+// planned is the outcome of reading files (or a saved plan) and remote
+// state and diffing (or revalidating).
 type planned struct {
 	plan     *plan.Plan
 	sinks    map[plan.System]plan.Sink
 	readErrs map[plan.System]error
+	stale    map[int]string // saved plans: items whose remote state changed
 }
 
 // makePlan reads the files, builds the clients (every configuration problem
@@ -87,6 +90,43 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, files []string) (*pl
 	return out, nil
 }
 
+// loadPlan reads a saved plan, builds the clients of its systems, reads
+// their current state and revalidates the plan against it. The input files
+// are not read again.
+func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*planned, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	saved, err := plan.ReadJSON(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sinks, err := f.sinks(c.env, saved.Systems)
+	if err != nil {
+		return nil, err
+	}
+	// The clients read members only of the groups the plan changes members of.
+	want := plan.Desired{}
+	seen := map[string]bool{}
+	for _, ch := range saved.Changes {
+		if ch.Kind == plan.KindPhone && ch.Group != "" && !seen[ch.Group] {
+			seen[ch.Group] = true
+			want.Groups = append(want.Groups, plan.Group{System: ch.System, Key: ch.Group, Phones: &plan.Phones{}})
+		}
+	}
+	results := readAll(ctx, f.logger(c), want, sinks)
+	have, _ := current(results)
+	out := &planned{plan: saved, sinks: sinks, readErrs: map[plan.System]error{}, stale: plan.Revalidate(saved, have)}
+	for sys, r := range results {
+		if r.err != nil {
+			out.readErrs[sys] = r.err
+		}
+	}
+	return out, nil
+}
+
 func (c *cli) printReadErrors(p *planned) {
 	for _, sys := range plan.Systems {
 		if err := p.readErrs[sys]; err != nil {
@@ -100,6 +140,7 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 	var f remoteFlags
 	f.register(fs, c.env)
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
+	out := fs.String("out", "", "also save the plan as JSON to this file, for `apply --plan` (it holds no secret)")
 	files, err := parse(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -110,70 +151,144 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 	if msg := f.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
-	p, err := c.makePlan(ctx, &f, files)
-	if err != nil {
-		return c.inputErr(err)
+	return c.session(ctx, &f, "plan", func(m *runMetrics) int {
+		p, err := c.makePlan(ctx, &f, files)
+		if err != nil {
+			return c.inputErr(err)
+		}
+		m.fromPlan(p.plan)
+		if err := f.render(c.stdout, p.plan); err != nil {
+			return c.fatal(err)
+		}
+		if *out != "" {
+			var buf bytes.Buffer
+			if err := plan.WriteJSON(&buf, p.plan); err != nil {
+				return c.fatal(err)
+			}
+			if err := plan.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+				return c.fatal(fmt.Errorf("save plan: %w", err))
+			}
+			fmt.Fprintf(c.stderr, "Plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)
+		}
+		c.printReadErrors(p)
+		for _, err := range p.plan.Check(f.guards) {
+			fmt.Fprintf(c.stderr, "groupsync: apply would refuse this plan (use --force to override): %v\n", err)
+		}
+		switch {
+		case len(p.readErrs) > 0 || p.plan.HasErrors():
+			return exitFatal
+		case *detailed && p.plan.HasChanges():
+			return exitPending
+		}
+		return exitOK
+	})
+}
+
+// session runs one command's work holding --lock-file, when given, and
+// writes --metrics-file, when given, with the run's final exit code. A run
+// that finds the lock held exits 75 at once, sending nothing.
+func (c *cli) session(ctx context.Context, f *remoteFlags, command string, work func(*runMetrics) int) int {
+	if f.lockFile != "" {
+		unlock, err := lock(f.lockFile)
+		if errors.Is(err, errLocked) {
+			fmt.Fprintf(c.stderr, "groupsync: %v; nothing was done\n", err)
+			return exitLocked
+		}
+		if err != nil {
+			return c.fatal(err)
+		}
+		defer unlock()
 	}
-	if err := plan.WriteText(c.stdout, p.plan, plan.RenderOptions{ShowPhones: f.showPhones}); err != nil {
-		return c.fatal(err)
+	m := newMetrics(f.metricsFile, command)
+	code := finalCode(ctx, work(m))
+	if err := m.write(code); err != nil {
+		fmt.Fprintf(c.stderr, "groupsync: write metrics: %v\n", err)
 	}
-	c.printReadErrors(p)
-	for _, err := range p.plan.Check(f.guards) {
-		fmt.Fprintf(c.stderr, "groupsync: apply would refuse this plan (use --force to override): %v\n", err)
-	}
-	switch {
-	case len(p.readErrs) > 0 || p.plan.HasErrors():
-		return exitFatal
-	case *detailed && p.plan.HasChanges():
-		return exitPending
-	}
-	return exitOK
+	return code
 }
 
 func (c *cli) apply(ctx context.Context, args []string) int {
-	fs := c.newFlagSet("apply", "apply [flags] FILE...\n\nPlan, then apply the plan, and write a report of every item's outcome.")
+	fs := c.newFlagSet("apply", "apply [flags] FILE...\n       groupsync apply [flags] --plan PLAN.json\n\nPlan, then apply the plan, and write a report of every item's outcome.\nWith --plan, apply a plan saved by `plan --out`: the remote state is read again and\nitems whose remote state changed since are reported stale and not written.")
 	var f remoteFlags
 	f.register(fs, c.env)
 	reportPath := fs.String("report", "groupsync-report.json", "where to write the JSON report")
 	yes := fs.Bool("yes", false, "apply without asking for confirmation (required without a terminal)")
+	saved := fs.String("plan", "", "apply this saved plan (from `plan --out`) instead of planning from files")
 	files, err := parse(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
-	if len(files) == 0 {
-		return c.usageErr(fs, "no input files")
+	switch {
+	case *saved != "" && len(files) > 0:
+		return c.usageErr(fs, "give either --plan or input files, not both")
+	case *saved == "" && len(files) == 0:
+		return c.usageErr(fs, "no input files (or --plan PLAN.json)")
+	case *saved != "" && f.only != "":
+		return c.usageErr(fs, "--only cannot narrow a saved plan; make the plan with --only instead")
 	}
 	if msg := f.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
-	start := time.Now()
-	p, err := c.makePlan(ctx, &f, files)
-	if err != nil {
-		code := c.inputErr(err)
-		c.writeReport(*reportPath, plan.FailedReport(start, time.Now(), err))
+	return c.session(ctx, &f, "apply", func(m *runMetrics) int {
+		start := time.Now()
+		var p *planned
+		var err error
+		if *saved != "" {
+			p, err = c.loadPlan(ctx, &f, *saved)
+		} else {
+			p, err = c.makePlan(ctx, &f, files)
+		}
+		if err != nil {
+			code := c.inputErr(err)
+			r := plan.FailedReport(start, time.Now(), err)
+			m.fromReport(r)
+			c.writeReport(*reportPath, r)
+			return code
+		}
+		r, code := c.execute(ctx, &f, p, start, *reportPath, *yes)
+		m.fromReport(r)
 		return code
-	}
-	opt := plan.RenderOptions{ShowPhones: f.showPhones}
-	if err := plan.WriteText(c.stdout, p.plan, opt); err != nil {
-		return c.fatal(err)
+	})
+}
+
+// execute shows the plan, checks the guards, asks for confirmation, applies
+// and writes the report. It returns the report and the exit code.
+func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start time.Time, reportPath string, yes bool) (*plan.Report, int) {
+	log := f.logger(c)
+	if err := f.render(c.stdout, p.plan); err != nil {
+		return nil, c.fatal(err)
 	}
 	c.printReadErrors(p)
-
+	for i := range p.plan.Changes {
+		if why, ok := p.stale[i]; ok {
+			ch := &p.plan.Changes[i]
+			fmt.Fprintf(c.stderr, "groupsync: stale, will not be written: %s %s %s: %s\n", ch.System, ch.Action, plan.Title(ch, plan.RenderOptions{ShowPhones: f.showPhones}), why)
+		}
+	}
+	finish := func(r *plan.Report) {
+		r.StartedAt = start.UTC()
+		for sys, err := range p.readErrs {
+			r.SetSystemError(sys, fmt.Errorf("not read, nothing written: %w", err))
+		}
+	}
 	if errs := p.plan.Check(f.guards); len(errs) > 0 {
 		for _, err := range errs {
 			fmt.Fprintf(c.stderr, "groupsync: refused by a safety guard: %v\n", err)
 		}
 		fmt.Fprintln(c.stderr, "groupsync: nothing was written; review the plan and run again with --force to apply it anyway")
 		r := plan.Apply(ctx, p.plan, nil, plan.ApplyOptions{})
-		r.StartedAt = start.UTC()
+		finish(r)
 		for _, err := range errs {
 			r.Errors = append(r.Errors, "refused by a safety guard: "+err.Error())
 		}
-		c.writeReport(*reportPath, r)
-		return exitRefused
+		c.writeReport(reportPath, r)
+		return r, exitRefused
 	}
 	sinks := p.sinks
-	if p.plan.HasChanges() && !*yes {
+	for sys := range p.readErrs {
+		delete(sinks, sys) // a system that could not be read gets no write
+	}
+	if p.plan.HasChanges() && !yes {
 		if err := c.confirm(); err != nil {
 			fmt.Fprintf(c.stderr, "groupsync: %v\n", err)
 			sinks = nil // every item is reported skipped; nothing is sent
@@ -184,25 +299,34 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		r = plan.Apply(ctx, p.plan, nil, plan.ApplyOptions{})
 		r.Errors = append(r.Errors, "not confirmed: nothing was applied")
 	} else {
-		r = plan.Apply(ctx, p.plan, sinks, plan.ApplyOptions{Workers: f.workers()})
+		advance, done := progress(c.stderr, len(p.plan.Changes))
+		r = plan.Apply(ctx, p.plan, sinks, plan.ApplyOptions{Workers: f.workers(), Stale: p.stale, OnItem: func(it plan.Item) {
+			if advance != nil {
+				advance(it)
+			}
+			if it.Status == plan.Failed {
+				log.Warn("item failed", "system", it.System, "kind", it.Kind, "action", it.Action, "key", it.Key,
+					"source", it.Source, "http_status", it.HTTPStatus, "attempts", it.Attempts, "err", it.Error)
+			}
+		}})
+		done()
 	}
-	r.StartedAt = start.UTC()
-	for sys, err := range p.readErrs {
-		r.SetSystemError(sys, fmt.Errorf("not read, nothing written: %w", err))
+	finish(r)
+	log.Info("apply finished", "planned", r.Summary.Planned, "succeeded", r.Summary.Succeeded, "failed", r.Summary.Failed,
+		"skipped", r.Summary.Skipped, "stale", r.Summary.Stale, "unchanged", r.Summary.Unchanged, "interrupted", r.Interrupted)
+	if err := r.WriteSummary(c.stderr, plan.RenderOptions{ShowPhones: f.showPhones}); err != nil {
+		return r, c.fatal(err)
 	}
-	if err := r.WriteSummary(c.stderr, opt); err != nil {
-		return c.fatal(err)
-	}
-	if code := c.writeReport(*reportPath, r); code != exitOK {
-		return code
+	if code := c.writeReport(reportPath, r); code != exitOK {
+		return r, code
 	}
 	switch {
 	case r.Fatal():
-		return exitFatal
+		return r, exitFatal
 	case !r.OK():
-		return exitFailed
+		return r, exitFailed
 	}
-	return exitOK
+	return r, exitOK
 }
 
 // writeReport writes the report atomically and says where.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -29,6 +30,7 @@ type remoteFlags struct {
 	showPhones                   bool
 	guards                       plan.Guards
 	maxAttempts                  int
+	metricsFile, lockFile        string
 
 	// helloidPageSize is not a flag: tests set it to exercise paging.
 	helloidPageSize int
@@ -46,7 +48,9 @@ func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
 	fs.Float64Var(&f.helloidRate, "helloid-rate", 10, "HelloID requests per second")
 	fs.IntVar(&f.lox24Workers, "lox24-workers", 4, "LOX24 requests in flight")
 	fs.IntVar(&f.helloidWorkers, "helloid-workers", 4, "HelloID requests in flight")
-	fs.StringVar(&f.format, "format", "text", "plan output format: text")
+	fs.StringVar(&f.format, "format", "text", "plan output on stdout: text, json or markdown")
+	fs.StringVar(&f.metricsFile, "metrics-file", "", "write run metrics here in the Prometheus textfile-collector format")
+	fs.StringVar(&f.lockFile, "lock-file", "", "hold this lock while running; if another run holds it, exit 75 at once")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.BoolVar(&f.showPhones, "show-phones", false, "show phone numbers unmasked in human output")
 	fs.Float64Var(&f.guards.MaxDeletePct, "max-delete-pct", plan.DefaultMaxDeletePct, "refuse to delete more than this percentage of a group's members (groups of 10 or more)")
@@ -73,8 +77,10 @@ func (f *remoteFlags) check() string {
 	if f.guards.MaxDeletePct < 0 || f.guards.MaxDeletePct > 100 || f.guards.MaxChanges < 0 {
 		return "--max-delete-pct must be 0..100 and --max-changes must not be negative"
 	}
-	if f.format != "text" {
-		return fmt.Sprintf("--format: unknown format %q (want text)", f.format)
+	switch f.format {
+	case "text", "json", "markdown":
+	default:
+		return fmt.Sprintf("--format: unknown format %q (want text, json or markdown)", f.format)
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return fmt.Sprintf("--log-format: unknown format %q (want text or json)", f.logFormat)
@@ -87,6 +93,18 @@ func (f *remoteFlags) logger(c *cli) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(c.stderr, nil))
 	}
 	return slog.New(slog.NewTextHandler(c.stderr, nil))
+}
+
+// render writes the plan on w in the --format asked for.
+func (f *remoteFlags) render(w io.Writer, p *plan.Plan) error {
+	opt := plan.RenderOptions{ShowPhones: f.showPhones}
+	switch f.format {
+	case "json":
+		return plan.WriteJSON(w, p)
+	case "markdown":
+		return plan.WriteMarkdown(w, p, opt)
+	}
+	return plan.WriteText(w, p, opt)
 }
 
 func (f *remoteFlags) workers() map[plan.System]int {

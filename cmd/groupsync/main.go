@@ -12,40 +12,36 @@ import (
 )
 
 func main() {
-	ctx, sig := notifyContext(context.Background())
+	ctx, stop := notifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	if s := sig(); s != nil {
-		// An interrupted run says so with 130/143, whatever it was doing;
-		// apply has written its report with the rest marked skipped.
-		code = signalExit(s)
-	}
+	stop()
 	os.Exit(code)
 }
 
-// notifyContext returns a context cancelled by the first SIGINT or SIGTERM
-// and a function telling which signal it was. A second signal exits at once.
-func notifyContext(parent context.Context) (context.Context, func() os.Signal) {
-	ctx, cancel := context.WithCancel(parent)
+// notifyContext returns a context cancelled by the first SIGINT or SIGTERM,
+// with an interrupted error naming the signal as its cause. A second signal
+// exits at once.
+func notifyContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	got := make(chan os.Signal, 1)
 	go func() {
-		s := <-ch
-		got <- s
-		cancel()
-		s = <-ch
-		os.Exit(signalExit(s))
-	}()
-	return ctx, func() os.Signal {
-		select {
-		case s := <-got:
-			got <- s
-			return s
-		default:
-			return nil
+		s, ok := <-ch
+		if !ok {
+			return
 		}
-	}
+		cancel(interrupted{s})
+		if s, ok = <-ch; ok {
+			os.Exit(signalExit(s))
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); close(ch) }
 }
+
+// interrupted is the cause of a context cancelled by a signal.
+type interrupted struct{ sig os.Signal }
+
+func (i interrupted) Error() string { return "interrupted by " + i.sig.String() }
 
 func signalExit(s os.Signal) int {
 	if s == syscall.SIGTERM {

@@ -60,7 +60,20 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	cmd, rest := args[0], args[1:]
+	return finalCode(ctx, c.dispatch(ctx, args[0], args[1:]))
+}
+
+// finalCode is 130 or 143 when a signal interrupted the run, whatever the
+// command returned; apply has then written its report with the rest skipped.
+func finalCode(ctx context.Context, code int) int {
+	var sig interrupted
+	if errors.As(context.Cause(ctx), &sig) {
+		return signalExit(sig.sig)
+	}
+	return code
+}
+
+func (c *cli) dispatch(ctx context.Context, cmd string, rest []string) int {
 	switch cmd {
 	case "validate":
 		return c.validate(ctx, rest)
@@ -73,10 +86,10 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	case "demo":
 		return c.demo(ctx, rest)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "groupsync: unknown command %q\n\n%s", cmd, usage)
+	fmt.Fprintf(c.stderr, "groupsync: unknown command %q\n\n%s", cmd, usage)
 	return exitUsage
 }
 
