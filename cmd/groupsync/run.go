@@ -40,6 +40,7 @@ Usage:
   groupsync validate FILE...             parse and validate the desired state (no network)
   groupsync plan [flags] FILE...         read the remote state and print the plan (GET only)
   groupsync apply [flags] FILE...        plan, then apply, and write a report
+  groupsync export [flags]               print the remote state as a desired-state YAML file (GET only)
   groupsync emulate [flags]              serve a local emulator of both APIs
   groupsync demo                         the whole workflow against an in-process emulator
 
@@ -81,6 +82,8 @@ func (c *cli) dispatch(ctx context.Context, cmd string, rest []string) int {
 		return c.plan(ctx, rest)
 	case "apply":
 		return c.apply(ctx, rest)
+	case "export":
+		return c.export(ctx, rest)
 	case "emulate":
 		return c.emulate(ctx, rest)
 	case "demo":
