@@ -54,7 +54,7 @@ func TestRevalidate(t *testing.T) {
 		{name: "a group that is gone makes all its items stale",
 			change: func(g []RemoteGroup) []RemoteGroup { return nil },
 			stale: map[string]string{
-				"group update ":                "group 12344 no longer exists",
+				"group update ":               "group 12344 no longer exists",
 				"phone update +4915100000001": "group 12344 no longer exists",
 				"phone create +4915100000003": "group 12344 no longer exists",
 				"phone delete +4915100000002": "group 12344 no longer exists",
