@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"gopkg.in/yaml.v3"
 
+	"groupsync/internal/emulator"
 	"groupsync/internal/plan"
 	"groupsync/internal/sink/lox24"
 	"groupsync/internal/source"
@@ -37,6 +40,7 @@ func (c *cli) export(ctx context.Context, args []string) int {
 	fs.Lookup("only").Usage = "export one system only: lox24 or helloid (default: both, and both must be configured)"
 	withPhones := fs.Bool("phones", false, "also export each LOX24 group's members, to members-<id>.csv beside the YAML file")
 	out := fs.String("out", "", "write the YAML to `FILE` (atomically) instead of stdout")
+	asState := fs.Bool("emulator-state", false, "write the state as the emulator's JSON state instead (members included), to rehearse on `groupsync emulate --state FILE`")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -62,9 +66,12 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		if err != nil {
 			return c.fatal(err)
 		}
-		cur, err := exportRead(ctx, f.logger(c), sinks, *withPhones, f.lox24Workers)
+		cur, err := exportRead(ctx, f.logger(c), sinks, *withPhones || *asState, f.lox24Workers)
 		if err != nil {
 			return c.fatal(err)
+		}
+		if *asState {
+			return c.writeEmulatorState(cur, *out)
 		}
 		mask := plan.MaskPhone
 		if f.showPhones {
@@ -606,4 +613,63 @@ func valueNode(spec plan.FieldSpec, v plan.Value) *yaml.Node {
 // mapping returns a mapping node of the given keys and values.
 func mapping(kv ...*yaml.Node) *yaml.Node {
 	return &yaml.Node{Kind: yaml.MappingNode, Content: kv}
+}
+
+// writeEmulatorState writes the state read as the emulator's JSON state,
+// so that a migration can be rehearsed on a copy of the real groups.
+// Subscription timestamps, deletion schedules and HelloID memberships are
+// not read by groupsync and so not copied.
+func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) int {
+	var st emulator.State
+	st.LOX24.Groups = []emulator.LOX24Group{}
+	st.HelloID.Groups = []emulator.HelloIDGroup{}
+	opt := func(v plan.Value) *string {
+		if !v.Valid {
+			return nil
+		}
+		s := v.S
+		return &s
+	}
+	col := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	for _, g := range cur[plan.LOX24].Groups {
+		id, err := strconv.ParseInt(g.Key, 10, 64)
+		if err != nil {
+			return c.fatal(fmt.Errorf("export: lox24 group id %q is not a number", g.Key))
+		}
+		eg := emulator.LOX24Group{ID: id, Name: g.Name, Description: opt(g.Fields["description"]),
+			NameA: opt(g.Fields["name_a"]), NameB: opt(g.Fields["name_b"]), NameC: opt(g.Fields["name_c"]),
+			NameD: opt(g.Fields["name_d"]), NameE: opt(g.Fields["name_e"]), Phones: []emulator.LOX24Phone{}}
+		for _, p := range g.Phones {
+			eg.Phones = append(eg.Phones, emulator.LOX24Phone{ID: p.ID, Phone: p.Number,
+				A: col(p.Cols[0]), B: col(p.Cols[1]), C: col(p.Cols[2]), D: col(p.Cols[3]), E: col(p.Cols[4]), CallbackData: col(p.Cols[5])})
+		}
+		st.LOX24.Groups = append(st.LOX24.Groups, eg)
+	}
+	for _, g := range cur[plan.HelloID].Groups {
+		st.HelloID.Groups = append(st.HelloID.Groups, emulator.HelloIDGroup{GroupGUID: g.Key, Name: g.Name,
+			IsEnabled: g.Fields["isEnabled"].S == "true", IsDefault: g.Fields["isDefault"].S == "true",
+			IsQrEnabled: g.Fields["isQrEnabled"].S == "true", ManagedByUserGUID: opt(g.Fields["managedByUserGuid"]), Users: []string{}})
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return c.fatal(err)
+	}
+	b = append(b, '\n')
+	if path == "" {
+		if _, err := c.stdout.Write(b); err != nil {
+			return c.fatal(err)
+		}
+		return exitOK
+	}
+	if err := plan.WriteFileAtomic(path, b); err != nil {
+		return c.fatal(fmt.Errorf("export: %w", err))
+	}
+	fmt.Fprintf(c.stderr, "Emulator state of %d lox24 and %d helloid groups written to %s; rehearse with: groupsync emulate --state %s\n",
+		len(st.LOX24.Groups), len(st.HelloID.Groups), path, path)
+	return exitOK
 }
