@@ -332,3 +332,15 @@ func TestBinaryPlanMasksPhonesUnlessAsked(t *testing.T) {
 	shown := exe(t, w.dir, w.env(), append([]string{"plan", "--show-phones"}, w.files...)...)
 	assert.Contains(t, shown.stdout, "+491712345678")
 }
+
+func TestBinaryMaxChangesRefusesBeforeAnyWrite(t *testing.T) {
+	w := newWorld(t)
+	report := filepath.Join(w.dir, "r.json")
+	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--max-changes", "5", "--report", report}, w.files...)...)
+	assert.Equal(t, exitRefused, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "more than --max-changes 5")
+	st := w.emu.Stats()
+	assert.Zero(t, st.Systems["lox24"].Writes+st.Systems["helloid"].Writes)
+	r = exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--max-changes", "5", "--force", "--report", report}, w.files...)...)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+}
