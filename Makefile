@@ -17,7 +17,7 @@ demo: ## run plan, apply and a second plan against the built-in emulator seeded 
 .PHONY: test
 test: ## vet, then every test with the race detector
 	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -parallel 8 $(PKGS)
 
 .PHONY: build
 build: ## build the binary into bin/

@@ -44,6 +44,7 @@ func chaosFiles(t *testing.T, dir string, lox, members, hid int) []string {
 // item must converge, nothing may be created twice, and the report must say
 // exactly what happened.
 func TestChaos(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("chaos takes a few seconds")
 	}

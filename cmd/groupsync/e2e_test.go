@@ -105,6 +105,7 @@ func exe(t *testing.T, dir string, env []string, args ...string) result {
 }
 
 func TestBinaryPlanApplyReplan(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	before := w.emu.State()
 
@@ -158,6 +159,7 @@ func TestBinaryPlanApplyReplan(t *testing.T) {
 }
 
 func TestBinaryApplyKeepsUnmentionedGroupsAndFields(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	before := w.emu.State()
 	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
@@ -193,6 +195,7 @@ func TestBinaryApplyKeepsUnmentionedGroupsAndFields(t *testing.T) {
 }
 
 func TestBinaryApplyWithoutTerminalNeedsYes(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	report := filepath.Join(w.dir, "report.json")
 	r := exe(t, w.dir, w.env(), append([]string{"apply", "--report", report}, w.files...)...)
@@ -206,6 +209,7 @@ func TestBinaryApplyWithoutTerminalNeedsYes(t *testing.T) {
 }
 
 func TestBinaryMissingCredentialsSendNoRequest(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	env := []string{"LOX24_URL=" + w.url, "HELLOID_URL=" + w.url, "HELLOID_API_KEY=demo"}
 	r := exe(t, w.dir, env, append([]string{"plan"}, w.files...)...)
@@ -216,6 +220,7 @@ func TestBinaryMissingCredentialsSendNoRequest(t *testing.T) {
 }
 
 func TestBinaryBadTokenIsFatalAfterOneRequest(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	env := append(w.env(), "LOX24_TOKEN=demo:sentinel-wrong-secret")
 	r := exe(t, w.dir, env, append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
@@ -226,6 +231,7 @@ func TestBinaryBadTokenIsFatalAfterOneRequest(t *testing.T) {
 }
 
 func TestBinaryUsage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		code int
@@ -253,6 +259,7 @@ func TestBinaryUsage(t *testing.T) {
 }
 
 func TestBinaryDemo(t *testing.T) {
+	t.Parallel()
 	r := exe(t, t.TempDir(), []string{"PATH=" + os.Getenv("PATH")}, "demo")
 	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "Plan: ")
@@ -276,6 +283,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string, order ...stri
 const shortList = "phone,a\n+4915112345678,Mr.\n+4915123456789,Ms.\n"
 
 func TestBinaryDeleteGuardRefusesBeforeAnyWrite(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	files := writeFiles(t, w.dir, map[string]string{
 		"short.yaml": "lox24:\n  groups:\n    - id: 12344\n      name: Renamed too\n      phones: short.csv\n",
@@ -306,6 +314,7 @@ func TestBinaryDeleteGuardRefusesBeforeAnyWrite(t *testing.T) {
 }
 
 func TestBinaryAdditiveMembersNeverDelete(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	files := writeFiles(t, w.dir, map[string]string{
 		"add.yaml": "lox24:\n  groups:\n    - id: 12344\n      name: My Clients\n      phones: add.csv\n      phones_mode: additive\n",
@@ -324,6 +333,7 @@ func TestBinaryAdditiveMembersNeverDelete(t *testing.T) {
 }
 
 func TestBinaryPlanMasksPhonesUnlessAsked(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	masked := exe(t, w.dir, w.env(), append([]string{"plan"}, w.files...)...)
 	require.Equal(t, exitOK, masked.code, masked.stderr)
@@ -334,6 +344,7 @@ func TestBinaryPlanMasksPhonesUnlessAsked(t *testing.T) {
 }
 
 func TestBinaryMaxChangesRefusesBeforeAnyWrite(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	report := filepath.Join(w.dir, "r.json")
 	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--max-changes", "5", "--report", report}, w.files...)...)

@@ -63,6 +63,7 @@ func exportThenPlan(t *testing.T, w *world, toStdout bool, args ...string) (yaml
 }
 
 func TestExportDemoStatePlansNoChanges(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		args     []string
@@ -111,6 +112,7 @@ func TestExportDemoStatePlansNoChanges(t *testing.T) {
 }
 
 func TestExportIsDeterministic(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	a := exe(t, w.dir, w.env(), "export", "--phones", "--lox24-rate", "1000")
 	b := exe(t, w.dir, w.env(), "export", "--phones", "--lox24-rate", "1000")
@@ -119,6 +121,7 @@ func TestExportIsDeterministic(t *testing.T) {
 }
 
 func TestExportHonoursLockAndMetricsFiles(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	metrics := filepath.Join(w.dir, "export.prom")
 	r := exe(t, w.dir, w.env(), "export", "--only", "helloid", "--metrics-file", metrics, "--lock-file", filepath.Join(w.dir, "lock"))
@@ -129,6 +132,7 @@ func TestExportHonoursLockAndMetricsFiles(t *testing.T) {
 }
 
 func TestExportTrickyValuesRoundTrip(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	st := emulator.State{
 		LOX24: emulator.LOX24State{Groups: []emulator.LOX24Group{
@@ -182,6 +186,7 @@ func TestExportTrickyValuesRoundTrip(t *testing.T) {
 }
 
 func TestExportLeavesOutBadMembersAndKeepsThemAdditive(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	numbers := []string{"+4915111111111", "0049-151-11111111", "98765", "+0123456789", "+4915122222222", "+4915133333333"}
 	st := emulator.State{LOX24: emulator.LOX24State{Groups: []emulator.LOX24Group{
@@ -226,6 +231,7 @@ func TestExportLeavesOutBadMembersAndKeepsThemAdditive(t *testing.T) {
 }
 
 func TestExportNeedsBothSystemsConfiguredWithoutOnly(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	env := []string{"LOX24_TOKEN=demo:demo", "LOX24_URL=" + w.url, "HELLOID_API_KEY=demo", "HELLOID_API_SECRET=demo"}
 	r := exe(t, w.dir, env, "export")
@@ -248,6 +254,7 @@ func TestExportNeedsBothSystemsConfiguredWithoutOnly(t *testing.T) {
 }
 
 func TestExportAuthFailureIsFatalAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	env := append(w.env(), "HELLOID_API_SECRET=sentinel-wrong-secret")
 	out := filepath.Join(w.dir, "out.yaml")
@@ -261,6 +268,7 @@ func TestExportAuthFailureIsFatalAndWritesNothing(t *testing.T) {
 }
 
 func TestExportUsage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		code int
@@ -283,6 +291,7 @@ func TestExportUsage(t *testing.T) {
 }
 
 func TestMemberHeader(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		labels  map[string]string // name_x -> value
@@ -317,6 +326,7 @@ func TestMemberHeader(t *testing.T) {
 // (the export's own proof) reads the YAML and member files back and plans
 // them against the state they came from.
 func TestBuildExportRoundTripsAnyText(t *testing.T) {
+	t.Parallel()
 	texts := []string{"yes", "No", "ON", "y", "~", "null", "Null", "NULL", "true", "False", "123", "-1", "0o17", "0x1F", "1e3",
 		".inf", ".NaN", "2024-01-01", "12:30", "1:20:30", "", " ", " lead", "trail ", "a: b", "a:b", "#x", "x #y", "- x", "-",
 		"? x", "[x", "{x", "*x", "&x", "!x", "%x", "@x", "`x", "|", ">", "'", "\"", "\\", "<<", "=", "...", "---",
@@ -354,6 +364,7 @@ func TestBuildExportRoundTripsAnyText(t *testing.T) {
 // A state exported with --emulator-state loads into the emulator and is the
 // same state: a rehearsal runs against a faithful copy.
 func TestBinaryExportEmulatorStateRoundTrips(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	out := filepath.Join(w.dir, "state.json")
 	r := exe(t, w.dir, w.env(), "export", "--emulator-state", "--out", out)

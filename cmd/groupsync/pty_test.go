@@ -71,6 +71,7 @@ func runOnTerminal(t *testing.T, cmd *exec.Cmd, prompt, answer string) (string, 
 }
 
 func TestBinaryApplyAsksOnATerminal(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		answer string
 		code   int

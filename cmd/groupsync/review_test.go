@@ -23,6 +23,7 @@ func readReport(t *testing.T, path string) plan.Report {
 }
 
 func TestBinarySavedPlanAppliesExactlyTheReviewedItems(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	saved := filepath.Join(w.dir, "plan.json")
 	p := exe(t, w.dir, w.env(), append([]string{"plan", "--out", saved}, w.files...)...)
@@ -44,6 +45,7 @@ func TestBinarySavedPlanAppliesExactlyTheReviewedItems(t *testing.T) {
 }
 
 func TestBinarySavedPlanReportsStaleItems(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	saved := filepath.Join(w.dir, "plan.json")
 	require.Equal(t, exitOK, exe(t, w.dir, w.env(), append([]string{"plan", "--out", saved}, w.files...)...).code)
@@ -75,6 +77,7 @@ func TestBinarySavedPlanReportsStaleItems(t *testing.T) {
 }
 
 func TestBinarySavedPlanUsage(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	r := exe(t, w.dir, w.env(), append([]string{"apply", "--plan", "x.json"}, w.files...)...)
 	assert.Equal(t, exitUsage, r.code)
@@ -87,6 +90,7 @@ func TestBinarySavedPlanUsage(t *testing.T) {
 }
 
 func TestBinaryLockFileHeldExits75WithoutARequest(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	lockPath := filepath.Join(w.dir, "groupsync.lock")
 	unlock, err := lock(lockPath)
@@ -103,6 +107,7 @@ func TestBinaryLockFileHeldExits75WithoutARequest(t *testing.T) {
 }
 
 func TestBinaryMetricsFile(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	metrics := filepath.Join(w.dir, "groupsync.prom")
 	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--metrics-file", metrics, "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
@@ -130,6 +135,7 @@ func TestBinaryMetricsFile(t *testing.T) {
 }
 
 func TestBinaryJSONLogs(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--log-format", "json", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)
@@ -151,6 +157,7 @@ func TestBinaryJSONLogs(t *testing.T) {
 }
 
 func TestBinaryPlanFormats(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	j := exe(t, w.dir, w.env(), append([]string{"plan", "--format", "json"}, w.files...)...)
 	require.Equal(t, exitOK, j.code, j.stderr)

@@ -75,6 +75,7 @@ func exitCode(t *testing.T, err error) int {
 }
 
 func TestBinarySIGTERMFinishesInFlightAndWritesTheReport(t *testing.T) {
+	t.Parallel()
 	cmd, stderr, report, emu := startApply(t, 300*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	code := exitCode(t, cmd.Wait())
@@ -98,6 +99,7 @@ func TestBinarySIGTERMFinishesInFlightAndWritesTheReport(t *testing.T) {
 }
 
 func TestBinarySecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
 	cmd, _, _, _ := startApply(t, 1500*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	time.Sleep(50 * time.Millisecond)
@@ -109,6 +111,7 @@ func TestBinarySecondSignalExitsAtOnce(t *testing.T) {
 }
 
 func TestBinaryRedirectIsRefusedAndTheTokenStaysHome(t *testing.T) {
+	t.Parallel()
 	var elsewhere atomic.Int32
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		elsewhere.Add(1)
