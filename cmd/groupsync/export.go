@@ -404,7 +404,7 @@ func (e *exporter) members(what string, g plan.RemoteGroup, m *yaml.Node) []stri
 		}
 		rec[0] = n
 		for j, col := range cols {
-			rec[j+1] = p.Cols[col]
+			rec[j+1] = p.Cols.Get(col)
 		}
 		_ = w.Write(rec)
 	}
@@ -452,7 +452,7 @@ func (e *exporter) members(what string, g plan.RemoteGroup, m *yaml.Node) []stri
 // encoding/csv reads as LF.
 func fits(p *plan.RemotePhone, cols []int) bool {
 	for _, col := range cols {
-		v := p.Cols[col]
+		v := p.Cols.Get(col)
 		if textProblem(v, plan.PhoneColumnMax[col]) != "" || strings.Contains(v, "\r\n") {
 			return false
 		}
@@ -646,7 +646,7 @@ func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) 
 			NameD: opt(g.Fields["name_d"]), NameE: opt(g.Fields["name_e"]), Phones: []emulator.LOX24Phone{}}
 		for _, p := range g.Phones {
 			eg.Phones = append(eg.Phones, emulator.LOX24Phone{ID: p.ID, Phone: p.Number,
-				A: col(p.Cols[0]), B: col(p.Cols[1]), C: col(p.Cols[2]), D: col(p.Cols[3]), E: col(p.Cols[4]), CallbackData: col(p.Cols[5])})
+				A: col(p.Cols.Get(0)), B: col(p.Cols.Get(1)), C: col(p.Cols.Get(2)), D: col(p.Cols.Get(3)), E: col(p.Cols.Get(4)), CallbackData: col(p.Cols.Get(5))})
 		}
 		st.LOX24.Groups = append(st.LOX24.Groups, eg)
 	}

@@ -340,7 +340,7 @@ func TestBuildExportRoundTripsAnyText(t *testing.T) {
 		}
 		lox = append(lox, plan.RemoteGroup{Key: strconv.Itoa(i + 1), Name: name, Fields: map[string]plan.Value{
 			"description": plan.Str(s), "name_a": plan.Str(s), "name_b": plan.Null, "name_c": plan.Null, "name_d": plan.Null, "name_e": plan.Null,
-		}, Phones: []plan.RemotePhone{{ID: "1", Number: "+4915100000001", Cols: [plan.NumPhoneCols]string{s, s, s, s, s, ""}}}})
+		}, Phones: []plan.RemotePhone{{ID: "1", Number: "+4915100000001", Cols: plan.MakeColumns(s, s, s, s, s, "")}}})
 		hid = append(hid, plan.RemoteGroup{Key: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Name: name + " h", Fields: map[string]plan.Value{
 			"isEnabled": plan.Bool(i%2 == 0), "isDefault": plan.Bool(false), "isQrEnabled": plan.Bool(true), "managedByUserGuid": plan.Null,
 		}})

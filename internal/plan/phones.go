@@ -57,8 +57,9 @@ func AppendE164(dst []byte, number string) ([]byte, uint64, bool) {
 func phoneRecord(r *RemotePhone) map[string]Value {
 	m := make(map[string]Value, NumPhoneCols+1)
 	m["phone"] = Str(r.Number)
+	cols := r.Cols.Array()
 	for i, col := range PhoneColumns {
-		m[col] = colValue(r.Cols[i])
+		m[col] = colValue(cols[i])
 	}
 	return m
 }
@@ -81,59 +82,81 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	if key == "" {
 		dependsOn = createIdx + 1
 	}
-	// Remote entries by number, in remote order; a number that is not valid
-	// E.164 remotely matches nothing and is kept under its raw form.
-	byNumber := make(map[string][]int, len(remote))
+	// The first remote entry of each number, keyed by the number's digits
+	// (E.164 numbers are at most 15 digits, so they fit a uint64 and the
+	// index stays small at a million members). A remote number that is not
+	// valid E.164 matches nothing; it is keyed by its raw form, apart. Later
+	// entries of a number are duplicates.
+	first := make(map[uint64]int32, len(remote))
+	var invalid map[string]int32
+	var dups []int32 // remote indexes of entries whose number came earlier
+	var buf [PhoneMax + 2]byte
 	for i := range remote {
-		n, ok := NormalizePhone(remote[i].Number)
+		_, digits, ok := AppendE164(buf[:0], remote[i].Number)
 		if !ok {
-			n = remote[i].Number
+			if invalid == nil {
+				invalid = map[string]int32{}
+			}
+			if _, seen := invalid[remote[i].Number]; seen {
+				dups = append(dups, int32(i))
+			} else {
+				invalid[remote[i].Number] = int32(i)
+			}
+			continue
 		}
-		byNumber[n] = append(byNumber[n], i)
+		if _, seen := first[digits]; seen {
+			dups = append(dups, int32(i))
+			continue
+		}
+		first[digits] = int32(i)
 	}
-	matched := make([]bool, len(remote))
-	dupOf := make(map[int]int) // remote index -> line of the number it duplicates
+	// wantLine[i] is the member file's line of remote entry i's number, 0
+	// when the file does not list it.
+	wantLine := make([]int32, len(remote))
 	file := ph.File
 	for i := range ph.List {
 		want := &ph.List[i]
 		src := Source{File: file, Line: want.Line}
-		idx := byNumber[want.Number]
-		if len(idx) == 0 {
+		j, ok := first[e164Digits(want.Number)]
+		if !ok {
 			c := Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, Group: key,
 				DependsOn: dependsOn, Phone: want.Number, Source: src,
 				Fields: []FieldChange{{Field: "phone", Before: Null, After: Str(want.Number)}}}
 			for col, managed := range ph.Managed {
-				if managed && want.Cols[col] != "" {
-					c.Fields = append(c.Fields, FieldChange{Field: PhoneColumns[col], Before: Null, After: Str(want.Cols[col])})
+				if v := want.Cols.Get(col); managed && v != "" {
+					c.Fields = append(c.Fields, FieldChange{Field: PhoneColumns[col], Before: Null, After: Str(v)})
 				}
 			}
 			p.Changes = append(p.Changes, c)
 			continue
 		}
-		first := &remote[idx[0]]
-		matched[idx[0]] = true
-		for _, j := range idx[1:] {
-			matched[j] = true
-			dupOf[j] = want.Line
-		}
+		r := &remote[j]
+		wantLine[j] = int32(want.Line)
 		var fields []FieldChange
-		for col, managed := range ph.Managed {
-			if managed && want.Cols[col] != first.Cols[col] {
-				fields = append(fields, FieldChange{Field: PhoneColumns[col], Before: colValue(first.Cols[col]), After: colValue(want.Cols[col])})
+		if want.Cols != r.Cols { // equal packed columns: nothing to compare
+			for col, managed := range ph.Managed {
+				if w, h := want.Cols.Get(col), r.Cols.Get(col); managed && w != h {
+					fields = append(fields, FieldChange{Field: PhoneColumns[col], Before: colValue(h), After: colValue(w)})
+				}
 			}
 		}
 		if len(fields) == 0 {
 			p.Unchanged[LOX24]++
 			continue
 		}
-		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Update, Key: first.ID,
-			Name: name, Group: key, Phone: want.Number, Source: src, Fields: fields, Base: phoneRecord(first)})
+		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Update, Key: r.ID,
+			Name: name, Group: key, Phone: want.Number, Source: src, Fields: fields, Base: phoneRecord(r)})
+	}
+	for _, j := range dups {
+		// A duplicate of a listed number carries minus that number's line.
+		if _, digits, ok := AppendE164(buf[:0], remote[j].Number); ok {
+			wantLine[j] = -wantLine[first[digits]]
+		}
 	}
 	for i := range remote {
-		r := &remote[i]
-		line, dup := dupOf[i]
-		if matched[i] && !dup {
-			continue
+		line := wantLine[i]
+		if line > 0 {
+			continue // matched
 		}
 		if ph.Mode == PhonesAdditive {
 			p.Unchanged[LOX24]++ // additive never deletes, duplicates included
@@ -142,14 +165,33 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		// A delete cites the group's `phones:` line, or for a duplicate the
 		// member file's line of the number it duplicates.
 		src, note := ph.Source, "not in "+filepath.Base(file)
-		if dup {
-			src, note = Source{File: file, Line: line}, "duplicate"
+		if line < 0 {
+			src, note = Source{File: file, Line: int(-line)}, "duplicate"
 		}
-		number, ok := NormalizePhone(r.Number)
-		if !ok {
-			number = r.Number
-		}
+		r := &remote[i]
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: r.ID,
-			Name: name, Group: key, Phone: number, Source: src, Note: note, Base: phoneRecord(r)})
+			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number), Source: src, Note: note, Base: phoneRecord(r)})
 	}
+}
+
+// e164Digits returns the digits of a number already in E.164 form.
+func e164Digits(n string) uint64 {
+	var v uint64
+	for i := 1; i < len(n); i++ {
+		v = v*10 + uint64(n[i]-'0')
+	}
+	return v
+}
+
+// remoteNumber returns a remote number's E.164 form, or the number as it is
+// when it is not valid E.164. It allocates only when the two differ.
+func remoteNumber(buf []byte, number string) string {
+	b, _, ok := AppendE164(buf, number)
+	switch {
+	case !ok:
+		return number
+	case string(b) == number:
+		return number
+	}
+	return string(b)
 }

@@ -17,15 +17,11 @@ func members(mode PhonesMode, managed [NumPhoneCols]bool, list ...Phone) *Phones
 }
 
 func want(number string, line int, cols ...string) Phone {
-	p := Phone{Number: number, Line: line}
-	copy(p.Cols[:], cols)
-	return p
+	return NewPhone(number, cols, line)
 }
 
 func have(id, number string, cols ...string) RemotePhone {
-	r := RemotePhone{ID: id, Number: number}
-	copy(r.Cols[:], cols)
-	return r
+	return NewRemotePhone(id, number, cols)
 }
 
 func phoneDiff(t *testing.T, ph *Phones, remote []RemotePhone) *Plan {

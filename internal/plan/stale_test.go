@@ -63,8 +63,11 @@ func TestRevalidate(t *testing.T) {
 			change: func(g []RemoteGroup) []RemoteGroup { return append(g, loxRemote("77", "Fresh", nil)) },
 			stale:  map[string]string{"group create ": `a group named "Fresh" exists now (id 77)`}},
 		{name: "a member edited meanwhile makes its update stale",
-			change: func(g []RemoteGroup) []RemoteGroup { g[0].Phones[0].Cols[0] = "Prof."; return g },
-			stale:  map[string]string{"phone update +4915100000001": `a was "Mr." when planned and is "Prof." now`}},
+			change: func(g []RemoteGroup) []RemoteGroup {
+				g[0].Phones[0].Cols = g[0].Phones[0].Cols.With(0, "Prof.")
+				return g
+			},
+			stale: map[string]string{"phone update +4915100000001": `a was "Mr." when planned and is "Prof." now`}},
 		{name: "a member deleted meanwhile makes its delete stale",
 			change: func(g []RemoteGroup) []RemoteGroup { g[0].Phones = g[0].Phones[:1]; return g },
 			stale:  map[string]string{"phone delete +4915100000002": "phone entry 2 no longer exists"}},
@@ -93,7 +96,7 @@ func TestRevalidateRefreshesBaseSoUnmanagedFieldsAreNotReverted(t *testing.T) {
 	p := savedPlan(t)
 	now := loxState()
 	now[0].Fields["name_b"] = Str("set by a colleague after the review")
-	now[0].Phones[0].Cols[5] = "crm-77"
+	now[0].Phones[0].Cols = now[0].Phones[0].Cols.With(5, "crm-77")
 	require.Empty(t, Revalidate(p, map[System]Current{LOX24: {Groups: now}}))
 	g := p.Changes[index(p, KindGroup, Update, "")]
 	assert.Equal(t, Str("set by a colleague after the review"), g.Record()["name_b"])

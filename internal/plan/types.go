@@ -206,9 +206,9 @@ const PhoneMax = 30
 // Phone is one desired member of a LOX24 group. It is kept small because a
 // member file can hold a million of them.
 type Phone struct {
-	Number string               // E.164, e.g. +4915112345678
-	Cols   [NumPhoneCols]string // a..e, callback_data; "" is empty (sent as null)
-	Line   int                  // line in the member file
+	Number string  // E.164, e.g. +4915112345678
+	Cols   Columns // a..e, callback_data; "" is empty (sent as null)
+	Line   int     // line in the member file
 }
 
 // Phones is a LOX24 group's complete desired member list, read from a CSV.
@@ -222,9 +222,9 @@ type Phones struct {
 
 // RemotePhone is one phone entry of a LOX24 group as the API reports it.
 type RemotePhone struct {
-	ID     string               // phone entry id
-	Number string               // as stored remotely
-	Cols   [NumPhoneCols]string // a..e, callback_data; null reads as ""
+	ID     string  // phone entry id
+	Number string  // as stored remotely
+	Cols   Columns // a..e, callback_data; null reads as ""
 }
 
 // Group is one desired group, as read from the files.

@@ -2,6 +2,7 @@ package source
 
 import (
 	"io"
+	"io/fs"
 	"strings"
 	"unicode/utf8"
 
@@ -76,12 +77,18 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 	}
 	cr := newCSVReader(r)
 	cr.ReuseRecord = true
-	// Entries are collected in chunks and copied into List once at the end:
-	// growing one slice of a million entries would copy it many times over.
+	// A million entries must not be held twice, as growing a slice by
+	// copying would: when the input's size is known (a file), the list is
+	// sized once from the bytes per row of its first rows.
+	fileSize := int64(-1)
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+			fileSize = fi.Size()
+		}
+	}
+	const sample = 512
 	var (
-		chunks  [][]plan.Phone
-		chunk   []plan.Phone
-		total   int
+		list    []plan.Phone
 		scratch []byte // the number being read, normalised
 	)
 	row := func(rec []string, line int) {
@@ -106,7 +113,6 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 				bad(phoneColumn, "%q is not a valid E.164 number", raw)
 			}
 		}
-		size := len(number)
 		for i, idx := range colOf {
 			if idx < 0 || rec[i] == "" {
 				continue
@@ -114,7 +120,6 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 			if msg := checkText(rec[i], plan.PhoneColumnMax[idx]); msg != "" {
 				bad(plan.PhoneColumns[idx], "%s", msg)
 			}
-			size += len(rec[i])
 		}
 		if len(number) > 0 {
 			scratch = number
@@ -129,41 +134,22 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 		}
 		// rec's cells share the text of the whole row; keep only what the
 		// entry needs, in one string.
-		var text strings.Builder
-		text.Grow(size)
-		text.Write(number)
+		var vals [plan.NumPhoneCols]string
 		for i, idx := range colOf {
 			if idx >= 0 {
-				text.WriteString(rec[i])
+				vals[idx] = rec[i]
 			}
 		}
-		kept := text.String()
-		p := plan.Phone{Number: kept[:len(number)], Line: line}
-		at := len(number)
-		for i, idx := range colOf {
-			if idx >= 0 {
-				p.Cols[idx] = kept[at : at+len(rec[i])]
-				at += len(rec[i])
-			}
+		if len(list) == sample && fileSize > 0 {
+			perRow := float64(cr.InputOffset()) / float64(line)
+			sized := make([]plan.Phone, len(list), int(float64(fileSize)/perRow*1.05)+sample)
+			copy(sized, list)
+			list = sized
 		}
-		if len(chunk) == cap(chunk) {
-			if chunk != nil {
-				chunks = append(chunks, chunk)
-			}
-			chunk = make([]plan.Phone, 0, min(max(64, total), 1<<14))
-		}
-		chunk = append(chunk, p)
-		total++
+		list = append(list, plan.NewPhoneBytes(number, vals[:], line))
 	}
 	readCSV(cr, errs, header, row)
-	if total > 0 {
-		ph.List = make([]plan.Phone, 0, total)
-		chunks = append(chunks, chunk)
-		for i, c := range chunks {
-			ph.List = append(ph.List, c...)
-			chunks[i] = nil // free as we go
-		}
-	}
+	ph.List = list
 	return ph, errs.result()
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 func TestReadPhones(t *testing.T) {
-	cols := func(kv ...string) [plan.NumPhoneCols]string {
+	cols := func(kv ...string) plan.Columns {
 		var c [plan.NumPhoneCols]string
 		for i := 0; i+1 < len(kv); i += 2 {
 			for j, name := range plan.PhoneColumns {
@@ -19,7 +19,7 @@ func TestReadPhones(t *testing.T) {
 				}
 			}
 		}
-		return c
+		return plan.MakeColumns(c[:]...)
 	}
 	managed := func(names ...string) [plan.NumPhoneCols]bool {
 		var m [plan.NumPhoneCols]bool

@@ -64,7 +64,7 @@ func TestRead(t *testing.T) {
 				System: plan.LOX24, Key: "1", Name: "A", Fields: fields("name_a", plan.Str("prefix"), "name_b", plan.Null),
 				Phones: &plan.Phones{
 					File: filepath.Join("conf", "members", "a.csv"), Mode: plan.PhonesAdditive, Source: src("conf/groups.yaml", 7), Managed: a,
-					List: []plan.Phone{{Number: "+4915112345678", Cols: [plan.NumPhoneCols]string{"Mr.", "", "", "", "", "crm-1"}, Line: 2}},
+					List: []plan.Phone{{Number: "+4915112345678", Cols: plan.MakeColumns("Mr.", "", "", "", "", "crm-1"), Line: 2}},
 				},
 				Source: src("conf/groups.yaml", 3),
 			},

@@ -343,13 +343,13 @@ func (p *phone) cols() [plan.NumPhoneCols]**string {
 }
 
 func (p *phone) remote() plan.RemotePhone {
-	r := plan.RemotePhone{ID: p.ID.String(), Number: p.Phone}
+	var vals [plan.NumPhoneCols]string
 	for i, c := range p.cols() {
 		if *c != nil {
-			r.Cols[i] = **c
+			vals[i] = **c
 		}
 	}
-	return r
+	return plan.NewRemotePhone(p.ID.String(), p.Phone, vals[:])
 }
 
 // phoneBody is the write representation of a change's resulting record.

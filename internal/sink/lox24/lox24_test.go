@@ -202,7 +202,7 @@ func TestReadMembersOnlyOfGroupsThatManagePhonesEveryPage(t *testing.T) {
 	other, mine := cur.Groups[0], cur.Groups[1] // listed in id order
 	require.Equal(t, "12344", mine.Key)
 	require.Len(t, mine.Phones, 65)
-	assert.Equal(t, plan.RemotePhone{ID: "100", Number: "+4915100000000", Cols: [plan.NumPhoneCols]string{"Mr.", "", "", "", "", "crm"}}, mine.Phones[0])
+	assert.Equal(t, plan.NewRemotePhone("100", "+4915100000000", []string{"Mr.", "", "", "", "", "crm"}), mine.Phones[0])
 	assert.Nil(t, other.Phones, "members of a group whose phones are unmanaged are not read")
 	assert.Equal(t, 3, emu.Stats().Systems["lox24"].ByRoute["GET /groups/{id}/phones"])
 }
@@ -229,11 +229,11 @@ func TestApplyPhonesBatchesAddsAndReportsEachItem(t *testing.T) {
 	c.SetBatchSize(2)
 	ctx := context.Background()
 	list := []plan.Phone{
-		{Number: "+4915100000000", Cols: [plan.NumPhoneCols]string{"Dr."}, Line: 2},                     // update a, keep callback_data
-		{Number: "+4915100000001", Cols: [plan.NumPhoneCols]string{"Mr."}, Line: 3},                     // unchanged
-		{Number: "+4917711111111", Cols: [plan.NumPhoneCols]string{"Ms."}, Line: 4},                     // add
-		{Number: "+4917722222222", Cols: [plan.NumPhoneCols]string{strings.Repeat("x", 1531)}, Line: 5}, // add, rejected by the API
-		{Number: "+4917733333333", Line: 6},                                                             // add
+		{Number: "+4915100000000", Cols: plan.MakeColumns("Dr."), Line: 2},                     // update a, keep callback_data
+		{Number: "+4915100000001", Cols: plan.MakeColumns("Mr."), Line: 3},                     // unchanged
+		{Number: "+4917711111111", Cols: plan.MakeColumns("Ms."), Line: 4},                     // add
+		{Number: "+4917722222222", Cols: plan.MakeColumns(strings.Repeat("x", 1531)), Line: 5}, // add, rejected by the API
+		{Number: "+4917733333333", Line: 6},                                                    // add
 	} // +4915100000002 is deleted
 	want := plan.Desired{Groups: []plan.Group{{System: plan.LOX24, Key: "12344", Name: "My Clients", Fields: map[string]plan.Value{},
 		Phones: &plan.Phones{File: "clients.csv", Mode: plan.PhonesExact, Managed: [plan.NumPhoneCols]bool{true}, List: list}}}}
