@@ -8,10 +8,20 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
+// gcPercent is the garbage collector's target unless GOGC says otherwise:
+// a run holding a million members (desired and current) then peaks under
+// 300 MB instead of near 400 MB, for a little more CPU in a job whose time
+// is spent waiting on the APIs' rate limits.
+const gcPercent = 50
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := notifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()

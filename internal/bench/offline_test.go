@@ -146,6 +146,9 @@ func BenchmarkOfflineMillion(b *testing.B) {
 	for b.Loop() {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestOfflineChild$", "-test.v")
 		cmd.Env = append(os.Environ(), "GROUPSYNC_BENCH_OFFLINE="+yamlPath, "GROUPSYNC_BENCH_N="+strconv.Itoa(n))
+		if os.Getenv("GOGC") == "" {
+			cmd.Env = append(cmd.Env, "GOGC=50") // as cmd/groupsync's main sets it
+		}
 		out, err := cmd.CombinedOutput()
 		require.NoError(b, err, string(out))
 		i := bytes.Index(out, []byte("OFFLINE-RESULT "))

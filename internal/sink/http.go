@@ -85,6 +85,9 @@ type Config struct {
 	Retry RetryPolicy
 	// Clock, when set, replaces the real clock for retry waits (tests).
 	Clock Clock
+	// MaxInFlight bounds the requests in flight at once, reads and writes
+	// together (default 4).
+	MaxInFlight int
 }
 
 // Client sends requests to one API: one limiter, one http.Client that never
@@ -94,6 +97,7 @@ type Client struct {
 	base      *url.URL
 	http      *http.Client
 	pacer     *pacer
+	inFlight  chan struct{} // a slot per request in flight
 	retry     RetryPolicy
 	clock     Clock
 	maxBody   int64
@@ -138,6 +142,9 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 		opt.Message = func([]byte) string { return "" }
 	}
 	cfg.Retry.defaults()
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 4
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
@@ -152,6 +159,7 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		pacer:     newPacer(cfg.Rate),
+		inFlight:  make(chan struct{}, cfg.MaxInFlight),
 		retry:     cfg.Retry,
 		clock:     cfg.Clock,
 		maxBody:   cfg.MaxBody,
@@ -263,9 +271,15 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if plan.StopRequested(ctx) {
 			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, errInterrupted)
 		}
+		select {
+		case c.inFlight <- struct{}{}:
+		case <-ctx.Done():
+			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, ctx.Err())
+		}
 		resp.Attempts = attempt
 		resp.StatusCode, resp.RequestID, resp.Body = 0, "", nil
 		err := c.send(ctx, op, req, body, resp)
+		<-c.inFlight
 		if err == nil {
 			c.pacer.succeeded()
 			return resp, nil

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -275,4 +277,54 @@ func TestApplyPhonesBatchesAddsAndReportsEachItem(t *testing.T) {
 	again := plan.Diff(want, map[plan.System]plan.Current{plan.LOX24: cur})
 	require.Len(t, again.Changes, 1)
 	assert.Equal(t, "+4917722222222", again.Changes[0].Phone)
+}
+
+// inFlight wraps a handler and records how many requests it serves at once
+// and whether any request started while the first was still in flight.
+type inFlight struct {
+	next               http.Handler
+	mu                 sync.Mutex
+	now, peak, started int
+	overlapFirst       bool
+	firstDone          bool
+}
+
+func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.started++
+	if f.started > 1 && !f.firstDone {
+		f.overlapFirst = true
+	}
+	first := f.started == 1
+	f.now++
+	f.peak = max(f.peak, f.now)
+	f.mu.Unlock()
+	f.next.ServeHTTP(w, r)
+	f.mu.Lock()
+	f.now--
+	if first {
+		f.firstDone = true
+	}
+	f.mu.Unlock()
+}
+
+func TestReadFetchesPagesSideBySideAfterTheFirstAlone(t *testing.T) {
+	emu := emulator.New(emulator.Options{Latency: 40 * time.Millisecond})
+	require.NoError(t, emu.LoadState(emulator.State{LOX24: emulator.LOX24State{Groups: manyGroups(30 * 8)}}))
+	rec := &inFlight{next: emu}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1000, MaxInFlight: 3}, "demo:demo")
+	require.NoError(t, err)
+	start := time.Now()
+	cur, err := c.Read(context.Background(), nil)
+	require.NoError(t, err)
+	elapsed := time.Since(start)
+	require.Len(t, cur.Groups, 240)
+	for i, g := range cur.Groups {
+		require.Equal(t, fmt.Sprint(i+1), g.Key, "pages are put together in order")
+	}
+	assert.False(t, rec.overlapFirst, "the first request is sent alone")
+	assert.Equal(t, 3, rec.peak, "the other pages side by side, at most MaxInFlight at once")
+	assert.Less(t, elapsed, 8*40*time.Millisecond, "faster than one page after another")
 }
