@@ -1,0 +1,107 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"groupsync/internal/plan"
+)
+
+func TestCheckBaseURL(t *testing.T) {
+	ok := []struct{ in, want string }{
+		{"https://api.lox24.eu", "https://api.lox24.eu"},
+		{"https://acme.helloid.com/", "https://acme.helloid.com"},
+		{"https://acme.helloid.com/api/v1/?x=1#f", "https://acme.helloid.com/api/v1"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"http://localhost:1", "http://localhost:1"},
+		{"http://[::1]:9", "http://[::1]:9"},
+	}
+	for _, tt := range ok {
+		t.Run("accepts "+tt.in, func(t *testing.T) {
+			u, err := CheckBaseURL(tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, u.String())
+		})
+	}
+	bad := []struct{ in, want string }{
+		{"", "no base URL"},
+		{"http://api.lox24.eu", `base URL "http://api.lox24.eu": must be https:// (http:// is allowed only for loopback hosts)`},
+		{"ftp://127.0.0.1", `base URL "ftp://127.0.0.1": must be https://`},
+		{"https://", `base URL "https://": no host`},
+		{"https://api.lox24.eu:port", `base URL "https://api.lox24.eu:port": invalid port ":port" after host`},
+	}
+	for _, tt := range bad {
+		t.Run("refuses "+tt.in, func(t *testing.T) {
+			_, err := CheckBaseURL(tt.in)
+			require.Error(t, err)
+			assert.Equal(t, tt.want, err.Error())
+		})
+	}
+}
+
+// TestCheckBaseURLNeverShowsCredentials gives URLs with a password (and a
+// user name, which can be an API key) in every shape the parser takes a
+// different branch for: valid, without host, unparsable in several ways,
+// with a scheme that is not allowed, without a scheme.
+func TestCheckBaseURLNeverShowsCredentials(t *testing.T) {
+	const user, pass = "SENTINEL-user-5e1f", "SENTINEL-pass-8a2c"
+	tests := []struct{ in, want string }{
+		{"https://" + user + ":" + pass + "@api.lox24.eu", `base URL "https://xxxxx@api.lox24.eu": credentials belong in the environment, not in the URL`},
+		{"http://" + user + ":" + pass + "@example.com/x", `base URL "http://xxxxx@example.com/x": credentials belong in the environment, not in the URL`},
+		{"ftp://" + user + ":" + pass + "@127.0.0.1", `base URL "ftp://xxxxx@127.0.0.1": credentials belong in the environment, not in the URL`},
+		{"https://" + user + "@api.lox24.eu", `base URL "https://xxxxx@api.lox24.eu": credentials belong in the environment, not in the URL`},
+		{"https://" + user + ":" + pass + "@", `base URL "https://xxxxx@": credentials belong in the environment, not in the URL`},
+		{"http://" + user + ":" + pass + "@/x", `base URL "http://xxxxx@/x": credentials belong in the environment, not in the URL`},
+		{user + ":" + pass + "@host", `base URL "xxxxx@host": credentials belong in the environment, not in the URL`},
+		{"//" + user + ":" + pass + "@host", `base URL "//xxxxx@host": credentials belong in the environment, not in the URL`},
+		{"https://" + user + ":" + pass + "%zz@host", `base URL "https://xxxxx@host": not a valid URL; credentials belong in the environment, not in the URL`},
+		{"https://" + user + ":" + pass + "@host:bad/", `base URL "https://xxxxx@host:bad/": not a valid URL; credentials belong in the environment, not in the URL`},
+		{"https://" + user + ":" + pass + " x@host", `base URL "https://xxxxx@host": not a valid URL; credentials belong in the environment, not in the URL`},
+		{"https://" + user + ":" + pass + "@[::1", `base URL "https://xxxxx@[::1": not a valid URL; credentials belong in the environment, not in the URL`},
+		{"https://" + user + ":" + pass + "@host\x7f", `base URL "https://xxxxx@host\x7f": not a valid URL; credentials belong in the environment, not in the URL`},
+		{"https://" + user + ":p/" + pass + "@host", `base URL "https://xxxxx@host": not a valid URL; credentials belong in the environment, not in the URL`},
+		{"https://" + user + ":p@" + pass + "@host", `base URL "https://xxxxx@host": credentials belong in the environment, not in the URL`},
+	}
+	for i, tt := range tests {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			_, err := CheckBaseURL(tt.in)
+			require.Error(t, err)
+			assert.Equal(t, tt.want, err.Error())
+			assert.NotContains(t, err.Error(), "SENTINEL")
+		})
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://api.lox24.eu/groups", "https://api.lox24.eu/groups"},
+		{"https://k:s@h/p?q=a@b#c@d", "https://xxxxx@h/p?q=a@b#c@d"},
+		{"https://h/p?next=u:p@other", "https://h/p?next=u:p@other"},
+		{"k:s@h", "xxxxx@h"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, RedactURL(tt.in), tt.in)
+	}
+}
+
+func TestRefusedRedirectHidesCredentialsInLocation(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "https://SENTINEL-user-5e1f:SENTINEL-pass-8a2c@elsewhere.example/groups")
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	c, err := NewClient(plan.LOX24, Config{BaseURL: srv.URL}, Options{})
+	require.NoError(t, err)
+	_, err = c.Do(context.Background(), Request{Op: "get groups", Method: http.MethodGet, Path: "/groups"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "redirect refused (to https://xxxxx@elsewhere.example/groups)")
+	assert.False(t, strings.Contains(err.Error(), "SENTINEL"), err.Error())
+}
