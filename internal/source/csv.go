@@ -94,6 +94,12 @@ func cells(n int) string {
 func addCSVError(errs *errorList, err error) {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
+		if pe.StartLine > 0 && pe.StartLine != pe.Line {
+			// A quote left open runs on over the following lines: say
+			// where the row began, which is where the mistake usually is.
+			errs.add(pe.Line, pe.Column, "", "%s (in the row that starts on line %d)", pe.Err, pe.StartLine)
+			return
+		}
 		errs.add(pe.Line, pe.Column, "", "%s", pe.Err)
 		return
 	}
@@ -147,6 +153,10 @@ func ReadGroupsCSV(name string, r io.Reader) ([]plan.Group, Errors) {
 		fields = make([]string, len(cols))
 		first := map[string]int{}
 		for i, c := range cols {
+			if c == "" {
+				errs.add(1, 0, "", "column %d has no name", i+1)
+				continue
+			}
 			switch j, dup := first[c]; {
 			case dup:
 				errs.add(1, 0, "", "column %q repeated (first is column %d)", c, j+1)

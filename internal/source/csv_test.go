@@ -143,6 +143,11 @@ func TestReadGroupsCSV(t *testing.T) {
 			wantErrs: []string{`g.csv:1: unknown column "Description" (did you mean "description"?)`, `g.csv:1: unknown column "colour"`, `g.csv:1: column "name" repeated (first is column 2)`},
 		},
 		{
+			name:     "a column without a name is an error",
+			in:       "system,name,,\nlox24,A,,\n",
+			wantErrs: []string{"g.csv:1: column 3 has no name", "g.csv:1: column 4 has no name"},
+		},
+		{
 			name:     "a row with the wrong number of cells is an error",
 			in:       "system,name,description\nlox24,A\nlox24,B,x,y\nlox24,C,z\n",
 			wantErrs: []string{"g.csv:2: 2 cells, but the header has 3", "g.csv:3: 4 cells, but the header has 3"},

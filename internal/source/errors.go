@@ -56,6 +56,31 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Unwrap returns the errors one by one, so that a caller that lists the
+// errors of a joined error (the report's errors list) gets one per line.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// unique drops the repeats of errors found before, keeping the order. A
+// member file that several groups name is read for each of them, and its
+// errors are the same each time.
+func (es Errors) unique() Errors {
+	seen := make(map[Error]bool, len(es))
+	out := es[:0]
+	for _, e := range es {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // sort orders es by file, then line, then column, keeping the order in which
 // errors were found for ties.
 func (es Errors) sort() {

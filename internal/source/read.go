@@ -26,7 +26,16 @@ func Read(paths []string) (plan.Desired, error) {
 		d    plan.Desired
 		errs Errors
 	)
+	var read []fileSeen
 	for _, path := range paths {
+		if prev, again := seenBefore(&read, path); again {
+			msg := "given twice; give each file once"
+			if prev != path {
+				msg = fmt.Sprintf("the same file as %s; give each file once", prev)
+			}
+			errs = append(errs, Error{File: path, Msg: msg})
+			continue
+		}
 		groups, es := readFile(path)
 		d.Groups = append(d.Groups, groups...)
 		errs = append(errs, es...)
@@ -39,10 +48,32 @@ func Read(paths []string) (plan.Desired, error) {
 		}
 	}
 	if len(errs) > 0 {
+		errs = errs.unique()
 		errs.sort()
 		return plan.Desired{}, errs
 	}
 	return d, nil
+}
+
+// fileSeen is a file Read has been given, as the user named it.
+type fileSeen struct {
+	path string
+	info os.FileInfo // nil if it could not be found
+}
+
+// seenBefore reports whether path names a file given earlier (by the same
+// path, or another path to the same file), and by which path; otherwise it
+// records path in seen. Reading a file twice would report each of its
+// groups as defined twice, at the same place.
+func seenBefore(seen *[]fileSeen, path string) (string, bool) {
+	info, _ := os.Stat(path)
+	for _, f := range *seen {
+		if filepath.Clean(f.path) == filepath.Clean(path) || info != nil && f.info != nil && os.SameFile(f.info, info) {
+			return f.path, true
+		}
+	}
+	*seen = append(*seen, fileSeen{path: path, info: info})
+	return "", false
 }
 
 // readFile reads one file of groups, choosing the reader by its extension.
@@ -53,6 +84,8 @@ func readFile(path string) ([]plan.Group, Errors) {
 		read = ReadYAML
 	case ".csv":
 		read = ReadGroupsCSV
+	case "":
+		return nil, Errors{{File: path, Msg: "no file extension: cannot tell YAML from CSV (want .yaml, .yml or .csv)"}}
 	default:
 		return nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %q (want .yaml, .yml or .csv)", ext)}}
 	}

@@ -45,6 +45,11 @@ func TestError(t *testing.T) {
 		es := Errors{{File: "a", Line: 1, Msg: "x"}, {File: "b", Msg: "y"}}
 		assert.Equal(t, "a:1: x\nb: y", es.Error())
 	})
+	t.Run("Errors unwraps to each error", func(t *testing.T) {
+		es := Errors{{File: "a", Line: 1, Msg: "x"}, {File: "b", Msg: "y"}}
+		assert.Equal(t, []error{es[0], es[1]}, es.Unwrap())
+		assert.ErrorIs(t, es, es[1])
+	})
 }
 
 func TestRead(t *testing.T) {
@@ -129,6 +134,12 @@ helloid:
 			files: map[string]string{"groups.txt": "lox24:\n"},
 			read:  []string{"groups.txt"},
 			want:  []string{`groups.txt: unknown kind of file ".txt" (want .yaml, .yml or .csv)`},
+		},
+		{
+			name:  "a file given twice is read once and is an error",
+			files: map[string]string{"g.yaml": "lox24:\n  groups:\n    - name: A\n"},
+			read:  []string{"g.yaml", "./g.yaml", "g.yaml"},
+			want:  []string{"./g.yaml: the same file as g.yaml; give each file once", "g.yaml: given twice; give each file once"},
 		},
 		{
 			name: "a missing file is an error",

@@ -1,11 +1,13 @@
 package source
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -32,20 +34,28 @@ import (
 // used, except to look for further errors.
 func ReadYAML(name string, r io.Reader) ([]plan.Group, Errors) {
 	errs := &errorList{file: name}
-	dec := yaml.NewDecoder(r)
+	// A file of groups is small, and yaml.v3 builds the whole tree anyway;
+	// holding the text lets errors that yaml.v3 gives without a line (bad
+	// UTF-8, control characters) be placed.
+	data, err := io.ReadAll(r)
+	if err != nil {
+		errs.add(0, 0, "", "%s", err)
+		return nil, errs.result()
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		addYAMLError(errs, err)
+		addYAMLError(errs, data, err)
 		return nil, errs.result()
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		addYAMLError(errs, err)
+		addYAMLError(errs, data, err)
 	default:
 		errs.add(next.Line, next.Column, "", "a second document: one file holds one document")
 	}
@@ -54,8 +64,10 @@ func ReadYAML(name string, r io.Reader) ([]plan.Group, Errors) {
 }
 
 // addYAMLError records a syntax error from yaml.v3, which reads
-// "yaml: line 3: what is wrong" (the line is not always given).
-func addYAMLError(errs *errorList, err error) {
+// "yaml: line 3: what is wrong". Errors of the text itself (bad UTF-8,
+// control characters) come without a line; they are placed by finding the
+// first character of data that YAML does not allow.
+func addYAMLError(errs *errorList, data []byte, err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
@@ -65,7 +77,49 @@ func addYAMLError(errs *errorList, err error) {
 			}
 		}
 	}
+	if line == 0 {
+		if l, col, what, found := badChar(data); found {
+			errs.add(l, col, "", "%s", what)
+			return
+		}
+	}
 	errs.add(line, 0, "", "%s", msg)
+}
+
+// badChar finds the first character of data that a YAML stream may not
+// hold (YAML 1.2, "5.1 Character Set", as yaml.v3 checks it): bytes that
+// are not UTF-8, and control characters other than tab, line feed and
+// carriage return. It returns the character's line and column (counted in
+// characters) and what is wrong with it.
+func badChar(data []byte) (line, col int, what string, found bool) {
+	line, col = 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return line, col, "not valid UTF-8 (a file must be UTF-8 text)", true
+		case r == '\n':
+			line, col = line+1, 0
+		case !allowedInYAML(r):
+			return line, col, fmt.Sprintf("control character %U is not allowed", r), true
+		}
+		i += size
+		col++
+	}
+	return 0, 0, "", false
+}
+
+// allowedInYAML reports whether r may stand in a YAML stream.
+func allowedInYAML(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\r', r == 0x85:
+		return true
+	case r < 0x20, r == 0x7F, r >= 0x80 && r < 0xA0:
+		return false
+	case r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+		return false
+	}
+	return true
 }
 
 // yamlReader walks the node tree of one YAML file.
@@ -139,6 +193,10 @@ func (y yamlReader) group(sys plan.System, m *yaml.Node) plan.Group {
 	b := newGroup(y.errs, sys, pos{m.Line, m.Column})
 	y.pairs(m, func(key string, keyNode, val *yaml.Node) {
 		at := pos{keyNode.Line, keyNode.Column}
+		if key == "<<" {
+			y.errs.add(at.line, at.col, "", "merge keys (<<) are not supported: write each field out")
+			return
+		}
 		if !known(key) {
 			y.errs.add(at.line, at.col, "", "unknown key %q%s", key, suggest(key))
 			return

@@ -224,6 +224,21 @@ func TestReadYAML(t *testing.T) {
 			wantErrs: []string{"g.yaml:4: mapping values are not allowed in this context"},
 		},
 		{
+			name:     "bytes that are not UTF-8 are an error at their line and column",
+			in:       "lox24:\n  groups:\n    - name: \"\u00e4\xff\"\n",
+			wantErrs: []string{"g.yaml:3:15: not valid UTF-8 (a file must be UTF-8 text)"},
+		},
+		{
+			name:     "a control character is an error at its line and column",
+			in:       "lox24:\n  groups:\n    - name: A\n      description: \"a\x07b\"\n",
+			wantErrs: []string{"g.yaml:4:22: control character U+0007 is not allowed"},
+		},
+		{
+			name: "a UTF-8 byte order mark and CRLF line ends are accepted",
+			in:   "\uFEFFlox24:\r\n  groups:\r\n    - name: A\r\n      description: x\r\n",
+			want: []plan.Group{{System: plan.LOX24, Name: "A", Fields: fields("description", plan.Str("x")), Source: src("g.yaml", 3)}},
+		},
+		{
 			name: "one run reports every error",
 			in:   "lox24:\n  groups:\n    - id: x\n      name: A\n      colour: red\n    - name: " + letters("n", 51) + "\n",
 			wantErrs: []string{
