@@ -87,9 +87,19 @@ func newReport(p *Plan, start time.Time) *Report {
 }
 
 // FailedReport is the report of a run that stopped before it had a plan.
+// Its Errors list each error; a joined error (errors.Join, or any error
+// with an Unwrap() []error method) gives one entry per error it joins.
 func FailedReport(start, end time.Time, errs ...error) *Report {
 	r := newReport(&Plan{}, start)
 	for _, err := range errs {
+		// A joined error (every input error of the files, every missing
+		// credential) is listed one error to an entry.
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				r.Errors = append(r.Errors, e.Error())
+			}
+			continue
+		}
 		r.Errors = append(r.Errors, err.Error())
 	}
 	r.finish(end, false)
