@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,11 +13,33 @@ import (
 	"groupsync/internal/plan"
 )
 
-// seed adds a sample file and a few awkward inputs to f's corpus.
+// seed adds a sample file, every file of the bad-input corpus (testdata/bad)
+// of the same kind (.yaml and .yml, or .csv), and a few awkward inputs to
+// f's corpus.
 func seed(f *testing.F, sample string, extra ...string) {
 	b, err := os.ReadFile(filepath.Join(samplesDir, sample))
 	require.NoError(f, err)
 	f.Add(b)
+	kind := func(path string) string {
+		if ext := filepath.Ext(path); ext != ".yml" {
+			return ext
+		}
+		return ".yaml"
+	}
+	n := 0
+	err = filepath.WalkDir(badDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || kind(path) != kind(sample) {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err == nil {
+			f.Add(b)
+			n++
+		}
+		return err
+	})
+	require.NoError(f, err)
+	require.Positive(f, n, "the bad-input corpus seeds %s", sample)
 	for _, s := range extra {
 		f.Add([]byte(s))
 	}
