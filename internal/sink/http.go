@@ -314,7 +314,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		err := c.send(ctx, op, req, body, resp)
 		<-c.inFlight
 		if err == nil {
-			c.pacer.succeeded()
+			c.pacer.succeeded(c.clock.Now())
 			return resp, nil
 		}
 		retry, sure := transient(ctx, err)
@@ -323,7 +323,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 		wait := c.retry.wait(attempt, err, c.pacer.random())
 		if resp.StatusCode == http.StatusTooManyRequests {
-			c.pacer.throttled()
+			c.pacer.throttled(c.clock.Now())
 		}
 		idempotent := req.Method == http.MethodGet || req.Method == http.MethodPut || req.Method == http.MethodDelete
 		if !idempotent && !sure && req.BeforeRetry == nil {

@@ -219,12 +219,19 @@ func TestThrottlingSlowsThePaceAndRecovers(t *testing.T) {
 	full := c.Pace()
 	_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
 	require.NoError(t, err)
-	assert.InDelta(t, full/4+full/50, c.Pace(), 1, "two 429s quarter the pace; the success adds a fiftieth")
-	for range 60 {
+	// The fake clock moves on by each backoff (well under a second), so the
+	// second 429 is within the cooldown of the first.
+	assert.InDelta(t, full*0.8+full/100, c.Pace(), 1, "429s in a burst cut the pace once; a success adds a 100th")
+	for range 10 {
 		_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
 		require.NoError(t, err)
 	}
-	assert.Equal(t, full, c.Pace(), "successes bring the pace back")
+	assert.InDelta(t, full*0.9+full/2000, c.Pace(), full/100, "quickly back to just under the pace that drew the 429")
+	for range 200 {
+		_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, full, c.Pace(), "and slowly beyond it, to the configured rate")
 }
 
 func TestNoRetryStartsOnceTheRunIsStopping(t *testing.T) {
@@ -288,4 +295,17 @@ func TestResponseBodiesAreCapped(t *testing.T) {
 	resp, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
 	require.ErrorIs(t, err, errBodyTooLarge)
 	assert.Equal(t, 1, resp.Attempts, "not retried")
+}
+
+func TestThrottlingCutsToTheRateTheServerAccepts(t *testing.T) {
+	p := newPacer(100)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	for range 20 { // the server has been accepting 10 a second
+		now = now.Add(100 * time.Millisecond)
+		p.succeeded(now)
+	}
+	p.throttled(now)
+	assert.InDelta(t, 9.5, p.limit(), 0.6, "a little under the accepted rate, not 80 (a fifth off 100)")
+	p.throttled(now.Add(500 * time.Millisecond))
+	assert.InDelta(t, 9.5, p.limit(), 0.6, "a second 429 within the cooldown does not cut again")
 }

@@ -1,0 +1,187 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"groupsync/internal/emulator"
+)
+
+// scenario is the workload of BenchmarkScenario: LOX24 and HelloID groups
+// of which half differ from the desired state, behind an emulator that
+// takes latency per request and may throttle.
+type scenario struct {
+	lox, hid int           // groups per system
+	latency  time.Duration // per request, server side
+	throttle float64       // server-side requests per second per system (0: none)
+	rate     float64       // groupsync's --*-rate
+}
+
+// figures is one run's measurements.
+type figures struct {
+	seconds      float64
+	requests     int // sent by groupsync during apply
+	minimal      int // the fewest requests that can do the job
+	loxRate      float64
+	throttled    int // 429 answers
+	noopRequests int // sent by a second apply with nothing to change
+	noopWrites   int
+	curlSeconds  float64
+	curlRequests int
+	peakInFlight int
+}
+
+func (s scenario) state() emulator.State {
+	var st emulator.State
+	for i := range s.lox {
+		d := fmt.Sprintf("old %d", i)
+		st.LOX24.Groups = append(st.LOX24.Groups, emulator.LOX24Group{ID: int64(1000 + i), Name: fmt.Sprintf("List %03d", i), Description: &d})
+	}
+	for i := range s.hid {
+		st.HelloID.Groups = append(st.HelloID.Groups, emulator.HelloIDGroup{
+			GroupGUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Name: fmt.Sprintf("Team %03d", i), IsEnabled: true})
+	}
+	return st
+}
+
+// files writes the desired state (every group by its key, half of them
+// changed) and the same as a TSV for the curl loop.
+func (s scenario) files(tb testing.TB, dir string) (yamlPath, tsvPath string) {
+	var y, tsv strings.Builder
+	y.WriteString("lox24:\n  groups:\n")
+	for i := range s.lox {
+		d := fmt.Sprintf("old %d", i)
+		if i%2 == 0 {
+			d = fmt.Sprintf("new %d", i)
+		}
+		fmt.Fprintf(&y, "    - id: %d\n      name: List %03d\n      description: %s\n", 1000+i, i, d)
+		fmt.Fprintf(&tsv, "%d\tList %03d\t%s\n", 1000+i, i, d)
+	}
+	y.WriteString("helloid:\n  groups:\n")
+	for i := range s.hid {
+		fmt.Fprintf(&y, "    - groupGuid: 00000000-0000-4000-8000-%012d\n      name: Team %03d\n      isEnabled: %v\n", i, i, i%2 == 1)
+	}
+	yamlPath, tsvPath = filepath.Join(dir, "groups.yaml"), filepath.Join(dir, "groups.tsv")
+	require.NoError(tb, os.WriteFile(yamlPath, []byte(y.String()), 0o644))
+	require.NoError(tb, os.WriteFile(tsvPath, []byte(tsv.String()), 0o644))
+	return yamlPath, tsvPath
+}
+
+// buildBinary builds cmd/groupsync once per benchmark.
+func buildBinary(tb testing.TB) string {
+	bin := filepath.Join(tb.TempDir(), "groupsync")
+	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/groupsync").CombinedOutput()
+	require.NoError(tb, err, string(out))
+	return bin
+}
+
+func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
+	emu := emulator.New(emulator.Options{Latency: s.latency, Throttle: s.throttle, Seed: 1})
+	require.NoError(tb, emu.LoadState(s.state()))
+	url, stop, err := emu.Listen("127.0.0.1:0")
+	require.NoError(tb, err)
+	defer stop()
+	dir := tb.TempDir()
+	yamlPath, tsvPath := s.files(tb, dir)
+	env := append(os.Environ(), "LOX24_TOKEN=demo:demo", "HELLOID_API_KEY=demo", "HELLOID_API_SECRET=demo",
+		"LOX24_URL="+url, "HELLOID_URL="+url)
+	apply := func() time.Duration {
+		cmd := exec.Command(bin, "apply", "--yes", "--report", filepath.Join(dir, "r.json"),
+			"--lox24-rate", fmt.Sprint(s.rate), "--helloid-rate", fmt.Sprint(s.rate), yamlPath)
+		cmd.Env = env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		require.NoError(tb, cmd.Run(), out.String())
+		return time.Since(start)
+	}
+	var f figures
+	elapsed := apply()
+	st := emu.Stats()
+	lox := st.Systems["lox24"]
+	f.seconds = elapsed.Seconds()
+	f.requests = st.Total
+	f.minimal = pages(s.lox, 30) + 1 + s.lox/2 + s.hid/2
+	f.loxRate = float64(lox.Total) / elapsed.Seconds()
+	f.throttled = lox.ByStatus["429"] + st.Systems["helloid"].ByStatus["429"]
+	f.peakInFlight = lox.PeakInFlight
+
+	emu.ResetStats()
+	apply()
+	st = emu.Stats()
+	f.noopRequests = st.Total
+	f.noopWrites = st.Systems["lox24"].Writes + st.Systems["helloid"].Writes
+
+	if withCurl {
+		emu.ResetStats()
+		cmd := exec.Command("bash", "testdata/curl-loop.sh", url, tsvPath)
+		cmd.Env = env
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		require.NoError(tb, err, string(out))
+		f.curlSeconds = time.Since(start).Seconds()
+		f.curlRequests = emu.Stats().Total
+	}
+	return f
+}
+
+func pages(n, size int) int { return max(1, (n+size-1)/size) }
+
+// BenchmarkScenario applies a plan of LOX24 and HelloID group updates
+// through the real binary against the emulator with 50 ms latency, at
+// 40 requests per second per system, then again with the server throttling
+// at 25 per second, and compares with a sequential curl loop. It prints
+// the achieved rate against the configured one, the requests sent against
+// the fewest possible, and what a no-op re-run sends.
+func BenchmarkScenario(b *testing.B) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		b.Skip("curl is needed for the comparison")
+	}
+	bin := buildBinary(b)
+	cases := []struct {
+		name string
+		s    scenario
+	}{
+		{"paced", scenario{lox: 240, hid: 120, latency: 50 * time.Millisecond, rate: 40}},
+		{"throttled", scenario{lox: 240, hid: 120, latency: 50 * time.Millisecond, throttle: 25, rate: 40}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var runs []figures
+			for b.Loop() {
+				runs = append(runs, c.s.run(b, bin, c.name == "paced"))
+			}
+			m := func(get func(figures) float64) float64 {
+				v := make([]float64, len(runs))
+				for i, r := range runs {
+					v[i] = get(r)
+				}
+				return median(v)
+			}
+			target := c.s.rate
+			if c.s.throttle > 0 {
+				target = c.s.throttle
+			}
+			b.ReportMetric(m(func(f figures) float64 { return f.loxRate / c.s.rate }), "rate/configured")
+			b.ReportMetric(m(func(f figures) float64 { return f.loxRate / target }), "rate/limit")
+			b.ReportMetric(m(func(f figures) float64 { return float64(f.requests) / float64(f.minimal) }), "requests/minimal")
+			b.ReportMetric(m(func(f figures) float64 { return float64(f.noopRequests) }), "noop-requests")
+			b.ReportMetric(m(func(f figures) float64 { return float64(f.noopWrites) }), "noop-writes")
+			b.ReportMetric(m(func(f figures) float64 { return float64(f.throttled) }), "429s")
+			b.ReportMetric(m(func(f figures) float64 { return f.seconds }), "s/apply")
+			if c.name == "paced" {
+				b.ReportMetric(m(func(f figures) float64 { return f.curlSeconds }), "s/curl-loop")
+				b.ReportMetric(m(func(f figures) float64 { return float64(f.curlRequests) }), "curl-requests")
+			}
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
