@@ -24,8 +24,9 @@ build: ## build the binary into bin/
 	$(GO) build -o $(BIN) ./cmd/groupsync
 
 .PHONY: bench
-bench: ## run the benchmarks and print their figures
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+bench: ## benchmarks: 1M members offline, Diff, readers, the emulator scenario (prints figures; see docs/benchmarks.md)
+	@echo "machine: $$(nproc) cores, $$(free -g | awk '/Mem:/ {print $$2}') GiB, $$($(GO) version)"
+	$(GO) test -run '^$$' -bench . -benchtime 3x -benchmem -timeout 30m ./internal/bench/
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
