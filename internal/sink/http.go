@@ -104,6 +104,7 @@ type Client struct {
 	auth      func(*http.Request)
 	reqIDName string
 	message   func(body []byte) string
+	secrets   []string // never shown: replaced in what the API says
 
 	mu      sync.Mutex
 	stopErr error // set after a 401/403: no further request
@@ -117,6 +118,11 @@ type Options struct {
 	RequestIDHeader string
 	// Message extracts the API's own error text from an error body.
 	Message func(body []byte) string
+	// Secrets are the credentials the client sends, in every form it sends
+	// them (a Basic auth header's base64 too). An API that echoes one in an
+	// error message or a Location has it replaced by "xxxxx", so it does not
+	// reach the report, the logs or the terminal.
+	Secrets []string
 }
 
 // NewClient checks cfg and returns a client for system.
@@ -166,6 +172,7 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 		auth:      opt.Auth,
 		reqIDName: opt.RequestIDHeader,
 		message:   opt.Message,
+		secrets:   nonEmpty(opt.Secrets),
 	}, nil
 }
 
@@ -402,12 +409,12 @@ func (c *Client) send(ctx context.Context, op string, req Request, body []byte, 
 	}
 	se := &StatusError{
 		Op: op, StatusCode: res.StatusCode, RequestID: resp.RequestID,
-		Message:    trimMessage(c.message(data)),
+		Message:    trimMessage(c.hide(c.message(data))),
 		RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), c.clock.Now()),
 	}
 	if res.StatusCode >= 300 && res.StatusCode < 400 {
 		if loc, err := res.Location(); err == nil {
-			se.Location = RedactURL(loc.String())
+			se.Location = c.hide(RedactURL(loc.String()))
 		}
 	}
 	if se.Is(ErrUnauthorized) {

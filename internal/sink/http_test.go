@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -104,4 +105,35 @@ func TestRefusedRedirectHidesCredentialsInLocation(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "redirect refused (to https://xxxxx@elsewhere.example/groups)")
 	assert.False(t, strings.Contains(err.Error(), "SENTINEL"), err.Error())
+}
+
+// TestAnAPIThatEchoesCredentialsDoesNotLeakThem: an API that repeats the
+// credentials in its error message or its Location (none should, but the
+// message reaches the report and the terminal) has them replaced, also where
+// the message is long enough to be cut short in the middle of one.
+func TestAnAPIThatEchoesCredentialsDoesNotLeakThem(t *testing.T) {
+	const secret = "SENTINEL-echoed-secret-3b9f"
+	for _, status := range []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTemporaryRedirect} {
+		for _, filler := range []int{0, 280} {
+			t.Run(fmt.Sprint(status, " ", filler), func(t *testing.T) {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					tok := r.Header.Get("X-Token")
+					w.Header().Set("Location", "https://elsewhere.example/?token="+tok)
+					w.WriteHeader(status)
+					_, _ = io.WriteString(w, strings.Repeat("y", filler)+" bad token "+tok+" (also "+tok+")")
+				}))
+				defer srv.Close()
+				c, err := NewClient(plan.LOX24, Config{BaseURL: srv.URL, Retry: RetryPolicy{MaxAttempts: 1}}, Options{
+					Auth:    func(r *http.Request) { r.Header.Set("X-Token", "id:"+secret) },
+					Message: func(b []byte) string { return string(b) },
+					Secrets: []string{secret, "", "id:" + secret},
+				})
+				require.NoError(t, err)
+				_, err = c.Do(context.Background(), Request{Op: "get groups", Method: http.MethodGet, Path: "/groups"})
+				require.Error(t, err)
+				assert.NotContains(t, err.Error(), "SENT", "not even a piece of it")
+				assert.Contains(t, err.Error(), "xxxxx")
+			})
+		}
+	}
 }

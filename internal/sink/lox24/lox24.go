@@ -160,11 +160,21 @@ func New(cfg sink.Config, token string) (*Client, error) {
 		},
 		RequestIDHeader: "X-LOX24-REQUEST-ID",
 		Message:         errorMessage,
+		Secrets:         tokenSecrets(token),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Client{api: api, readWorkers: 4, batchSize: DefaultBatchSize}, nil
+}
+
+// tokenSecrets is what of a token must never be shown: the token, and its
+// API key (the part after "clientid:").
+func tokenSecrets(token string) []string {
+	if _, key, ok := strings.Cut(token, ":"); ok {
+		return []string{token, key}
+	}
+	return []string{token}
 }
 
 // System returns plan.LOX24.
