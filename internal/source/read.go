@@ -89,7 +89,7 @@ func readFile(path string) ([]plan.Group, Errors) {
 	default:
 		return nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %q (want .yaml, .yml or .csv)", ext)}}
 	}
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return nil, Errors{{File: path, Msg: openError(err)}}
 	}
@@ -100,7 +100,7 @@ func readFile(path string) ([]plan.Group, Errors) {
 // loadPhones reads the member file of g and fills g.Phones.
 func loadPhones(g *plan.Group) Errors {
 	ph := g.Phones
-	f, err := os.Open(ph.File)
+	f, err := openFile(ph.File)
 	if err != nil {
 		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", ph.File, openError(err))}}
 	}
@@ -128,6 +128,23 @@ func labels(g *plan.Group) map[string]int {
 		m[label] = i
 	}
 	return m
+}
+
+// errIsDir is the error for a path that names a directory.
+var errIsDir = errors.New("is a directory, not a file")
+
+// openFile opens a file for reading; a directory is an error here rather
+// than at the first read.
+func openFile(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, errIsDir
+	}
+	return f, nil
 }
 
 // openError says why a file could not be read, without repeating its path.
