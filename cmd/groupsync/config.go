@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
@@ -150,6 +151,11 @@ func secret(getenv env, name string) (string, error) {
 		if v == "" {
 			return "", fmt.Errorf("%s_FILE: %s is empty", name, file)
 		}
+	}
+	// A credential cannot go into an HTTP header with a line break or other
+	// control character in it; say so now instead of failing every request.
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return "", fmt.Errorf("%s contains a control character (a trailing newline?); nothing was sent", name)
 	}
 	return v, nil
 }

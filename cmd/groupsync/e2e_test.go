@@ -355,3 +355,13 @@ func TestBinaryMaxChangesRefusesBeforeAnyWrite(t *testing.T) {
 	r = exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--max-changes", "5", "--force", "--report", report}, w.files...)...)
 	assert.Equal(t, exitOK, r.code, r.stderr)
 }
+
+func TestBinaryCredentialWithANewlineFailsBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	env := append(w.env(), "LOX24_TOKEN=demo:demo\n")
+	r := exe(t, w.dir, env, append([]string{"plan"}, w.files...)...)
+	assert.Equal(t, exitFatal, r.code)
+	assert.Contains(t, r.stderr, "LOX24_TOKEN contains a control character")
+	assert.Zero(t, w.emu.Stats().Total)
+}

@@ -49,6 +49,10 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 		headedBy := map[int]string{} // column index -> the header that named it
 		for i, c := range cols {
 			colOf[i] = -1
+			if strings.TrimSpace(c) == "" {
+				errs.add(1, 0, "", "column %d has no name", i+1)
+				continue
+			}
 			idx, ok := phoneHeader(errs, c, labels)
 			if !ok {
 				continue
