@@ -368,7 +368,7 @@ func textProblem(s string, limit int) string {
 // so such a group gets phones_mode: additive.
 func (e *exporter) members(what string, g plan.RemoteGroup, m *yaml.Node) []string {
 	var notes []string
-	labels := phoneLabels(g.Fields)
+	labels := source.Labels(g.Fields)
 	header, cols, dropped := memberHeader(labels)
 	if header == nil {
 		e.warn("%s: members are not exported: a column label (name_a..name_e) is \"phone\", so no member file header can name the number column", what)
@@ -458,26 +458,6 @@ func fits(p *plan.RemotePhone, cols []int) bool {
 		}
 	}
 	return true
-}
-
-// phoneLabels maps a LOX24 group's column labels (name_a..name_e, trimmed)
-// to their columns' indexes, -1 for a label several columns share: the labels
-// source.Read gives ReadPhones for the group's member file.
-func phoneLabels(fields map[string]plan.Value) map[string]int {
-	m := map[string]int{}
-	for i, col := range plan.PhoneColumns[:5] {
-		v := fields["name_"+col]
-		label := strings.TrimSpace(v.S)
-		if !v.Valid || label == "" {
-			continue
-		}
-		if _, dup := m[label]; dup {
-			m[label] = -1
-			continue
-		}
-		m[label] = i
-	}
-	return m
 }
 
 // headerNames returns the column a member file header names for

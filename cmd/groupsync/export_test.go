@@ -13,6 +13,7 @@ import (
 
 	"groupsync/internal/emulator"
 	"groupsync/internal/plan"
+	"groupsync/internal/source"
 )
 
 func sp(s string) *string { return &s }
@@ -314,7 +315,7 @@ func TestMemberHeader(t *testing.T) {
 			for k, v := range tt.labels {
 				fields[k] = plan.Str(v)
 			}
-			header, _, dropped := memberHeader(phoneLabels(fields))
+			header, _, dropped := memberHeader(source.Labels(fields))
 			assert.Equal(t, tt.header, header)
 			assert.Equal(t, tt.dropped, dropped)
 		})

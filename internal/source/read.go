@@ -105,18 +105,19 @@ func loadPhones(g *plan.Group) Errors {
 		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", ph.File, openError(err))}}
 	}
 	defer f.Close()
-	got, errs := ReadPhones(ph.File, f, labels(g))
+	got, errs := ReadPhones(ph.File, f, Labels(g.Fields))
 	ph.Managed, ph.List = got.Managed, got.List
 	return errs
 }
 
-// labels maps the labels of g's phone columns (its managed, non-null
-// name_a..name_e) to the columns' indexes. A label that several columns share
-// maps to -1, which ReadPhones reports if a header uses it.
-func labels(g *plan.Group) map[string]int {
+// Labels maps the labels of a LOX24 group's phone columns (its managed,
+// non-null name_a..name_e, trimmed) to the columns' indexes, as ReadPhones
+// takes them. A label that several columns share maps to -1, which
+// ReadPhones reports if a header uses it.
+func Labels(fields map[string]plan.Value) map[string]int {
 	m := map[string]int{}
 	for i, col := range plan.PhoneColumns[:5] {
-		v, ok := g.Fields["name_"+col]
+		v, ok := fields["name_"+col]
 		label := strings.TrimSpace(v.S)
 		if !ok || !v.Valid || label == "" {
 			continue
