@@ -289,7 +289,7 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 		delete(sinks, sys) // a system that could not be read gets no write
 	}
 	if p.plan.HasChanges() && !yes {
-		if err := c.confirm(); err != nil {
+		if err := c.confirm(ctx); err != nil {
 			fmt.Fprintf(c.stderr, "groupsync: %v\n", err)
 			sinks = nil // every item is reported skipped; nothing is sent
 		}
@@ -339,19 +339,33 @@ func (c *cli) writeReport(path string, r *plan.Report) int {
 }
 
 // confirm asks on the terminal whether to apply. Without a terminal it
-// refuses: cron must say --yes.
-func (c *cli) confirm() error {
+// refuses: cron must say --yes. An interrupt while it waits counts as no.
+func (c *cli) confirm(ctx context.Context) error {
 	f, ok := c.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return errors.New("refusing to apply without confirmation: no terminal to ask on; run with --yes to apply unattended")
 	}
 	fmt.Fprint(c.stderr, "\nApply these changes? Only 'yes' will be accepted: ")
-	line, err := bufio.NewReader(c.stdin).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return fmt.Errorf("read confirmation: %w", err)
+	type answer struct {
+		line string
+		err  error
 	}
-	if strings.TrimSpace(line) != "yes" {
-		return errors.New("apply cancelled")
+	got := make(chan answer, 1)
+	go func() { // ends with the process; a terminal read cannot be cancelled
+		line, err := bufio.NewReader(c.stdin).ReadString('\n')
+		got <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(c.stderr)
+		return errors.New("apply cancelled by the interrupt")
+	case a := <-got:
+		if a.err != nil && a.err != io.EOF {
+			return fmt.Errorf("read confirmation: %w", a.err)
+		}
+		if strings.TrimSpace(a.line) != "yes" {
+			return errors.New("apply cancelled")
+		}
 	}
 	return nil
 }

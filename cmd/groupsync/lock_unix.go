@@ -24,7 +24,9 @@ func lock(path string) (func(), error) {
 		}
 		return nil, fmt.Errorf("lock file %s: %w", path, err)
 	}
-	fmt.Fprintf(f, "%d\n", os.Getpid())
+	if err := f.Truncate(0); err == nil {
+		fmt.Fprintf(f, "%d\n", os.Getpid()) // for whoever wonders who holds it
+	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()

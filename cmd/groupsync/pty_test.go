@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -87,4 +88,43 @@ func TestBinaryApplyAsksOnATerminal(t *testing.T) {
 			assert.Equal(t, tt.writes, writes > 0, out)
 		})
 	}
+}
+
+func TestBinaryInterruptAtThePromptWritesTheReportAndNothingElse(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	report := filepath.Join(w.dir, "r.json")
+	cmd := exec.Command(binary, append([]string{"apply", "--report", report}, w.files...)...)
+	cmd.Env = append(w.env(), "TERM=dumb")
+	tty, err := pty.Start(cmd)
+	require.NoError(t, err)
+	defer tty.Close()
+	var mu sync.Mutex
+	var out bytes.Buffer
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			mu.Lock()
+			out.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(out.String(), "Only 'yes' will be accepted")
+	}, 20*time.Second, 10*time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	werr := cmd.Wait()
+	var ee *exec.ExitError
+	require.True(t, errors.As(werr, &ee), "%v", werr)
+	assert.Equal(t, exitSIGINT, ee.ExitCode())
+	assert.Zero(t, w.emu.Stats().Systems["lox24"].Writes+w.emu.Stats().Systems["helloid"].Writes)
+	r := readReport(t, report)
+	assert.True(t, r.Interrupted)
+	assert.Equal(t, r.Summary.Planned, r.Summary.Skipped)
 }

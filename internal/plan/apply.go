@@ -300,11 +300,14 @@ func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, wor
 	return nil
 }
 
+// skipped is the outcome of an item that did not start: its system was
+// stopped (ErrStop, e.g. after a 401), or else the run was interrupted
+// (whatever the cause the caller gave its context: a signal, a deadline).
 func skipped(cause error) Outcome {
-	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
-		return Outcome{Status: Skipped, Err: errors.New("not started: the run was interrupted")}
+	if errors.Is(cause, ErrStop) {
+		return Outcome{Status: Skipped, Err: fmt.Errorf("not started: the system was stopped after: %v", cause)}
 	}
-	return Outcome{Status: Skipped, Err: fmt.Errorf("not started: the system was stopped after: %v", cause)}
+	return Outcome{Status: Skipped, Err: errors.New("not started: the run was interrupted")}
 }
 
 type stopKey struct{}

@@ -155,13 +155,14 @@ func TestApplyAfterCancelSkipsEverythingNotStarted(t *testing.T) {
 	for i := range 5 {
 		p.Changes = append(p.Changes, groupUpdate(LOX24, fmt.Sprint(i)))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("interrupted by terminated")) // as main cancels on a signal
 	lox := &fakeSink{sys: LOX24}
 	r := Apply(ctx, p, map[System]Sink{LOX24: lox}, ApplyOptions{})
 	assert.Empty(t, lox.seen)
 	assert.True(t, r.Interrupted)
 	assert.Equal(t, 5, r.Summary.Skipped)
+	assert.Equal(t, "not started: the run was interrupted", r.Items[0].Error)
 }
 
 func TestReportWriteFileIsSchemaVersion1(t *testing.T) {

@@ -120,6 +120,16 @@ func (x *remoteIndex) checkPhone(c *Change) string {
 		return fmt.Sprintf("phone entry %s holds another number now", c.Key)
 	}
 	now := phoneRecord(ph)
+	if c.Action == Delete {
+		// A delete's "before" is the whole entry: one edited since the review
+		// may be one someone wants to keep.
+		for _, col := range PhoneColumns {
+			if c.Base[col].S != now[col].S { // null and empty alike, as the diff compares them
+				return fmt.Sprintf("%s was %s when planned and is %s now", col, c.Base[col], now[col])
+			}
+		}
+		return ""
+	}
 	for _, f := range c.Fields {
 		if f.Field == "phone" {
 			continue
@@ -127,9 +137,6 @@ func (x *remoteIndex) checkPhone(c *Change) string {
 		if f.Before.S != now[f.Field].S { // null and empty alike, as the diff compares them
 			return fmt.Sprintf("%s was %s when planned and is %s now", f.Field, f.Before, now[f.Field])
 		}
-	}
-	if c.Action == Delete {
-		return ""
 	}
 	c.Base = now
 	return ""

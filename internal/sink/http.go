@@ -316,12 +316,24 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		case <-ctx.Done():
 			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, ctx.Err())
 		}
+		// Checked again at the last moment: a 401 may have come back for
+		// another request while this one waited for its turn, and every
+		// further bad-credential request counts towards LOX24's lockout.
+		if err := c.stopped(); err != nil {
+			<-c.inFlight
+			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
+		}
 		resp.Attempts = attempt
 		resp.StatusCode, resp.RequestID, resp.Body = 0, "", nil
 		err := c.send(ctx, op, req, body, resp)
 		<-c.inFlight
 		if err == nil {
 			c.pacer.succeeded(c.clock.Now())
+			return resp, nil
+		}
+		if req.Method == http.MethodDelete && attempt > 1 && resp.StatusCode == http.StatusNotFound {
+			// An earlier attempt was carried out but its answer was lost:
+			// what was to be deleted is gone, which is what was asked.
 			return resp, nil
 		}
 		retry, sure := transient(ctx, err)

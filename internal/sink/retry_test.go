@@ -309,3 +309,37 @@ func TestThrottlingCutsToTheRateTheServerAccepts(t *testing.T) {
 	p.throttled(now.Add(500 * time.Millisecond))
 	assert.InDelta(t, 9.5, p.limit(), 0.6, "a second 429 within the cooldown does not cut again")
 }
+
+func TestADeleteWhoseAnswerWasLostIsDoneWhenTheRetryFindsNothing(t *testing.T) {
+	c, sc, _ := newTestClient(t, answer{status: 502}, answer{status: 404})
+	resp, err := c.Do(context.Background(), Request{Op: "delete phone 7", Method: "DELETE", Path: "/phones/7"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Len(t, sc.seen, 2)
+
+	c, _, _ = newTestClient(t, answer{status: 404})
+	_, err = c.Do(context.Background(), Request{Op: "delete phone 7", Method: "DELETE", Path: "/phones/7"})
+	require.Error(t, err, "a 404 on the first attempt is a real failure")
+}
+
+func TestNoRequestLeavesAfterA401EvenIfItWasWaitingForItsTurn(t *testing.T) {
+	var sent atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent.Add(1)
+		time.Sleep(20 * time.Millisecond)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	c, err := NewClient(plan.LOX24, Config{BaseURL: srv.URL, Rate: 10, MaxInFlight: 4}, Options{})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = c.Do(context.Background(), Request{Op: "put", Method: "PUT", Path: "/groups/1"})
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), sent.Load(), "the requests paced behind the first one see its 401 and stay home")
+}
