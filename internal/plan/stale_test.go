@@ -72,8 +72,11 @@ func TestRevalidate(t *testing.T) {
 			change: func(g []RemoteGroup) []RemoteGroup { g[0].Phones = g[0].Phones[:1]; return g },
 			stale:  map[string]string{"phone delete +4915100000002": "phone entry 2 no longer exists"}},
 		{name: "a member edited meanwhile makes its delete stale: it may be one to keep",
-			change: func(g []RemoteGroup) []RemoteGroup { g[0].Phones[1].Cols = g[0].Phones[1].Cols.With(5, "VIP-keep-me"); return g },
-			stale:  map[string]string{"phone delete +4915100000002": `callback_data was null when planned and is "VIP-keep-me" now`}},
+			change: func(g []RemoteGroup) []RemoteGroup {
+				g[0].Phones[1].Cols = g[0].Phones[1].Cols.With(5, "VIP-keep-me")
+				return g
+			},
+			stale: map[string]string{"phone delete +4915100000002": `callback_data was null when planned and is "VIP-keep-me" now`}},
 		{name: "a member added meanwhile makes its add stale",
 			change: func(g []RemoteGroup) []RemoteGroup {
 				g[0].Phones = append(g[0].Phones, have("5", "+49 151 00000003"))
