@@ -16,13 +16,7 @@ import (
 // with the reader groupsync uses (encoding/csv, streaming, one allocation
 // per member kept).
 func BenchmarkReadMembers(b *testing.B) {
-	n := million
-	if testing.Short() {
-		n = million / 10
-	}
-	dir := b.TempDir()
-	writeMillion(b, dir, n)
-	path := filepath.Join(dir, "members.csv")
+	n, path := memberFile(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -48,13 +42,7 @@ type memberRow struct {
 // decodes by reflection and cannot tell an absent column from an empty one
 // or report line numbers, which is why the readers use encoding/csv.
 func BenchmarkReadMembersGocsv(b *testing.B) {
-	n := million
-	if testing.Short() {
-		n = million / 10
-	}
-	dir := b.TempDir()
-	writeMillion(b, dir, n)
-	path := filepath.Join(dir, "members.csv")
+	n, path := memberFile(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -72,4 +60,16 @@ func BenchmarkReadMembersGocsv(b *testing.B) {
 		require.Len(b, list, n)
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// memberFile writes the benchmarks' member file (a tenth of it with -short)
+// and returns its row count and path.
+func memberFile(b *testing.B) (int, string) {
+	n := million
+	if testing.Short() {
+		n = million / 10
+	}
+	dir := b.TempDir()
+	writeMillion(b, dir, n)
+	return n, filepath.Join(dir, "members.csv")
 }

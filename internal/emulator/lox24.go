@@ -649,24 +649,30 @@ func (s *Server) loxGetGroup(w http.ResponseWriter, r *http.Request, args []stri
 	loxRespond(w, r, http.StatusOK, out)
 }
 
-// readGroupWrite reads and validates a group body, answering 400/413/422
-// itself; ok is false when it did.
-func readGroupWrite(w http.ResponseWriter, r *http.Request) (groupWrite, bool) {
+// readWrite reads a body and parses it with parse, answering 400/413/415
+// or 422 with violations itself; ok is false when it did.
+func readWrite[T any](w http.ResponseWriter, r *http.Request, parse func(json.RawMessage) (T, []violation, error)) (T, bool) {
+	var zero T
 	raw, err := parseBody(w, r)
 	if err != nil {
 		writeFailure(w, err)
-		return groupWrite{}, false
+		return zero, false
 	}
-	gw, vs, err := parseGroupWrite(raw)
+	v, vs, err := parse(raw)
 	if err != nil {
 		writeFailure(w, err)
-		return groupWrite{}, false
+		return zero, false
 	}
 	if len(vs) > 0 {
 		loxViolations(w, vs)
-		return groupWrite{}, false
+		return zero, false
 	}
-	return gw, true
+	return v, true
+}
+
+// readGroupWrite reads and validates a group body (see readWrite).
+func readGroupWrite(w http.ResponseWriter, r *http.Request) (groupWrite, bool) {
+	return readWrite(w, r, parseGroupWrite)
 }
 
 func (s *Server) loxCreateGroup(w http.ResponseWriter, r *http.Request, _ []string) {
@@ -758,23 +764,9 @@ func (s *Server) loxListPhones(w http.ResponseWriter, r *http.Request, args []st
 	loxCollection(w, r, "/contexts/Phones", "/groups/"+strconv.FormatInt(id, 10)+"/phones", page, total, members)
 }
 
-// readPhoneWrite reads and validates a phone body, answering errors itself.
+// readPhoneWrite reads and validates a phone body (see readWrite).
 func readPhoneWrite(w http.ResponseWriter, r *http.Request) (phoneWrite, bool) {
-	raw, err := parseBody(w, r)
-	if err != nil {
-		writeFailure(w, err)
-		return phoneWrite{}, false
-	}
-	pw, vs, err := parsePhoneWrite(raw, "")
-	if err != nil {
-		writeFailure(w, err)
-		return phoneWrite{}, false
-	}
-	if len(vs) > 0 {
-		loxViolations(w, vs)
-		return phoneWrite{}, false
-	}
-	return pw, true
+	return readWrite(w, r, func(raw json.RawMessage) (phoneWrite, []violation, error) { return parsePhoneWrite(raw, "") })
 }
 
 func (s *Server) loxCreatePhone(w http.ResponseWriter, r *http.Request, args []string) {
