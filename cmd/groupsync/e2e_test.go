@@ -365,3 +365,26 @@ func TestBinaryCredentialWithANewlineFailsBeforeAnyRequest(t *testing.T) {
 	assert.Contains(t, r.stderr, "LOX24_TOKEN contains a control character")
 	assert.Zero(t, w.emu.Stats().Total)
 }
+
+func TestBinaryGroupsScheduledForDeletionAreLeftAlone(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	st := w.emu.State()
+	when := "2026-12-01T00:00:00+00:00"
+	for i, g := range st.LOX24.Groups {
+		if g.Name == "Staff" { // the samples clear its description
+			st.LOX24.Groups[i].DeletedAt = &when
+		}
+	}
+	require.NoError(t, w.emu.LoadState(st))
+	r := exe(t, w.dir, w.env(), append([]string{"plan"}, w.files...)...)
+	assert.Equal(t, exitFatal, r.code)
+	assert.Contains(t, r.stdout, `"Staff" is scheduled for deletion (deleted_at `+when+`); groupsync does not change it`)
+
+	out := filepath.Join(w.dir, "export.yaml")
+	r = exe(t, w.dir, w.env(), "export", "--out", out)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `"Staff" is scheduled for deletion`)
+	r = exe(t, w.dir, w.env(), "plan", "--detailed-exitcode", out)
+	assert.Equal(t, exitOK, r.code, "the export leaves it out and plans clean: %s", r.stdout)
+}

@@ -223,6 +223,12 @@ func buildExport(systems []plan.System, cur map[plan.System]plan.Current, phones
 	for _, sys := range systems {
 		list := &yaml.Node{Kind: yaml.SequenceNode}
 		for _, g := range cur[sys].Groups {
+			if g.DeletedAt != "" {
+				// Plans refuse to change such a group; leave it out rather
+				// than export what would never plan clean.
+				e.warn("%s group %s %q is scheduled for deletion (deleted_at %s) and is left out", sys, g.Key, g.Name, g.DeletedAt)
+				continue
+			}
 			if n := e.group(sys, g); n != nil {
 				list.Content = append(list.Content, n)
 			}
@@ -597,8 +603,8 @@ func mapping(kv ...*yaml.Node) *yaml.Node {
 
 // writeEmulatorState writes the state read as the emulator's JSON state,
 // so that a migration can be rehearsed on a copy of the real groups.
-// Subscription timestamps, deletion schedules and HelloID memberships are
-// not read by groupsync and so not copied.
+// Subscription timestamps and HelloID memberships are not read by
+// groupsync and so not copied.
 func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) int {
 	var st emulator.State
 	st.LOX24.Groups = []emulator.LOX24Group{}
@@ -621,7 +627,11 @@ func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) 
 		if err != nil {
 			return c.fatal(fmt.Errorf("export: lox24 group id %q is not a number", g.Key))
 		}
-		eg := emulator.LOX24Group{ID: id, Name: g.Name, Description: opt(g.Fields["description"]),
+		var deletedAt *string
+		if g.DeletedAt != "" {
+			deletedAt = &g.DeletedAt
+		}
+		eg := emulator.LOX24Group{ID: id, Name: g.Name, DeletedAt: deletedAt, Description: opt(g.Fields["description"]),
 			NameA: opt(g.Fields["name_a"]), NameB: opt(g.Fields["name_b"]), NameC: opt(g.Fields["name_c"]),
 			NameD: opt(g.Fields["name_d"]), NameE: opt(g.Fields["name_e"]), Phones: []emulator.LOX24Phone{}}
 		for _, p := range g.Phones {

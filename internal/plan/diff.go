@@ -112,6 +112,12 @@ func (d *differ) keyName() string {
 // group adds the items for one desired group to p.
 func (d *differ) group(p *Plan, g Group) {
 	r, err := d.match(g)
+	if err == nil && r != nil && r.DeletedAt != "" {
+		// What happens to a scheduled deletion is undocumented; changing a
+		// group that is about to vanish is not what anyone wants unasked.
+		err = fmt.Errorf("%s group %s %q is scheduled for deletion (deleted_at %s); groupsync does not change it",
+			d.sys, r.Key, r.Name, r.DeletedAt)
+	}
 	if err == nil && r != nil {
 		if prev, ok := d.claimed[d.keyOf(r.Key)]; ok {
 			err = fmt.Errorf("matches the same %s group (%s %s) as the group at %s", d.sys, d.keyName(), r.Key, prev)

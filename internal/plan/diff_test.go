@@ -112,6 +112,19 @@ func TestDiff(t *testing.T) {
 			unchanged: map[System]int{LOX24: 1, HelloID: 0},
 		},
 		{
+			name: "a lox24 group scheduled for deletion is not changed: an error for that item",
+			want: []Group{{System: LOX24, Name: "Leaving", Fields: map[string]Value{"description": Str("x")}, Source: src(1),
+				Phones: &Phones{File: "m.csv", List: []Phone{NewPhone("+4915112345678", nil, 2)}}}},
+			lox: []RemoteGroup{func() RemoteGroup {
+				g := loxRemote("8", "Leaving", nil)
+				g.DeletedAt = "2026-12-01T00:00:00+00:00"
+				return g
+			}()},
+			changes: []Change{{System: LOX24, Kind: KindGroup, Action: Update, Name: "Leaving", Source: src(1),
+				Error: `lox24 group 8 "Leaving" is scheduled for deletion (deleted_at 2026-12-01T00:00:00+00:00); groupsync does not change it`}},
+			unchanged: map[System]int{LOX24: 0, HelloID: 0},
+		},
+		{
 			name:      "helloid name match is case-insensitive and keeps the remote spelling",
 			want:      []Group{{System: HelloID, Name: "sales TEAM", Fields: map[string]Value{"isEnabled": Bool(true)}, Source: src(1)}},
 			hid:       []RemoteGroup{hidRemote(guidA, "Sales Team", map[string]Value{"isEnabled": Bool(true)})},

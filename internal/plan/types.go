@@ -282,6 +282,9 @@ type RemoteGroup struct {
 	// Phones holds the LOX24 group's members when they were read (only for
 	// groups whose desired state manages phones); nil otherwise.
 	Phones []RemotePhone
+	// DeletedAt is, for a LOX24 group scheduled for deletion, when it will
+	// be deleted (the API's deleted_at); "" otherwise.
+	DeletedAt string
 }
 
 // Current is the state of one system as read from its API.

@@ -190,6 +190,8 @@ type group struct {
 	NameC       *string `json:"name_c"`
 	NameD       *string `json:"name_d"`
 	NameE       *string `json:"name_e"`
+	// DeletedAt is read only: never set on a write, so never sent.
+	DeletedAt *string `json:"deleted_at,omitempty"`
 }
 
 // fields maps the plan's field names to the group's.
@@ -203,6 +205,9 @@ func (g *group) fields() map[string]**string {
 
 func (g *group) remote() plan.RemoteGroup {
 	r := plan.RemoteGroup{Key: strconv.FormatInt(g.ID, 10), Name: g.Name, Fields: map[string]plan.Value{}}
+	if g.DeletedAt != nil {
+		r.DeletedAt = *g.DeletedAt
+	}
 	for name, p := range g.fields() {
 		r.Fields[name] = value(*p)
 	}

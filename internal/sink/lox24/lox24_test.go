@@ -328,3 +328,16 @@ func TestReadFetchesPagesSideBySideAfterTheFirstAlone(t *testing.T) {
 	assert.Equal(t, 3, rec.peak, "the other pages side by side, at most MaxInFlight at once")
 	assert.Less(t, elapsed, 8*40*time.Millisecond, "faster than one page after another")
 }
+
+func TestReadCarriesAScheduledDeletionAndNeverWritesIt(t *testing.T) {
+	when := "2026-12-01T00:00:00+00:00"
+	emu, c := setup(t, []emulator.LOX24Group{{ID: 5, Name: "Leaving", DeletedAt: &when}}, "demo:demo")
+	cur, err := c.Read(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, when, cur.Groups[0].DeletedAt)
+	ch := &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Update, Key: "5", Name: "Leaving",
+		Base:   map[string]plan.Value{"name": plan.Str("Leaving")},
+		Fields: []plan.FieldChange{{Field: "description", After: plan.Str("x")}}}
+	require.NoError(t, c.Do(context.Background(), ch).Err)
+	assert.Equal(t, when, *emu.State().LOX24.Groups[0].DeletedAt, "deleted_at is not sent (the emulator would ignore it anyway)")
+}
