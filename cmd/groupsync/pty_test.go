@@ -19,56 +19,64 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// runOnTerminal runs cmd with a pseudo-terminal as its stdin, stdout and
-// stderr, types answer once prompt appears, and returns what it printed and
-// its exit code.
-func runOnTerminal(t *testing.T, cmd *exec.Cmd, prompt, answer string) (string, int) {
+// terminal is a command running on a pseudo-terminal, with what it has
+// printed so far.
+type terminal struct {
+	tty  *os.File
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{} // closed when the output ends
+}
+
+// startOnTerminal starts cmd with a pseudo-terminal as its stdin, stdout
+// and stderr, and waits until it prints prompt.
+func startOnTerminal(t *testing.T, cmd *exec.Cmd, prompt string) *terminal {
 	t.Helper()
 	tty, err := pty.Start(cmd)
 	require.NoError(t, err)
-	defer tty.Close()
-	var mu sync.Mutex
-	var out bytes.Buffer
-	done := make(chan struct{})
+	t.Cleanup(func() { tty.Close() })
+	term := &terminal{tty: tty, done: make(chan struct{})}
 	go func() {
-		defer close(done)
+		defer close(term.done)
 		buf := make([]byte, 4096)
 		for {
 			n, err := tty.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
+			term.mu.Lock()
+			term.out.Write(buf[:n])
+			term.mu.Unlock()
 			if err != nil {
 				return
 			}
 		}
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		mu.Lock()
-		seen := strings.Contains(out.String(), prompt)
-		mu.Unlock()
-		if seen {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no prompt; output so far:\n%s", out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !assert.Eventually(t, func() bool { return strings.Contains(term.output(), prompt) }, 20*time.Second, 10*time.Millisecond) {
+		cmd.Process.Kill()
+		t.Fatalf("no prompt; output so far:\n%s", term.output())
 	}
-	_, err = io.WriteString(tty, answer)
+	return term
+}
+
+func (term *terminal) output() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.out.String()
+}
+
+// runOnTerminal runs cmd on a pseudo-terminal, types answer once prompt
+// appears, and returns what it printed and its exit code.
+func runOnTerminal(t *testing.T, cmd *exec.Cmd, prompt, answer string) (string, int) {
+	t.Helper()
+	term := startOnTerminal(t, cmd, prompt)
+	_, err := io.WriteString(term.tty, answer)
 	require.NoError(t, err)
 	werr := cmd.Wait()
-	<-done
+	<-term.done
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(werr, &ee) {
 		code = ee.ExitCode()
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return out.String(), code
+	return term.output(), code
 }
 
 func TestBinaryApplyAsksOnATerminal(t *testing.T) {
@@ -96,28 +104,7 @@ func TestBinaryInterruptAtThePromptWritesTheReportAndNothingElse(t *testing.T) {
 	report := filepath.Join(w.dir, "r.json")
 	cmd := exec.Command(binary, append([]string{"apply", "--report", report}, w.files...)...)
 	cmd.Env = append(w.env(), "TERM=dumb")
-	tty, err := pty.Start(cmd)
-	require.NoError(t, err)
-	defer tty.Close()
-	var mu sync.Mutex
-	var out bytes.Buffer
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	require.Eventually(t, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return strings.Contains(out.String(), "Only 'yes' will be accepted")
-	}, 20*time.Second, 10*time.Millisecond)
+	startOnTerminal(t, cmd, "Only 'yes' will be accepted")
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
 	werr := cmd.Wait()
 	var ee *exec.ExitError
