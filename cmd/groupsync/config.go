@@ -32,9 +32,6 @@ type remoteFlags struct {
 	guards                       plan.Guards
 	maxAttempts                  int
 	metricsFile, lockFile        string
-
-	// helloidPageSize is not a flag: tests set it to exercise paging.
-	helloidPageSize int
 }
 
 func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
@@ -195,7 +192,6 @@ func (f *remoteFlags) sinks(getenv env, systems []plan.System) (map[plan.System]
 				errs = append(errs, err)
 				continue
 			}
-			c.SetPageSize(f.helloidPageSize)
 			out[sys] = c
 		}
 	}

@@ -248,9 +248,6 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Base returns the client's base URL.
-func (c *Client) Base() *url.URL { u := *c.base; return &u }
-
 // Request is one API call.
 type Request struct {
 	Op     string // for errors: "get groups page 2"
@@ -349,12 +346,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			return resp, err
 		}
 		if serr := c.clock.Sleep(ctx, wait); serr != nil {
-			return resp, fmt.Errorf("%w (not retried: %v)", err, serr)
+			return resp, fmt.Errorf("not retried (%v): %w", serr, err)
 		}
 		if !idempotent && !sure {
 			next, rerr := req.BeforeRetry(ctx)
 			if rerr != nil {
-				return resp, fmt.Errorf("%w; checking whether it happened anyway failed: %v", err, rerr)
+				return resp, fmt.Errorf("checking whether it happened anyway failed (%v) after: %w", rerr, err)
 			}
 			if next == nil {
 				return resp, nil // it happened after all
@@ -372,9 +369,9 @@ func nilIfUnsent(resp *Response) *Response {
 	return resp
 }
 
-// Pace returns the system's current pace in requests per second (lower than
+// pace returns the system's current pace in requests per second (lower than
 // configured after 429s, until it recovers).
-func (c *Client) Pace() float64 { return c.pacer.limit() }
+func (c *Client) pace() float64 { return c.pacer.limit() }
 
 func (c *Client) send(ctx context.Context, op string, req Request, body []byte, resp *Response) error {
 	u := c.base.JoinPath(req.Path)
@@ -413,7 +410,7 @@ func (c *Client) send(ctx context.Context, op string, req Request, body []byte, 
 		return fmt.Errorf("%s: read response: %w", op, err)
 	}
 	if int64(len(data)) > c.maxBody {
-		return fmt.Errorf("%s: %w (%d bytes)", op, errBodyTooLarge, c.maxBody)
+		return fmt.Errorf("%s: over the cap of %d bytes: %w", op, c.maxBody, errBodyTooLarge)
 	}
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		resp.Body = data
@@ -445,7 +442,7 @@ func (c *Client) stop(err *StatusError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopErr == nil {
-		c.stopErr = fmt.Errorf("%w: an earlier request was refused with HTTP %d", plan.ErrStop, err.StatusCode)
+		c.stopErr = fmt.Errorf("an earlier request was refused with HTTP %d: %w", err.StatusCode, plan.ErrStop)
 	}
 }
 

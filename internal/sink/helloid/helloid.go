@@ -61,13 +61,6 @@ func New(cfg sink.Config, key, secret string) (*Client, error) {
 	return &Client{api: api, pageSize: DefaultPageSize}, nil
 }
 
-// SetPageSize sets the take of list requests (tests use small pages).
-func (c *Client) SetPageSize(n int) {
-	if n > 0 {
-		c.pageSize = n
-	}
-}
-
 // System returns plan.HelloID.
 func (c *Client) System() plan.System { return plan.HelloID }
 

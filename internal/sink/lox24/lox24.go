@@ -42,13 +42,6 @@ var (
 // API documents no limit; this keeps a request body near 100 KB.
 const DefaultBatchSize = 500
 
-// SetBatchSize sets how many phone entries one batch request carries.
-func (c *Client) SetBatchSize(n int) {
-	if n > 0 {
-		c.batchSize = n
-	}
-}
-
 // SetReadWorkers sets how many member lists are read at once (within the
 // rate limit).
 func (c *Client) SetReadWorkers(n int) {
