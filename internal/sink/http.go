@@ -320,6 +320,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			<-c.inFlight
 			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
 		}
+		// A select with a free slot and an ended ctx may take the slot; a
+		// request on an ended ctx would not leave, so it is no attempt.
+		if err := ctx.Err(); err != nil {
+			<-c.inFlight
+			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
+		}
 		resp.Attempts = attempt
 		resp.StatusCode, resp.RequestID, resp.Body = 0, "", nil
 		err := c.send(ctx, op, req, body, resp)

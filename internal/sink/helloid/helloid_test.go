@@ -154,3 +154,27 @@ func TestBadCredentialsStopTheClient(t *testing.T) {
 	require.ErrorIs(t, err, plan.ErrStop)
 	assert.Equal(t, 1, emu.Stats().Total)
 }
+
+func TestCancelledContextSendsNothing(t *testing.T) {
+	emu := emulator.New(emulator.Options{Seed: 1})
+	require.NoError(t, emu.LoadState(emulator.State{HelloID: emulator.HelloIDState{Groups: []emulator.HelloIDGroup{{GroupGUID: guidA, Name: "Staff"}}}}))
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	fresh := func() *helloid.Client { // its first request has no pace to wait for
+		c, err := helloid.New(sink.Config{BaseURL: srv.URL, Rate: 1000}, "demo", "demo")
+		require.NoError(t, err)
+		return c
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := fresh().Read(ctx, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	for range 8 {
+		o := fresh().Do(ctx, &plan.Change{System: plan.HelloID, Kind: plan.KindGroup, Action: plan.Update, Key: guidA, Name: "Staff",
+			Fields: []plan.FieldChange{{Field: "isEnabled", After: plan.Bool(false)}}})
+		require.ErrorIs(t, o.Err, context.Canceled)
+		assert.Equal(t, plan.Failed, o.Status)
+		assert.Zero(t, o.Attempts, "nothing was sent")
+	}
+	assert.Zero(t, emu.Stats().Total, "no request reached the API")
+}
