@@ -162,8 +162,8 @@ func openError(err error) string {
 
 // duplicates reports every group that an earlier group already defines: the
 // same system and the same key (HelloID GUIDs in any letter case), or, for
-// groups without a key, the same name (LOX24 exactly, HelloID in any letter
-// case, as each system matches names).
+// groups without a key, the same name (LOX24 exactly, HelloID by
+// plan.NameKey, as each system matches names).
 func duplicates(groups []plan.Group) Errors {
 	var errs Errors
 	first := map[string]plan.Group{}
@@ -173,13 +173,13 @@ func duplicates(groups []plan.Group) Errors {
 		case g.Key != "" && g.System == plan.LOX24:
 			what, id = "id "+g.Key, g.Key
 		case g.Key != "":
-			what, id = "groupGuid "+g.Key, fold(g.Key)
+			what, id = "groupGuid "+g.Key, strings.ToLower(g.Key) // a valid GUID is ASCII
 		case g.Name == "":
 			continue // reported already
 		case g.System == plan.LOX24:
 			what, id = fmt.Sprintf("%q", g.Name), "\x00"+g.Name
 		default:
-			what, id = fmt.Sprintf("%q", g.Name), "\x00"+fold(g.Name)
+			what, id = fmt.Sprintf("%q", g.Name), "\x00"+plan.NameKey(g.Name)
 		}
 		id = string(g.System) + "\x00" + id
 		if prev, dup := first[id]; dup {
