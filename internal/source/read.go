@@ -110,9 +110,12 @@ func loadPhones(g *plan.Group) Errors {
 	return errs
 }
 
+// SharedLabel is what Labels maps a label to that several columns share.
+const SharedLabel = -1
+
 // Labels maps the labels of a LOX24 group's phone columns (its managed,
 // non-null name_a..name_e, trimmed) to the columns' indexes, as ReadPhones
-// takes them. A label that several columns share maps to -1, which
+// takes them. A label that several columns share maps to SharedLabel, which
 // ReadPhones reports if a header uses it.
 func Labels(fields map[string]plan.Value) map[string]int {
 	m := map[string]int{}
@@ -123,7 +126,7 @@ func Labels(fields map[string]plan.Value) map[string]int {
 			continue
 		}
 		if _, dup := m[label]; dup {
-			m[label] = -1
+			m[label] = SharedLabel
 			continue
 		}
 		m[label] = i
