@@ -170,7 +170,7 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 				return nil, err
 			}
 			for _, g := range cur.Groups {
-				if strings.EqualFold(g.Name, ch.Name) {
+				if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
 					found = g.Key
 					return nil, nil
 				}
