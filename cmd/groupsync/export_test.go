@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -13,7 +11,6 @@ import (
 
 	"groupsync/internal/emulator"
 	"groupsync/internal/plan"
-	"groupsync/internal/source"
 )
 
 func sp(s string) *string { return &s }
@@ -289,77 +286,6 @@ func TestExportUsage(t *testing.T) {
 			assert.Contains(t, r.stdout+r.stderr, tt.want)
 		})
 	}
-}
-
-func TestMemberHeader(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		labels  map[string]string // name_x -> value
-		header  []string
-		dropped []string
-	}{
-		{"no labels", nil, []string{"phone", "a", "b", "c", "d", "e", "callback_data"}, nil},
-		{"labels that clash with nothing", map[string]string{"name_a": "prefix", "name_b": "surname"}, []string{"phone", "a", "b", "c", "d", "e", "callback_data"}, nil},
-		{"a letter taken by another column's label, trimmed", map[string]string{"name_a": "prefix", "name_b": " a "}, []string{"phone", "prefix", "b", "c", "d", "e", "callback_data"}, nil},
-		{"a label that is its own column's letter", map[string]string{"name_a": "a"}, []string{"phone", "a", "b", "c", "d", "e", "callback_data"}, nil},
-		{"a letter taken by another column's label", map[string]string{"name_a": "b", "name_b": "Surname"}, []string{"phone", "a", "Surname", "c", "d", "e", "callback_data"}, nil},
-		{"swapped letters", map[string]string{"name_a": "b", "name_b": "a"}, []string{"phone", "c", "d", "e", "callback_data"}, []string{"a", "b"}},
-		{"callback_data as a label", map[string]string{"name_c": "callback_data"}, []string{"phone", "a", "b", "c", "d", "e"}, []string{"callback_data"}},
-		{"a shared label", map[string]string{"name_a": "x", "name_b": "x"}, []string{"phone", "a", "b", "c", "d", "e", "callback_data"}, nil},
-		{"phone as a label", map[string]string{"name_d": "phone"}, nil, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fields := map[string]plan.Value{}
-			for k, v := range tt.labels {
-				fields[k] = plan.Str(v)
-			}
-			header, _, dropped := memberHeader(source.Labels(fields))
-			assert.Equal(t, tt.header, header)
-			assert.Equal(t, tt.dropped, dropped)
-		})
-	}
-}
-
-// TestBuildExportRoundTripsAnyText checks, without a network, that values
-// YAML would reinterpret or that need escaping read back unchanged: check
-// (the export's own proof) reads the YAML and member files back and plans
-// them against the state they came from.
-func TestBuildExportRoundTripsAnyText(t *testing.T) {
-	t.Parallel()
-	texts := []string{"yes", "No", "ON", "y", "~", "null", "Null", "NULL", "true", "False", "123", "-1", "0o17", "0x1F", "1e3",
-		".inf", ".NaN", "2024-01-01", "12:30", "1:20:30", "", " ", " lead", "trail ", "a: b", "a:b", "#x", "x #y", "- x", "-",
-		"? x", "[x", "{x", "*x", "&x", "!x", "%x", "@x", "`x", "|", ">", "'", "\"", "\\", "<<", "=", "...", "---",
-		"line\nbreak", "trailing\n", "\n", "crlf\r\nx", "\r", "tab\t", "\x01ctl", "\x7f", "\u00a0nbsp", "\u2028", "\ufeffbom",
-		"Grüße 日本 🎉"}
-	var lox, hid []plan.RemoteGroup
-	for i, s := range texts {
-		name := s
-		if name == "" {
-			name = "empty"
-		}
-		lox = append(lox, plan.RemoteGroup{Key: strconv.Itoa(i + 1), Name: name, Fields: map[string]plan.Value{
-			"description": plan.Str(s), "name_a": plan.Str(s), "name_b": plan.Null, "name_c": plan.Null, "name_d": plan.Null, "name_e": plan.Null,
-		}, Phones: []plan.RemotePhone{{ID: "1", Number: "+4915100000001", Cols: plan.MakeColumns(s, s, s, s, s, "")}}})
-		hid = append(hid, plan.RemoteGroup{Key: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Name: name + " h", Fields: map[string]plan.Value{
-			"isEnabled": plan.Bool(i%2 == 0), "isDefault": plan.Bool(false), "isQrEnabled": plan.Bool(true), "managedByUserGuid": plan.Null,
-		}})
-	}
-	cur := map[plan.System]plan.Current{
-		plan.LOX24:   {System: plan.LOX24, Groups: lox},
-		plan.HelloID: {System: plan.HelloID, Groups: hid},
-	}
-	x := buildExport(plan.Systems, cur, true, plan.MaskPhone)
-	err := x.check(cur)
-	require.NoError(t, err)
-	assert.Len(t, x.members, len(texts))
-	require.Len(t, x.warnings, 1, "only the entry with a CR LF in its columns is left out")
-	assert.Contains(t, x.warnings[0], `lox24 group 52 "crlf\r\nx": 1 member left out`)
-
-	empty := buildExport(plan.Systems, map[plan.System]plan.Current{plan.LOX24: {}, plan.HelloID: {}}, true, plan.MaskPhone)
-	assert.Contains(t, string(empty.yaml), "lox24:\n  groups: []\nhelloid:\n  groups: []\n")
-	require.NoError(t, empty.check(map[plan.System]plan.Current{plan.LOX24: {}, plan.HelloID: {}}))
 }
 
 // A state exported with --emulator-state loads into the emulator and is the

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"strings"
@@ -9,8 +10,8 @@ import (
 	"groupsync/internal/plan"
 )
 
-// phoneColumn is the header of the number column of a member file.
-const phoneColumn = "phone"
+// PhoneColumn is the header of the number column of a member file.
+const PhoneColumn = "phone"
 
 // ReadPhones reads a member file: a LOX24 group's complete member list, as
 // CSV. The header row names the columns: phone (required) and any of a..e
@@ -53,8 +54,9 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 				errs.add(1, 0, "", "column %d has no name", i+1)
 				continue
 			}
-			idx, ok := phoneHeader(errs, c, labels)
-			if !ok {
+			idx, problem := PhoneHeader(c, labels)
+			if problem != "" {
+				errs.add(1, 0, "", "%s", problem)
 				continue
 			}
 			if prev, dup := headedBy[idx]; dup {
@@ -74,7 +76,7 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 			ph.Managed[idx] = true
 		}
 		if phoneCol < 0 {
-			errs.add(1, 0, "", "missing column %q (required)", phoneColumn)
+			errs.add(1, 0, "", "missing column %q (required)", PhoneColumn)
 			return false
 		}
 		return true
@@ -108,20 +110,20 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 		)
 		switch n := utf8.RuneCountInString(raw); {
 		case strings.TrimSpace(raw) == "":
-			bad(phoneColumn, "missing (required)")
+			bad(PhoneColumn, "missing (required)")
 		case n > plan.PhoneMax:
-			bad(phoneColumn, "%d characters, at most %d", n, plan.PhoneMax)
+			bad(PhoneColumn, "%d characters, at most %d", n, plan.PhoneMax)
 		default:
 			var valid bool
 			if number, digits, valid = plan.AppendE164(scratch[:0], raw); !valid {
-				bad(phoneColumn, "%q is not a valid E.164 number", raw)
+				bad(PhoneColumn, "%q is not a valid E.164 number", raw)
 			}
 		}
 		for i, idx := range colOf {
 			if idx < 0 || rec[i] == "" {
 				continue
 			}
-			if msg := checkText(rec[i], plan.PhoneColumnMax[idx]); msg != "" {
+			if msg := CheckText(rec[i], plan.PhoneColumnMax[idx]); msg != "" {
 				bad(plan.PhoneColumns[idx], "%s", msg)
 			}
 		}
@@ -157,33 +159,31 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 	return ph, errs.result()
 }
 
-// phoneHeader returns what the header c of a member file names: -1 for the
-// number, 0..5 for plan.PhoneColumns. It reports unknown and ambiguous
-// headers and returns false for them.
-func phoneHeader(errs *errorList, c string, labels map[string]int) (int, bool) {
-	named := -2 // what c names as written: -1 phone, 0..5 a column
-	if c == phoneColumn {
+// PhoneHeader returns what the header h of a member file names, given the
+// group's column labels (as Labels returns them): -1 for the number, 0..5 for
+// plan.PhoneColumns. For a header that names no column, or could name two,
+// it returns a problem instead, and the index is meaningless.
+func PhoneHeader(h string, labels map[string]int) (int, string) {
+	named := -2 // what h names as written: -1 phone, 0..5 a column
+	if h == PhoneColumn {
 		named = -1
 	}
 	for i, col := range plan.PhoneColumns {
-		if c == col {
+		if h == col {
 			named = i
 		}
 	}
-	label, isLabel := labels[c]
+	label, isLabel := labels[h]
 	switch {
 	case isLabel && (label < 0 || label > 4):
-		errs.add(1, 0, "", "column %q is ambiguous: several of name_a..name_e have this label", c)
-		return 0, false
+		return 0, fmt.Sprintf("column %q is ambiguous: several of name_a..name_e have this label", h)
 	case isLabel && named != -2 && named != label:
-		errs.add(1, 0, "", "column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
-			c, plan.PhoneColumns[label], plan.PhoneColumns[label])
-		return 0, false
+		return 0, fmt.Sprintf("column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
+			h, plan.PhoneColumns[label], plan.PhoneColumns[label])
 	case isLabel:
-		return label, true
+		return label, ""
 	case named != -2:
-		return named, true
+		return named, ""
 	}
-	errs.add(1, 0, "", "unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", c)
-	return 0, false
+	return 0, fmt.Sprintf("unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", h)
 }
