@@ -424,7 +424,6 @@ func mapping(kv ...*yaml.Node) *yaml.Node {
 	return &yaml.Node{Kind: yaml.MappingNode, Content: kv}
 }
 
-
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one

@@ -216,4 +216,3 @@ func TestBuildExportRoundTripsAnyText(t *testing.T) {
 	assert.Contains(t, string(empty.YAML), "lox24:\n  groups: []\nhelloid:\n  groups: []\n")
 	require.NoError(t, empty.Check(map[plan.System]plan.Current{plan.LOX24: {}, plan.HelloID: {}}))
 }
-
