@@ -165,7 +165,7 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			if err := plan.WriteJSON(&buf, p.plan); err != nil {
 				return c.fatal(err)
 			}
-			if err := plan.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+			if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
 				return c.fatal(fmt.Errorf("save plan: %w", err))
 			}
 			fmt.Fprintf(c.stderr, "Plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)
@@ -331,7 +331,7 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 
 // writeReport writes the report atomically and says where.
 func (c *cli) writeReport(path string, r *plan.Report) int {
-	if err := r.WriteFile(path); err != nil {
+	if err := writeReportFile(path, r); err != nil {
 		return c.fatal(fmt.Errorf("write report: %w", err))
 	}
 	fmt.Fprintf(c.stderr, "Report written to %s\n", path)

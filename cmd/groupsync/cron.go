@@ -93,7 +93,7 @@ func (m *runMetrics) write(code int) error {
 			fmt.Fprintf(&b, "groupsync_last_run_items{%s,system=%q,%s=%q} %d\n", cmd, k[0], m.label, k[1], m.items[k])
 		}
 	}
-	return plan.WriteFileAtomic(m.path, b.Bytes())
+	return writeFileAtomic(m.path, b.Bytes())
 }
 
 // isTerminal reports whether w is a terminal.
