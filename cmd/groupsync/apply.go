@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"groupsync/internal/plan"
 )
@@ -107,7 +104,7 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 		r = plan.Apply(ctx, p.plan, nil, plan.ApplyOptions{})
 		r.Errors = append(r.Errors, "not confirmed: nothing was applied")
 	} else {
-		advance, done := progress(c.stderr, len(p.plan.Changes))
+		advance, done := progress(c.stderr, len(p.plan.Changes), c.terminal(c.stderr))
 		r = plan.Apply(ctx, p.plan, sinks, plan.ApplyOptions{Workers: f.workers(), Stale: p.stale, OnItem: func(it plan.Item) {
 			if advance != nil {
 				advance(it)
@@ -149,8 +146,7 @@ func (c *cli) writeReport(path string, r *plan.Report) int {
 // confirm asks on the terminal whether to apply. Without a terminal it
 // refuses: cron must say --yes. An interrupt while it waits counts as no.
 func (c *cli) confirm(ctx context.Context) error {
-	f, ok := c.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !c.terminal(c.stdin) {
 		return errors.New("refusing to apply without confirmation: no terminal to ask on; run with --yes to apply unattended")
 	}
 	fmt.Fprint(c.stderr, "\nApply these changes? Only 'yes' will be accepted: ")

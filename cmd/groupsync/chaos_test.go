@@ -58,7 +58,7 @@ func TestChaos(t *testing.T) {
 	w := &world{emu: emu, url: url, dir: dir}
 	report := filepath.Join(dir, "report.json")
 	args := append([]string{"apply", "--yes", "--report", report, "--lox24-rate", "60", "--helloid-rate", "60"}, files...)
-	r := exe(t, dir, w.env(), args...)
+	r := runCLI(t, w.env(), args...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 
 	var rep plan.Report
@@ -99,6 +99,6 @@ func TestChaos(t *testing.T) {
 	}
 	assert.Len(t, state.HelloID.Groups, hid)
 
-	replan := exe(t, dir, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
+	replan := runCLI(t, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
 	assert.Equal(t, exitOK, replan.code, replan.stdout+replan.stderr)
 }

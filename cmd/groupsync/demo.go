@@ -43,19 +43,18 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	if err := os.CopyFS(dir, samples.FS); err != nil {
 		return c.fatal(err)
 	}
-	// The demo works in the copy, so the plan cites groups.yaml:8 rather
-	// than a long temporary path. It is its own process: nothing else
-	// depends on the working directory.
-	if err := os.Chdir(dir); err != nil {
-		return c.fatal(err)
+	// The demo works in the copy: the plan cites its files by their paths
+	// there. The working directory is left alone.
+	var files []string
+	for _, f := range samples.DemoFiles {
+		files = append(files, filepath.Join(dir, f))
 	}
-	files := samples.DemoFiles
 	report := filepath.Join(dir, "groupsync-report.json")
 	demoEnv := map[string]string{
 		"LOX24_TOKEN": "demo:demo", "HELLOID_API_KEY": "demo", "HELLOID_API_SECRET": "demo",
 		"LOX24_URL": url, "HELLOID_URL": url,
 	}
-	sub := &cli{env: func(k string) string { return demoEnv[k] }, stdin: nil, stdout: c.stdout, stderr: c.stderr}
+	sub := &cli{env: func(k string) string { return demoEnv[k] }, stdin: nil, stdout: c.stdout, stderr: c.stderr, terminal: c.terminal}
 	var extra []string
 	if *showPhones {
 		extra = append(extra, "--show-phones")
@@ -66,7 +65,7 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 
 	step := func(title string, args ...string) int {
 		fmt.Fprintf(c.stdout, "==> %s\n\n", title)
-		return run(ctx, args, sub.env, nil, c.stdout, c.stderr)
+		return sub.run(ctx, args)
 	}
 	args1 := append(append([]string{"plan", "--detailed-exitcode"}, extra...), files...)
 	if code := step("groupsync plan --detailed-exitcode "+strings.Join(samples.DemoFiles, " "), args1...); code != exitPending {

@@ -34,7 +34,13 @@ func exportThenPlan(t *testing.T, w *world, toStdout bool, args ...string) (yaml
 		path = filepath.Join(dir, "groups.yaml")
 		args = append(args, "--out", path)
 	}
-	r := exe(t, w.dir, w.env(), args...)
+	var r result
+	if toStdout {
+		// Member files go to the working directory: a process of its own.
+		r = exe(t, w.dir, w.env(), args...)
+	} else {
+		r = runCLI(t, w.env(), args...)
+	}
 	require.Equal(t, exitOK, r.code, r.stderr)
 	st := w.emu.Stats()
 	assert.Zero(t, st.Systems["lox24"].Writes+st.Systems["helloid"].Writes, "export sends GET only")
@@ -52,9 +58,9 @@ func exportThenPlan(t *testing.T, w *world, toStdout bool, args ...string) (yaml
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 
-	v := exe(t, w.dir, w.env(), "validate", path)
+	v := runCLI(t, w.env(), "validate", path)
 	require.Equal(t, exitOK, v.code, "validate: %s\n%s", v.stderr, raw)
-	p := exe(t, w.dir, w.env(), "plan", "--detailed-exitcode", path)
+	p := runCLI(t, w.env(), "plan", "--detailed-exitcode", path)
 	require.Equal(t, exitOK, p.code, "plan: %s%s\n%s", p.stdout, p.stderr, raw)
 	assert.Contains(t, p.stdout, "No changes.")
 	return string(raw), path, r.stderr
@@ -112,17 +118,34 @@ func TestExportDemoStatePlansNoChanges(t *testing.T) {
 func TestExportIsDeterministic(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	a := exe(t, w.dir, w.env(), "export", "--phones", "--lox24-rate", "1000")
-	b := exe(t, w.dir, w.env(), "export", "--phones", "--lox24-rate", "1000")
-	require.Equal(t, exitOK, a.code, a.stderr)
-	assert.Equal(t, a.stdout, b.stdout)
+	var yamls []string
+	for _, sub := range []string{"a", "b"} {
+		dir := filepath.Join(w.dir, sub)
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		r := runCLI(t, w.env(), "export", "--phones", "--lox24-rate", "1000", "--out", filepath.Join(dir, "groups.yaml"))
+		require.Equal(t, exitOK, r.code, r.stderr)
+		raw, err := os.ReadFile(filepath.Join(dir, "groups.yaml"))
+		require.NoError(t, err)
+		yamls = append(yamls, string(raw))
+	}
+	assert.Equal(t, yamls[0], yamls[1])
+	members, err := filepath.Glob(filepath.Join(w.dir, "a", "members-*.csv"))
+	require.NoError(t, err)
+	require.NotEmpty(t, members)
+	for _, m := range members {
+		a, err := os.ReadFile(m)
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(w.dir, "b", filepath.Base(m)))
+		require.NoError(t, err)
+		assert.Equal(t, string(a), string(b), filepath.Base(m))
+	}
 }
 
 func TestExportHonoursLockAndMetricsFiles(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	metrics := filepath.Join(w.dir, "export.prom")
-	r := exe(t, w.dir, w.env(), "export", "--only", "helloid", "--metrics-file", metrics, "--lock-file", filepath.Join(w.dir, "lock"))
+	r := runCLI(t, w.env(), "export", "--only", "helloid", "--metrics-file", metrics, "--lock-file", filepath.Join(w.dir, "lock"))
 	require.Equal(t, exitOK, r.code, r.stderr)
 	raw, err := os.ReadFile(metrics)
 	require.NoError(t, err)
@@ -223,7 +246,7 @@ func TestExportLeavesOutBadMembersAndKeepsThemAdditive(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "phone,a,b,c,d,e,callback_data\n+4915111111111,first,,,,,\n+4915133333333,,,,,,\n", string(members))
 
-	shown := exe(t, w.dir, w.env(), "export", "--only", "lox24", "--phones", "--show-phones", "--out", path)
+	shown := runCLI(t, w.env(), "export", "--only", "lox24", "--phones", "--show-phones", "--out", path)
 	require.Equal(t, exitOK, shown.code, shown.stderr)
 	assert.Contains(t, shown.stderr, "98765", "--show-phones shows them")
 }
@@ -232,21 +255,21 @@ func TestExportNeedsBothSystemsConfiguredWithoutOnly(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	env := []string{"LOX24_TOKEN=demo:demo", "LOX24_URL=" + w.url, "HELLOID_API_KEY=demo", "HELLOID_API_SECRET=demo"}
-	r := exe(t, w.dir, env, "export")
+	r := runCLI(t, env, "export")
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stderr, "HELLOID_URL")
 	assert.Contains(t, r.stderr, "--only lox24")
 	assert.Empty(t, r.stdout)
 	assert.Zero(t, w.emu.Stats().Total, "no request before the configuration is complete")
 
-	r = exe(t, w.dir, []string{"HELLOID_URL=" + w.url}, "export")
+	r = runCLI(t, []string{"HELLOID_URL=" + w.url}, "export")
 	assert.Equal(t, exitFatal, r.code)
 	for _, want := range []string{"LOX24_TOKEN", "HELLOID_API_KEY", "HELLOID_API_SECRET", "--only"} {
 		assert.Contains(t, r.stderr, want)
 	}
 	assert.Zero(t, w.emu.Stats().Total)
 
-	r = exe(t, w.dir, env, "export", "--only", "lox24")
+	r = runCLI(t, env, "export", "--only", "lox24")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Zero(t, w.emu.Stats().Systems["helloid"].Total)
 }
@@ -256,7 +279,7 @@ func TestExportAuthFailureIsFatalAndWritesNothing(t *testing.T) {
 	w := newWorld(t)
 	env := append(w.env(), "HELLOID_API_SECRET=sentinel-wrong-secret")
 	out := filepath.Join(w.dir, "out.yaml")
-	r := exe(t, w.dir, env, "export", "--phones", "--out", out)
+	r := runCLI(t, env, "export", "--phones", "--out", out)
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stderr, "helloid")
 	assert.NotContains(t, r.stdout+r.stderr, "sentinel-wrong-secret")
@@ -281,7 +304,7 @@ func TestExportUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			r := exe(t, t.TempDir(), nil, tt.args...)
+			r := runCLI(t, nil, tt.args...)
 			assert.Equal(t, tt.code, r.code, r.stderr)
 			assert.Contains(t, r.stdout+r.stderr, tt.want)
 		})
@@ -290,11 +313,11 @@ func TestExportUsage(t *testing.T) {
 
 // A state exported with --emulator-state loads into the emulator and is the
 // same state: a rehearsal runs against a faithful copy.
-func TestBinaryExportEmulatorStateRoundTrips(t *testing.T) {
+func TestExportEmulatorStateRoundTrips(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	out := filepath.Join(w.dir, "state.json")
-	r := exe(t, w.dir, w.env(), "export", "--emulator-state", "--out", out)
+	r := runCLI(t, w.env(), "export", "--emulator-state", "--out", out)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Zero(t, w.emu.Stats().Systems["lox24"].Writes+w.emu.Stats().Systems["helloid"].Writes)
 	f, err := os.Open(out)

@@ -20,8 +20,8 @@ func isTerminal(w any) bool {
 // progress returns a function that advances a progress bar of n items on w
 // when w is a terminal, and a function that finishes it; both do nothing
 // otherwise, so cron logs stay clean.
-func progress(w io.Writer, n int) (advance func(plan.Item), finish func()) {
-	if n == 0 || !isTerminal(w) {
+func progress(w io.Writer, n int, terminal bool) (advance func(plan.Item), finish func()) {
+	if n == 0 || !terminal {
 		return nil, func() {}
 	}
 	bar := progressbar.NewOptions(n,
