@@ -1,6 +1,7 @@
 package source
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,24 @@ import (
 // Errors cite files by the paths given; a member file is cited as the path of
 // its group's file joined with the phones value.
 func Read(paths []string) (plan.Desired, error) {
+	return ReadContext(context.Background(), paths, Options{})
+}
+
+// Options are the bounds of ReadContext.
+type Options struct {
+	// Root, when not empty, is the directory every file named inside a
+	// desired-state file must resolve into; otherwise each must resolve
+	// into the directory of the file that names it.
+	Root string
+	// MaxFileSize bounds every file read, those given and those named
+	// inside them; 0 means DefaultMaxFileSize.
+	MaxFileSize int64
+}
+
+// ReadContext is Read with bounds, stopping with the context's cause once
+// ctx is done.
+func ReadContext(ctx context.Context, paths []string, opt Options) (plan.Desired, error) {
+	r := reader{ctx: ctx, opt: opt}
 	var (
 		d    plan.Desired
 		errs Errors
@@ -36,7 +55,7 @@ func Read(paths []string) (plan.Desired, error) {
 			errs = append(errs, Error{File: path, Msg: msg})
 			continue
 		}
-		groups, es := readFile(path)
+		groups, es := r.readFile(path)
 		d.Groups = append(d.Groups, groups...)
 		errs = append(errs, es...)
 	}
@@ -44,8 +63,14 @@ func Read(paths []string) (plan.Desired, error) {
 	for i := range d.Groups {
 		g := &d.Groups[i]
 		if g.Phones != nil {
-			errs = append(errs, loadPhones(g)...)
+			errs = append(errs, r.loadPhones(g)...)
 		}
+		if err := ctx.Err(); err != nil {
+			return plan.Desired{}, context.Cause(ctx)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return plan.Desired{}, context.Cause(ctx)
 	}
 	if len(errs) > 0 {
 		errs = errs.unique()
@@ -76,8 +101,14 @@ func seenBefore(seen *[]fileSeen, path string) (string, bool) {
 	return "", false
 }
 
+// reader reads the files of one ReadContext.
+type reader struct {
+	ctx context.Context
+	opt Options
+}
+
 // readFile reads one file of groups, choosing the reader by its extension.
-func readFile(path string) ([]plan.Group, Errors) {
+func (r reader) readFile(path string) ([]plan.Group, Errors) {
 	var read func(string, io.Reader) ([]plan.Group, Errors)
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".yaml", ".yml":
@@ -89,22 +120,29 @@ func readFile(path string) ([]plan.Group, Errors) {
 	default:
 		return nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %q (want .yaml, .yml or .csv)", ext)}}
 	}
-	f, err := openFile(path)
+	f, err := openRegular(path, r.opt.MaxFileSize)
 	if err != nil {
 		return nil, Errors{{File: path, Msg: openError(err)}}
 	}
 	defer f.Close()
+	f.ctx = r.ctx
 	return read(path, f)
 }
 
 // loadPhones reads the member file of g and fills g.Phones.
-func loadPhones(g *plan.Group) Errors {
+func (r reader) loadPhones(g *plan.Group) Errors {
 	ph := g.Phones
-	f, err := openFile(ph.File)
+	dir := filepath.Dir(ph.Source.File)
+	rel, err := filepath.Rel(dir, ph.File)
+	if err != nil || filepath.IsAbs(ph.File) && !filepath.IsAbs(ph.Source.File) {
+		rel = ph.File // absolute as written: OpenReferenced refuses it
+	}
+	f, err := OpenReferenced(dir, r.opt.Root, rel, r.opt.MaxFileSize)
 	if err != nil {
 		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", ph.File, openError(err))}}
 	}
 	defer f.Close()
+	f.ctx = r.ctx
 	got, errs := ReadPhones(ph.File, f, Labels(g.Fields))
 	ph.Managed, ph.List = got.Managed, got.List
 	return errs
@@ -136,20 +174,6 @@ func Labels(fields map[string]plan.Value) map[string]int {
 
 // errIsDir is the error for a path that names a directory.
 var errIsDir = errors.New("is a directory, not a file")
-
-// openFile opens a file for reading; a directory is an error here rather
-// than at the first read.
-func openFile(path string) (*os.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		f.Close()
-		return nil, errIsDir
-	}
-	return f, nil
-}
 
 // openError says why a file could not be read, without repeating its path.
 func openError(err error) string {
