@@ -140,3 +140,37 @@ func mustOpen(t *testing.T, path string) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+func TestTextRefusesControlCharacters(t *testing.T) {
+	for _, tt := range []struct{ escape, want string }{
+		{`\0`, "U+0000"},
+		{`\e`, "U+001B"},
+		{`\N`, "U+0085"},
+		{`\u202E`, "U+202E"},
+		{`\u2028`, "U+2028"},
+		{`\x7f`, "U+007F"},
+		{`\u2066`, "U+2066"},
+	} {
+		t.Run(tt.want, func(t *testing.T) {
+			in := "helloid:\n  groups:\n    - name: \"Sales" + tt.escape + "x\"\n"
+			_, errs := ReadYAML("g.yaml", strings.NewReader(in))
+			assert.Equal(t, []string{"g.yaml:3:13: name: contains control character " + tt.want + " (not allowed in text)"}, errStrings(errs))
+		})
+	}
+	t.Run("white space at either end", func(t *testing.T) {
+		_, errs := ReadYAML("g.yaml", strings.NewReader("lox24:\n  groups:\n    - name: \" Staff\"\n      description: \"x\\t\"\n"))
+		assert.Equal(t, []string{
+			"g.yaml:3:13: name: has leading or trailing white space (not allowed in text)",
+			"g.yaml:4:20: description: contains control character U+0009 (not allowed in text)",
+		}, errStrings(errs))
+	})
+}
+
+func TestMemberFileErrorsQuoteAShortExcerpt(t *testing.T) {
+	header := secretLine + strings.Repeat("A", 200)
+	_, errs := ReadPhones("m.csv", strings.NewReader(header+"\n"), nil)
+	require.Len(t, errs, 2)
+	msg := errs.Error()
+	assert.Contains(t, msg, `unknown column "`+header[:80]+`"...`)
+	assert.Less(t, len(msg), 400)
+}

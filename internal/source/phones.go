@@ -61,9 +61,9 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 			}
 			if prev, dup := headedBy[idx]; dup {
 				if prev == c {
-					errs.add(1, 0, "", "column %q repeated", c)
+					errs.add(1, 0, "", "column %s repeated", quote(c))
 				} else {
-					errs.add(1, 0, "", "column %q repeats column %q", c, prev)
+					errs.add(1, 0, "", "column %s repeats column %s", quote(c), quote(prev))
 				}
 				continue
 			}
@@ -116,7 +116,7 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 		default:
 			var valid bool
 			if number, digits, valid = plan.AppendE164(scratch[:0], raw); !valid {
-				bad(PhoneColumn, "%q is not a valid E.164 number", raw)
+				bad(PhoneColumn, "%s is not a valid E.164 number", quote(raw))
 			}
 		}
 		for i, idx := range colOf {
@@ -183,14 +183,14 @@ func PhoneHeader(h string, labels map[string]int) (int, string) {
 	label, isLabel := labels[h]
 	switch {
 	case isLabel && (label < 0 || label > 4): // SharedLabel, or not one of a..e
-		return 0, fmt.Sprintf("column %q is ambiguous: several of name_a..name_e have this label", h)
+		return 0, fmt.Sprintf("column %s is ambiguous: several of name_a..name_e have this label", quote(h))
 	case isLabel && named != NoColumn && named != label:
-		return 0, fmt.Sprintf("column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
-			h, plan.PhoneColumns[label], plan.PhoneColumns[label])
+		return 0, fmt.Sprintf("column %s is ambiguous: it is a column's name and the label of column %s (name_%s)",
+			quote(h), plan.PhoneColumns[label], plan.PhoneColumns[label])
 	case isLabel:
 		return label, ""
 	case named != NoColumn:
 		return named, ""
 	}
-	return 0, fmt.Sprintf("unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", h)
+	return 0, fmt.Sprintf("unknown column %s (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", quote(h))
 }

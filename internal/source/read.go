@@ -118,7 +118,7 @@ func (r reader) readFile(path string) ([]plan.Group, Errors) {
 	case "":
 		return nil, Errors{{File: path, Msg: "no file extension: cannot tell YAML from CSV (want .yaml, .yml or .csv)"}}
 	default:
-		return nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %q (want .yaml, .yml or .csv)", ext)}}
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %s (want .yaml, .yml or .csv)", quote(ext))}}
 	}
 	f, err := openRegular(path, r.opt.MaxFileSize)
 	if err != nil {
@@ -204,9 +204,9 @@ func duplicates(groups []plan.Group) Errors {
 		case g.Name == "":
 			continue // reported already
 		case g.System == plan.LOX24:
-			what, id = fmt.Sprintf("%q", g.Name), "\x00"+g.Name
+			what, id = quote(g.Name), "\x00"+g.Name
 		default:
-			what, id = fmt.Sprintf("%q", g.Name), "\x00"+plan.NameKey(g.Name)
+			what, id = quote(g.Name), "\x00"+plan.NameKey(g.Name)
 		}
 		id = string(g.System) + "\x00" + id
 		if prev, dup := first[id]; dup {

@@ -144,7 +144,7 @@ func (y yamlReader) file(doc *yaml.Node) []plan.Group {
 	y.pairs(root, func(key string, keyNode, val *yaml.Node) {
 		sys, err := plan.ParseSystem(key)
 		if err != nil {
-			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %q (want %s or %s)", key, plan.LOX24, plan.HelloID)
+			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %s (want %s or %s)", quote(key), plan.LOX24, plan.HelloID)
 			return
 		}
 		groups = append(groups, y.system(sys, val)...)
@@ -165,7 +165,7 @@ func (y yamlReader) system(sys plan.System, n *yaml.Node) []plan.Group {
 	var groups []plan.Group
 	y.pairs(n, func(key string, keyNode, val *yaml.Node) {
 		if key != "groups" {
-			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %q in %s (want groups)", key, sys)
+			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %s in %s (want groups)", quote(key), sys)
 			return
 		}
 		val = deref(val)
@@ -198,7 +198,7 @@ func (y yamlReader) group(sys plan.System, m *yaml.Node) plan.Group {
 			return
 		}
 		if !known(key) {
-			y.errs.add(at.line, at.col, "", "unknown key %q%s", key, suggest(key))
+			y.errs.add(at.line, at.col, "", "unknown key %s%s", quote(key), suggest(key))
 			return
 		}
 		if !b.accepts(key, at) {
@@ -247,7 +247,7 @@ func (y yamlReader) pairs(m *yaml.Node, fn func(key string, keyNode, val *yaml.N
 			continue
 		}
 		if first, ok := seen[k.Value]; ok {
-			y.errs.add(k.Line, k.Column, "", "duplicate key %q (first at line %d)", k.Value, first)
+			y.errs.add(k.Line, k.Column, "", "duplicate key %s (first at line %d)", quote(k.Value), first)
 			continue
 		}
 		seen[k.Value] = k.Line
