@@ -57,6 +57,7 @@ type Client struct {
 	reqIDName string
 	message   func(body []byte) string
 	secrets   []string // never shown: replaced in what the API says
+	redactor  *Redactor
 
 	mu      sync.Mutex
 	stopErr error // set after a 401/403: no further request
@@ -125,6 +126,7 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 		reqIDName: opt.RequestIDHeader,
 		message:   opt.Message,
 		secrets:   nonEmpty(opt.Secrets),
+		redactor:  NewRedactor(opt.Secrets...),
 	}, nil
 }
 

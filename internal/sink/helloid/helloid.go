@@ -53,7 +53,7 @@ func New(cfg sink.Config, key, secret string) (*Client, error) {
 			r.Header.Set("Accept", "application/json")
 		},
 		Message: errorMessage,
-		Secrets: []string{key, secret, base64.StdEncoding.EncodeToString([]byte(key + ":" + secret))},
+		Secrets: []string{key, secret, key + ":" + secret, base64.StdEncoding.EncodeToString([]byte(key + ":" + secret))},
 	})
 	if err != nil {
 		return nil, err
