@@ -16,6 +16,7 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("apply", "apply [flags] FILE...\n       groupsync apply [flags] --plan PLAN.json\n\nPlan, then apply the plan, and write a report of every item's outcome.\nWith --plan, apply a plan saved by `plan --out`: the remote state is read again and\nitems whose remote state changed since are reported stale and not written.")
 	var f remoteFlags
 	f.register(fs, c.env)
+	f.input.register(fs)
 	reportPath := fs.String("report", "groupsync-report.json", "where to write the JSON report")
 	yes := fs.Bool("yes", false, "apply without asking for confirmation (required without a terminal)")
 	saved := fs.String("plan", "", "apply this saved plan (from `plan --out`) instead of planning from files")
@@ -34,8 +35,23 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	if msg := f.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
-	return c.session(ctx, &f, "apply", func(m *runMetrics) int {
+	if err := checkWritable("--report", *reportPath); err != nil {
+		return c.fatal(err)
+	}
+	return c.session(ctx, &f, "apply", func(m *runMetrics) (code int) {
 		start := time.Now()
+		defer func() {
+			// A panic anywhere in the run still leaves a report that
+			// says what happened; no goroutine dump reaches the user.
+			if v := recover(); v != nil {
+				err := fmt.Errorf("internal error: %v", v)
+				fmt.Fprintf(c.stderr, "groupsync: %v\n", err)
+				r := plan.FailedReport(start, time.Now(), err)
+				m.fromReport(r)
+				c.writeReport(*reportPath, r)
+				code = exitFatal
+			}
+		}()
 		var p *planned
 		var err error
 		if *saved != "" {
@@ -105,7 +121,9 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 		r.Errors = append(r.Errors, "not confirmed: nothing was applied")
 	} else {
 		advance, done := progress(c.stderr, len(p.plan.Changes), c.terminal(c.stderr))
+		c.stage("apply")
 		r = plan.Apply(ctx, p.plan, sinks, plan.ApplyOptions{Workers: f.workers(), Stale: p.stale, OnItem: func(it plan.Item) {
+			c.stage("item")
 			if advance != nil {
 				advance(it)
 			}
@@ -136,7 +154,7 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 
 // writeReport writes the report atomically and says where.
 func (c *cli) writeReport(path string, r *plan.Report) int {
-	if err := writeReportFile(path, r); err != nil {
+	if err := writeReportFile(path, r, c.redact); err != nil {
 		return c.fatal(fmt.Errorf("write report: %w", err))
 	}
 	fmt.Fprintf(c.stderr, "Report written to %s\n", path)

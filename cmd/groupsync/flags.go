@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,32 @@ type remoteFlags struct {
 	guards                       plan.Guards
 	maxAttempts                  int
 	metricsFile, lockFile        string
+	input                        inputFlags
+}
+
+// inputFlags bound the reading of the desired-state files.
+type inputFlags struct {
+	root        string
+	maxFileSize int64
+	registered  bool
+}
+
+func (f *inputFlags) register(fs *flag.FlagSet) {
+	f.registered = true
+	fs.StringVar(&f.root, "root", "", "files named inside the input files (phones:, users:) must resolve inside `DIR` (default: the directory of the file naming them)")
+	fs.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "largest input file read, in bytes (the files given and the files they name)")
+}
+
+// check returns a usage problem or "".
+func (f *inputFlags) check() string {
+	if f.registered && f.maxFileSize < 1 {
+		return "--max-file-size must be at least 1"
+	}
+	return ""
+}
+
+func (f *inputFlags) options() source.Options {
+	return source.Options{Root: f.root, MaxFileSize: f.maxFileSize}
 }
 
 func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
@@ -75,7 +102,7 @@ func (f *remoteFlags) check() string {
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return fmt.Sprintf("--log-format: unknown format %q (want text or json)", f.logFormat)
 	}
-	return ""
+	return f.input.check()
 }
 
 func (f *remoteFlags) logger(c *cli) *slog.Logger {
@@ -107,8 +134,8 @@ func (f *remoteFlags) retry() sink.RetryPolicy {
 
 // readDesired reads and validates the files, keeping only the systems the
 // run is limited to.
-func (f *remoteFlags) readDesired(files []string) (plan.Desired, error) {
-	want, err := source.Read(files)
+func (f *remoteFlags) readDesired(ctx context.Context, files []string) (plan.Desired, error) {
+	want, err := source.ReadContext(ctx, files, f.input.options())
 	if err != nil {
 		return plan.Desired{}, err
 	}

@@ -22,7 +22,8 @@ type planned struct {
 // before any request), reads every system side by side and diffs. Systems
 // that could not be read are left out of the plan; their errors come back.
 func (c *cli) makePlan(ctx context.Context, f *remoteFlags, files []string) (*planned, error) {
-	want, err := f.readDesired(files)
+	c.stage("files")
+	want, err := f.readDesired(ctx, files)
 	if err != nil {
 		return nil, err
 	}
@@ -30,15 +31,33 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, files []string) (*pl
 	if err != nil {
 		return nil, err
 	}
-	results := readAll(ctx, f.logger(c), want, sinks)
+	c.stage("read")
+	results := c.readAll(ctx, f.logger(c), want, sinks)
+	if err := interruption(ctx); err != nil {
+		return nil, err
+	}
 	have := current(results)
-	out := &planned{plan: plan.Diff(want, have), sinks: sinks, readErrs: map[plan.System]error{}}
+	c.stage("diff")
+	diff := plan.Diff(want, have)
+	if err := interruption(ctx); err != nil {
+		return nil, err
+	}
+	out := &planned{plan: diff, sinks: sinks, readErrs: map[plan.System]error{}}
 	for sys, r := range results {
 		if r.err != nil {
 			out.readErrs[sys] = r.err
 		}
 	}
 	return out, nil
+}
+
+// interruption returns the signal that interrupted the run, if one did, as
+// an error: a run interrupted before its first write stops there.
+func interruption(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(ctx)
 }
 
 // loadPlan reads a saved plan, builds the clients of its systems, reads
@@ -67,7 +86,11 @@ func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*plann
 			want.Groups = append(want.Groups, plan.Group{System: ch.System, Key: ch.Group, Phones: &plan.Phones{}})
 		}
 	}
-	results := readAll(ctx, f.logger(c), want, sinks)
+	c.stage("read")
+	results := c.readAll(ctx, f.logger(c), want, sinks)
+	if err := interruption(ctx); err != nil {
+		return nil, err
+	}
 	have := current(results)
 	out := &planned{plan: saved, sinks: sinks, readErrs: map[plan.System]error{}, stale: plan.Revalidate(saved, have)}
 	for sys, r := range results {
@@ -90,6 +113,7 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("plan", "plan [flags] FILE...\n\nRead the remote state and print what apply would change. Sends GET requests only.")
 	var f remoteFlags
 	f.register(fs, c.env)
+	f.input.register(fs)
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
 	out := fs.String("out", "", "also save the plan as JSON to this file, for `apply --plan` (it holds no secret)")
 	files, err := parse(fs, args)
@@ -116,7 +140,7 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			if err := plan.WriteJSON(&buf, p.plan); err != nil {
 				return c.fatal(err)
 			}
-			if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+			if err := c.writeFile(*out, buf.Bytes()); err != nil {
 				return c.fatal(fmt.Errorf("save plan: %w", err))
 			}
 			fmt.Fprintf(c.stderr, "Plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)
