@@ -171,7 +171,7 @@ func checkWritable(flag, path string) error {
 		return nil
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("%s %s: is a directory", flag, path)
+		return fmt.Errorf("%s %s: is a directory; nothing was sent", flag, path)
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.check")
 	if err != nil {
