@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -59,35 +60,78 @@ func WriteJSON(w io.Writer, p *Plan) error {
 	return encodePlan(w, p)
 }
 
-// encodePlan writes p as the JSON plan document, unchecked.
+// encodePlan writes p as the JSON plan document, unchecked. The changes
+// are encoded one by one, so that a plan of a million changes is never
+// held as text in memory; the document is the same as encoding planFile
+// whole with two-space indentation.
 func encodePlan(w io.Writer, p *Plan) error {
-	f := planFile{
-		Version:         PlanVersion,
-		Systems:         orEmpty(p.Systems),
-		Summary:         countsOf(p.Count("")),
-		SummaryBySystem: make(map[System]planCounts, len(p.Systems)),
-		Changes:         orEmpty(p.Changes),
-		Unchanged:       p.Unchanged,
-		Members:         p.Members,
-	}
+	summaryBy := make(map[System]planCounts, len(p.Systems))
 	for _, sys := range p.Systems {
-		f.SummaryBySystem[sys] = countsOf(p.Count(sys))
+		summaryBy[sys] = countsOf(p.Count(sys))
 	}
-	if f.Unchanged == nil {
-		f.Unchanged = map[System]int{}
+	unchanged, members := p.Unchanged, p.Members
+	if unchanged == nil {
+		unchanged = map[System]int{}
 	}
-	if f.Members == nil {
-		f.Members = map[string]int{}
+	if members == nil {
+		members = map[string]int{}
 	}
+	bw := bufio.NewWriterSize(w, 64<<10)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // names stay readable: "R&D", not "R\u0026D"
-	if err := enc.Encode(f); err != nil {
-		return fmt.Errorf("plan: %w", err)
+	// value writes v as it stands in the document at indentation prefix.
+	value := func(prefix string, v any) error {
+		buf.Reset()
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+		_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return err
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	field := func(name string, v any) error {
+		fmt.Fprintf(bw, "  %q: ", name)
+		if err := value("  ", v); err != nil {
+			return err
+		}
+		_, err := bw.WriteString(",\n")
+		return err
+	}
+	bw.WriteString("{\n")
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"version", PlanVersion}, {"systems", orEmpty(p.Systems)}, {"summary", countsOf(p.Count(""))}, {"summary_by_system", summaryBy}} {
+		if err := field(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if len(p.Changes) == 0 {
+		bw.WriteString("  \"changes\": [],\n")
+	} else {
+		bw.WriteString("  \"changes\": [\n")
+		for i := range p.Changes {
+			bw.WriteString("    ")
+			if err := value("    ", &p.Changes[i]); err != nil {
+				return err
+			}
+			if i < len(p.Changes)-1 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n")
+		}
+		bw.WriteString("  ],\n")
+	}
+	if err := field("unchanged", unchanged); err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "  %q: ", "members")
+	if err := value("  ", members); err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
 
 func orEmpty[T any](s []T) []T {
