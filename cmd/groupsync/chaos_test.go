@@ -51,7 +51,7 @@ func TestChaos(t *testing.T) {
 	emu := emulator.New(emulator.Options{FailRate: 0.10, LoseRate: 0.05, Throttle: 40, Seed: 42})
 	url, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	defer stop()
+	defer func() { assert.NoError(t, stop()) }()
 	dir := t.TempDir()
 	const lox, members, hid = 20, 5, 10
 	files := chaosFiles(t, dir, lox, members, hid)

@@ -232,12 +232,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			return resp, err
 		}
 		if serr := c.clock.Sleep(ctx, wait); serr != nil {
-			return resp, fmt.Errorf("not retried (%v): %w", serr, err)
+			return resp, fmt.Errorf("not retried (%v): %w", serr, err) //nolint:errorlint // err is what callers branch on; serr only says why
 		}
 		if !idempotent && !sure {
 			next, rerr := req.BeforeRetry(ctx)
 			if rerr != nil {
-				return resp, fmt.Errorf("checking whether it happened anyway failed (%v) after: %w", rerr, err)
+				return resp, fmt.Errorf("checking whether it happened anyway failed (%v) after: %w", rerr, err) //nolint:errorlint // err is what callers branch on; rerr only says why
 			}
 			if next == nil {
 				return resp, nil // it happened after all

@@ -165,7 +165,7 @@ func (c *Client) createGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 	default:
 		var out group
 		if err := sink.DecodeJSON("lox24: create group", resp.Body, &out); err != nil || out.ID == 0 {
-			o.Status, o.Err = plan.Failed, fmt.Errorf("lox24: create group %q: the response has no group id: %v", g.Name, err)
+			o.Status, o.Err = plan.Failed, fmt.Errorf("lox24: create group %q: the response has no group id: %v", g.Name, err) //nolint:errorlint // err may be nil (a body without an id)
 			return o
 		}
 		o.NewKey = strconv.FormatInt(out.ID, 10)
