@@ -97,6 +97,15 @@ func (s *Server) hidListGroups(w http.ResponseWriter, r *http.Request, _ []strin
 		hidError(w, http.StatusBadRequest, "The request is invalid: take must be an integer of at least 1.")
 		return
 	}
+	if most := s.opts.Quirks.TakeCap; most > 0 {
+		if !hasTake {
+			take = most
+		}
+		take, hasTake = min(take, most), true
+	}
+	if skip == 0 {
+		s.driftStart("/api/v1/groups")
+	}
 	s.mu.Lock()
 	groups := s.db.hid
 	lo := min(skip, len(groups))
@@ -104,12 +113,17 @@ func (s *Server) hidListGroups(w http.ResponseWriter, r *http.Request, _ []strin
 	if hasTake {
 		hi = lo + min(take, hi-lo)
 	}
+	d := s.driftIndex("/api/v1/groups", lo, hi, len(groups))
 	out := make([]hidOut, 0, hi-lo)
-	for _, g := range groups[lo:hi] {
-		out = append(out, hidRep(g))
+	for i := lo; i < hi; i++ {
+		j := i
+		if i == hi-1 && d >= 0 {
+			j = d // the listing drifts: one item again, the last one skipped
+		}
+		out = append(out, hidRep(groups[j]))
 	}
 	s.mu.Unlock()
-	hidRespond(w, http.StatusOK, out)
+	s.hidList(w, out)
 }
 
 func (s *Server) hidGetGroup(w http.ResponseWriter, r *http.Request, args []string) {
