@@ -337,4 +337,3 @@ func TestCreateCheckToleratesAMovingListing(t *testing.T) {
 	assert.Equal(t, "9", o.NewKey)
 	assert.Equal(t, 1, posts, "not sent again")
 }
-
