@@ -118,7 +118,7 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 		reread := func(ctx context.Context) (any, error) {
 			// Look only for this group's name; other creates of the run
 			// may be moving the listing meanwhile.
-			groups, err := lookFor(ctx, c, groupListing(), func(gs []group) bool { return named(gs) != "" })
+			groups, err := lookFor(ctx, c, groupListing())
 			if err != nil {
 				return nil, err
 			}

@@ -176,19 +176,10 @@ func isGUID(s string) bool {
 }
 
 // lookFor reads a fresh listing to find out whether a write happened,
-// while other writes of the same run may be in flight: a key twice does
-// not matter when what it looks for (found) is there. When it is not there
-// and the listing moved, the listing is read again, up to three times.
-func lookFor[T any](ctx context.Context, c *Client, l listing[T], found func([]T) bool) ([]T, error) {
-	for range 2 {
-		items, moved, err := readOnce(ctx, c, l)
-		if err != nil || moved == "" || found(items) {
-			return items, err
-		}
-	}
-	items, moved, err := readOnce(ctx, c, l)
-	if err == nil && moved != "" && !found(items) {
-		return nil, &sink.InconsistentError{System: plan.HelloID, What: l.what, Detail: moved, Twice: true}
-	}
+// while other writes of the same run may be in flight: a key listed twice
+// (others' creates pushing items forward) does not matter, and nothing is
+// skipped by it.
+func lookFor[T any](ctx context.Context, c *Client, l listing[T]) ([]T, error) {
+	items, _, err := readOnce(ctx, c, l)
 	return items, err
 }

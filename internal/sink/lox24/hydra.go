@@ -144,7 +144,7 @@ type listing[T any] struct {
 // fails with an *sink.InconsistentError.
 func readAll[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, error) {
 	return sink.ReadConsistent(ctx, func(ctx context.Context) ([]T, error) {
-		items, moved, err := readOnce(ctx, api, l)
+		items, moved, _, err := readOnce(ctx, api, l)
 		if err == nil && moved != "" {
 			err = &sink.InconsistentError{System: plan.LOX24, What: l.what, Detail: moved}
 		}
@@ -154,8 +154,10 @@ func readAll[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, e
 
 // readOnce reads the listing from its first page to its last, following
 // next links (an IRI anywhere on the API's origin, or a page number). It
-// returns the items, and what made the listing inconsistent ("" when
-// nothing did). It stops with an error, never a hang or unbounded memory,
+// returns the items, what made the listing inconsistent ("" when nothing
+// did), and whether an item may have been skipped: fewer distinct items
+// than the first page's totalItems (items that move forward when others
+// before them go), or without a total, any inconsistency. It stops with an error, never a hang or unbounded memory,
 // when a key is missing or malformed, a next link returns to a page
 // already read, an empty page links on, or the listing claims or holds more
 // than the client's MaxReadItems.
@@ -164,14 +166,13 @@ func readAll[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, e
 // are left, the next few pages are asked for side by side (within the
 // client's in-flight limit); they are still taken in the order the links
 // give, and a link that leaves the scheme is followed as it says.
-func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, string, error) {
+func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) (_ []T, moved string, skipped bool, _ error) {
 	maxItems := int64(api.MaxReadItems())
 	path, query := l.path, url.Values{"page": {"1"}}
 	seen := map[string]bool{}
 	keys := map[string]bool{}
 	ahead := map[string]fetched[T]{} // pages asked for ahead of their turn
 	var out []T
-	var moved string
 	total, hasTotal, size := int64(0), false, 0
 	for n := 1; ; n++ {
 		id := pageID(path, query)
@@ -184,12 +185,12 @@ func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, 
 		delete(ahead, id)
 		pg, err := f.page, f.err
 		if err != nil {
-			return nil, "", err
+			return nil, "", false, err
 		}
 		if pg.HasTotal {
 			switch {
 			case pg.Total > maxItems:
-				return nil, "", fmt.Errorf("lox24: %s: hydra:totalItems %d is over the bound of %d items per listing (--max-read-items)", op, pg.Total, maxItems)
+				return nil, "", false, fmt.Errorf("lox24: %s: hydra:totalItems %d is over the bound of %d items per listing (--max-read-items)", op, pg.Total, maxItems)
 			case !hasTotal && n == 1:
 				total, hasTotal = pg.Total, true
 			case hasTotal && pg.Total != total && moved == "":
@@ -200,12 +201,12 @@ func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, 
 			size = len(pg.Items)
 		}
 		if int64(len(out))+int64(len(pg.Items)) > maxItems {
-			return nil, "", fmt.Errorf("lox24: %s: more than %d items in one listing (--max-read-items)", op, maxItems)
+			return nil, "", false, fmt.Errorf("lox24: %s: more than %d items in one listing (--max-read-items)", op, maxItems)
 		}
 		for i := range pg.Items {
 			k, err := l.key(&pg.Items[i])
 			if err != nil {
-				return nil, "", fmt.Errorf("lox24: %s: item %d: %w", op, i+1, err)
+				return nil, "", false, fmt.Errorf("lox24: %s: item %d: %w", op, i+1, err)
 			}
 			if keys[k] && moved == "" {
 				moved = fmt.Sprintf("%s %s listed twice", l.noun, k)
@@ -217,15 +218,15 @@ func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, 
 			break
 		}
 		if len(pg.Items) == 0 {
-			return nil, "", fmt.Errorf("lox24: %s: an empty page links to a next one", op)
+			return nil, "", false, fmt.Errorf("lox24: %s: an empty page links to a next one", op)
 		}
 		if pg.NextPage != 0 {
 			path, query = l.path, url.Values{"page": {strconv.FormatInt(pg.NextPage, 10)}}
 		} else if path, query, err = api.Resolve(path, query, pg.NextIRI); err != nil {
-			return nil, "", fmt.Errorf("lox24: %s: hydra:next %q: %w", op, pg.NextIRI, err)
+			return nil, "", false, fmt.Errorf("lox24: %s: hydra:next %q: %w", op, pg.NextIRI, err)
 		}
 		if seen[pageID(path, query)] {
-			return nil, "", fmt.Errorf("lox24: %s: hydra:next does not advance: it returns to a page already read", op)
+			return nil, "", false, fmt.Errorf("lox24: %s: hydra:next does not advance: it returns to a page already read", op)
 		}
 		if _, ok := ahead[pageID(path, query)]; !ok {
 			clear(ahead) // off the scheme that was guessed
@@ -238,7 +239,8 @@ func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, 
 	if hasTotal && total != int64(len(out)) && moved == "" {
 		moved = fmt.Sprintf("read %d items but hydra:totalItems is %d", len(out), total)
 	}
-	return out, moved, nil
+	skipped = moved != "" && (!hasTotal || int64(len(keys)) < total)
+	return out, moved, skipped, nil
 }
 
 // readAhead is the most pages asked for ahead of their turn.

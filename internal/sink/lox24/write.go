@@ -229,19 +229,20 @@ func failAll(outs []plan.Outcome, err error) []plan.Outcome {
 
 // lookFor reads a fresh listing to find out whether a write happened,
 // while other writes of the same run may be in flight. It does not insist
-// on a consistent listing: a key twice or a count that moved does not
-// matter when what it looks for (found) is there. When it is not there and
-// the listing moved, it may have been skipped, so the listing is read
-// again, up to three times in all.
+// on a consistent listing: a key twice or a count that grew does not
+// matter, since items that others add push what was there forward, never
+// past the reader. Only when what it looks for (found) is not there and an
+// item may have been skipped is the listing read again, up to three times
+// in all.
 func lookFor[T any](ctx context.Context, api *sink.Client, l listing[T], found func([]T) bool) ([]T, error) {
 	for range 2 {
-		items, moved, err := readOnce(ctx, api, l)
-		if err != nil || moved == "" || found(items) {
+		items, _, skipped, err := readOnce(ctx, api, l)
+		if err != nil || !skipped || found(items) {
 			return items, err
 		}
 	}
-	items, moved, err := readOnce(ctx, api, l)
-	if err == nil && moved != "" && !found(items) {
+	items, moved, skipped, err := readOnce(ctx, api, l)
+	if err == nil && skipped && !found(items) {
 		return nil, &sink.InconsistentError{System: plan.LOX24, What: l.what, Detail: moved, Twice: true}
 	}
 	return items, err
