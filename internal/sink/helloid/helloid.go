@@ -1,9 +1,11 @@
 // Package helloid is the client of the HelloID API for groupsync: it reads
 // every group and creates or updates groups.
 //
-// Groups are listed with explicit skip/take until an empty page (read.go); updates send
-// only the changed fields (HelloID's PUT is a partial update) and address
-// the group by its GUID, never by name.
+// Collections are listed by one generic reader, readAll (read.go): explicit
+// skip/take until an empty page, bare or data/pageData-wrapped lists, every
+// key checked, and a listing that moved read once more, then failed.
+// Updates send only the changed fields (HelloID's PUT is a partial update)
+// and address the group by its GUID, never by name.
 package helloid
 
 import (
