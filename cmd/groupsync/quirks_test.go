@@ -81,3 +81,14 @@ func TestBinaryDriftAlwaysFailsClosed(t *testing.T) {
 	assert.Zero(t, w.emu.Stats().Systems["lox24"].Writes, "nothing written to LOX24")
 	assert.Len(t, w.emu.State().LOX24.Groups, 40)
 }
+
+// --max-read-items bounds each listing: past it the system is not read.
+func TestBinaryMaxReadItems(t *testing.T) {
+	t.Parallel()
+	w, files := quirkWorld(t, "")
+	p := exe(t, w.dir, w.env(), append([]string{"plan", "--max-read-items", "35"}, files...)...)
+	assert.Equal(t, exitFatal, p.code, p.stdout+p.stderr)
+	assert.Contains(t, p.stdout+p.stderr, "lox24: get groups page 1: hydra:totalItems 40 is over the bound of 35 items per listing (--max-read-items)")
+	u := exe(t, w.dir, w.env(), append([]string{"plan", "--max-read-items", "0"}, files...)...)
+	assert.Equal(t, exitUsage, u.code)
+}
