@@ -233,20 +233,14 @@ func readAll(ctx context.Context, log *slog.Logger, want plan.Desired, sinks map
 	return out
 }
 
-// current returns the states that were read and the errors of the others,
-// in system order.
-func current(results map[plan.System]readResult) (map[plan.System]plan.Current, []error) {
+// current returns the states that were read; the systems that could not be
+// read are left out (their errors stay in results).
+func current(results map[plan.System]readResult) map[plan.System]plan.Current {
 	have := map[plan.System]plan.Current{}
-	var errs []error
-	for _, sys := range plan.Systems {
-		r, ok := results[sys]
-		switch {
-		case !ok:
-		case r.err != nil:
-			errs = append(errs, r.err)
-		default:
+	for sys, r := range results {
+		if r.err == nil {
 			have[sys] = r.cur
 		}
 	}
-	return have, errs
+	return have
 }

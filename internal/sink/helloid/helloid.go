@@ -111,8 +111,8 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 		// lost, a group with that name now is the one we made.
 		named := func(groups []group) string {
 			for _, g := range groups {
-				if strings.EqualFold(g.Name, ch.Name) {
-					return strings.ToLower(g.GroupGUID)
+				if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
+					return g.GroupGUID
 				}
 			}
 			return ""
