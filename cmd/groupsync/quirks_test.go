@@ -42,7 +42,7 @@ func writes(w *world) int {
 
 // Under every quirk of spec.md, plan, apply, re-plan (no changes) and
 // re-apply (no writes) come out as without it.
-func TestBinaryUnderEachQuirk(t *testing.T) {
+func TestUnderEachQuirk(t *testing.T) {
 	t.Parallel()
 	for _, quirks := range []string{"bare-hydra", "int-next", "phones-next-path", "short-pages", "no-view", "take-cap=2",
 		"data-wrapper", "pagedata-wrapper", "drift-once", "bare-hydra,int-next,phones-next-path,short-pages,take-cap=2,pagedata-wrapper"} {
@@ -50,18 +50,18 @@ func TestBinaryUnderEachQuirk(t *testing.T) {
 			t.Parallel()
 			w, files := quirkWorld(t, quirks)
 			report := filepath.Join(w.dir, "report.json")
-			p := exe(t, w.dir, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
+			p := runCLI(t, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
 			require.Equal(t, exitPending, p.code, p.stdout+p.stderr)
 			assert.Contains(t, p.stdout, "Chaos 01")
-			a := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", report}, files...)...)
+			a := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", report}, files...)...)
 			require.Equal(t, exitOK, a.code, a.stdout+a.stderr)
 			st := w.emu.State()
 			assert.Len(t, st.LOX24.Groups, 42)
 			assert.Len(t, st.HelloID.Groups, 8)
-			re := exe(t, w.dir, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
+			re := runCLI(t, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
 			require.Equal(t, exitOK, re.code, "no changes: "+re.stdout+re.stderr)
 			before := writes(w)
-			again := exe(t, w.dir, w.env(), append([]string{"apply", "--yes"}, files...)...)
+			again := runCLI(t, w.env(), append([]string{"apply", "--yes"}, files...)...)
 			require.Equal(t, exitOK, again.code, again.stdout+again.stderr)
 			assert.Equal(t, before, writes(w), "re-apply writes nothing")
 		})
@@ -70,25 +70,25 @@ func TestBinaryUnderEachQuirk(t *testing.T) {
 
 // A server whose listings move on every read fails the read closed: no
 // write reaches it, and the run says why.
-func TestBinaryDriftAlwaysFailsClosed(t *testing.T) {
+func TestDriftAlwaysFailsClosed(t *testing.T) {
 	t.Parallel()
 	w, files := quirkWorld(t, "drift-always")
-	p := exe(t, w.dir, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
+	p := runCLI(t, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
 	assert.Equal(t, exitFatal, p.code, p.stdout+p.stderr)
 	assert.Contains(t, p.stdout+p.stderr, "lox24: listing of groups changed while it was read twice")
-	a := exe(t, w.dir, w.env(), append([]string{"apply", "--yes"}, files...)...)
+	a := runCLI(t, w.env(), append([]string{"apply", "--yes"}, files...)...)
 	assert.Equal(t, exitFatal, a.code, a.stdout+a.stderr)
 	assert.Zero(t, w.emu.Stats().Systems["lox24"].Writes, "nothing written to LOX24")
 	assert.Len(t, w.emu.State().LOX24.Groups, 40)
 }
 
 // --max-read-items bounds each listing: past it the system is not read.
-func TestBinaryMaxReadItems(t *testing.T) {
+func TestMaxReadItems(t *testing.T) {
 	t.Parallel()
 	w, files := quirkWorld(t, "")
-	p := exe(t, w.dir, w.env(), append([]string{"plan", "--max-read-items", "35"}, files...)...)
+	p := runCLI(t, w.env(), append([]string{"plan", "--max-read-items", "35"}, files...)...)
 	assert.Equal(t, exitFatal, p.code, p.stdout+p.stderr)
 	assert.Contains(t, p.stdout+p.stderr, "lox24: get groups page 1: hydra:totalItems 40 is over the bound of 35 items per listing (--max-read-items)")
-	u := exe(t, w.dir, w.env(), append([]string{"plan", "--max-read-items", "0"}, files...)...)
+	u := runCLI(t, w.env(), append([]string{"plan", "--max-read-items", "0"}, files...)...)
 	assert.Equal(t, exitUsage, u.code)
 }
