@@ -1,56 +1,210 @@
 package plan
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
-// NormalizePhone returns number in E.164 form and whether it is a valid
-// E.164 number (see AppendE164). Members are matched by this form, in the
-// files and remotely alike.
+// NormalizePhone returns number in E.164 form and whether libphonenumber
+// accepts it as a valid number written with its country code (see
+// ParsePhone). Members are matched by this form, in the files and remotely
+// alike.
 func NormalizePhone(number string) (string, bool) {
-	var buf [20]byte
-	b, _, ok := AppendE164(buf[:0], number)
-	return string(b), ok
+	return NormalizePhoneIn(number, "")
+}
+
+// NormalizePhoneIn is NormalizePhone for a number that may be written in the
+// national form of country (ISO 3166 alpha-2, "" for none).
+func NormalizePhoneIn(number, country string) (string, bool) {
+	var buf [24]byte
+	b, _, err := AppendE164(buf[:0], number, country)
+	return string(b), err == nil
+}
+
+// ParsePhone returns number in E.164 form, or a *PhoneError that says why
+// it is not accepted. See AppendE164.
+func ParsePhone(number, country string) (string, error) {
+	var buf [24]byte
+	b, _, err := AppendE164(buf[:0], number, country)
+	return string(b), err
+}
+
+// PhoneError is a number that ParsePhone does not accept, and why.
+type PhoneError struct {
+	Number string // as written
+	Reason string // what is wrong, lowercase
+	Hint   string // what to do about it, or ""
+}
+
+// Error renders e as `"0151 1234567" is a national number: set ...`.
+func (e *PhoneError) Error() string {
+	q := strconv.Quote(e.Number)
+	if utf8.RuneCountInString(e.Number) > 40 {
+		q = strconv.Quote(string([]rune(e.Number)[:40])) + "..."
+	}
+	msg := q + " " + e.Reason
+	if e.Hint != "" {
+		msg += ": " + e.Hint
+	}
+	return msg
+}
+
+// ValidCountry reports whether country is an ISO 3166 alpha-2 code that
+// libphonenumber knows the numbering plan of (upper case, as "DE").
+func ValidCountry(country string) bool {
+	return len(country) == 2 && phonenumbers.GetSupportedRegions()[country]
 }
 
 // AppendE164 appends number in E.164 form to dst and returns the result,
 // the number's digits as an integer (a compact key for duplicate checks),
-// and whether it is a valid E.164 number. Spaces, dashes, dots and brackets
-// are dropped and a leading 00 becomes +; the result must be +, a digit 1..9
-// and 1..14 more digits. On failure dst is returned unchanged. It does not
-// allocate when dst has room, so a member file of a million rows costs no
-// garbage here.
-func AppendE164(dst []byte, number string) ([]byte, uint64, bool) {
-	start := len(dst)
-	for _, r := range number {
+// and nil; or dst unchanged, 0 and a *PhoneError.
+//
+// The number is parsed and validated by libphonenumber: a leading 00 is read
+// as + first; a number without + is read in the national form of country
+// (ISO 3166 alpha-2), and without a country it is refused; a national trunk
+// prefix written after the country code, as in +49 (0)176 ..., is dropped.
+// The number must be valid (a number range in use), not merely of a possible
+// length, and must have no extension. Letters are refused.
+func AppendE164(dst []byte, number, country string) ([]byte, uint64, error) {
+	bad := func(reason, hint string) ([]byte, uint64, error) {
+		return dst, 0, &PhoneError{Number: number, Reason: reason, Hint: hint}
+	}
+	s := strings.TrimSpace(number)
+	if s == "" {
+		return bad("is empty", "")
+	}
+	if len(s) > 64 {
+		return bad("is too long to be a phone number", "")
+	}
+	if scientific(s) {
+		return bad("is in scientific notation",
+			"a spreadsheet rounded this number; format the column as text and export the file again")
+	}
+	for _, r := range s {
 		switch {
-		case '0' <= r && r <= '9' || r == '+':
-			if len(dst)-start > 16 {
-				return dst[:start], 0, false
-			}
-			dst = append(dst, byte(r))
-		case r == '-' || r == '.' || r == '(' || r == ')' || r == '[' || r == ']' || unicode.IsSpace(r):
+		case '0' <= r && r <= '9', r == '+', r == '-', r == '.', r == '/',
+			r == '(', r == ')', r == '[', r == ']', unicode.IsSpace(r):
 		default:
-			return dst[:start], 0, false
+			return bad(fmt.Sprintf("has %q, which a phone number cannot have", r), "")
 		}
 	}
-	if b := dst[start:]; len(b) >= 2 && b[0] == '0' && b[1] == '0' {
-		b[0] = '+'
-		dst = append(dst[:start+1], b[2:]...)
+	if rest, ok := strings.CutPrefix(s, "00"); ok {
+		s = "+" + rest
 	}
-	b := dst[start:]
-	if len(b) < 3 || len(b) > 16 || b[0] != '+' || b[1] == '0' {
-		return dst[:start], 0, false
+	if strings.Count(s, "+") > 1 || strings.Contains(s, "+") && strings.TrimLeft(s, "([ ")[0] != '+' {
+		return bad("has a + that is not at its start", "")
 	}
-	var v uint64
-	for _, c := range b[1:] {
-		if c < '0' || c > '9' {
-			return dst[:start], 0, false
+	international := strings.Contains(s, "+")
+	if !international && country == "" {
+		if alt := "+" + digitsOf(s); alt[1] != '0' {
+			if _, ok := NormalizePhone(alt); ok {
+				return bad("has no country code", fmt.Sprintf("did you mean %s?", alt))
+			}
 		}
-		v = v*10 + uint64(c-'0')
+		if digitsOf(s)[0] == '0' {
+			return bad("is a national number",
+				"set default_country for its group (or --default-country), or write it with its country code (+...)")
+		}
+		return bad("has no country code", "write it as + then the country code and the number")
 	}
-	return dst, v, true
+	var n phonenumbers.PhoneNumber
+	if err := phonenumbers.ParseToNumber(s, country, &n); err != nil {
+		return bad(parseReason(err), didYouMean(s, international))
+	}
+	if n.GetExtension() != "" {
+		return bad("has an extension", "a member's number cannot have one")
+	}
+	if !phonenumbers.IsValidNumber(&n) {
+		return bad(invalidReason(&n), didYouMean(s, international))
+	}
+	start := len(dst)
+	dst = append(dst, '+')
+	dst = strconv.AppendInt(dst, int64(n.GetCountryCode()), 10)
+	dst = append(dst, phonenumbers.GetNationalSignificantNumber(&n)...)
+	e164 := dst[start:]
+	if len(e164) > 16 {
+		return bad("is too long", "")
+	}
+	return dst, e164Digits(string(e164)), nil
+}
+
+// scientific reports whether s looks like a number a spreadsheet wrote in
+// scientific notation, as 4.91511E+12.
+func scientific(s string) bool {
+	mant, exp, ok := strings.Cut(strings.ToUpper(s), "E")
+	if !ok || mant == "" || exp == "" {
+		return false
+	}
+	exp = strings.TrimPrefix(exp, "+")
+	return strings.Trim(mant, "0123456789.,") == "" && exp != "" && strings.Trim(exp, "0123456789") == ""
+}
+
+// digitsOf returns the digits of s ("0" when it has none, so that callers
+// may look at the first).
+func digitsOf(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' {
+			b.WriteByte(s[i])
+		}
+	}
+	if b.Len() == 0 {
+		return "0"
+	}
+	return b.String()
+}
+
+// didYouMean returns a hint for a number written without + that is valid
+// with one (a spreadsheet drops a leading +), or "".
+func didYouMean(s string, international bool) string {
+	if international {
+		return ""
+	}
+	alt := "+" + digitsOf(s)
+	if alt[1] == '0' {
+		return ""
+	}
+	if _, ok := NormalizePhone(alt); ok {
+		return fmt.Sprintf("did you mean %s?", alt)
+	}
+	return ""
+}
+
+// parseReason says why libphonenumber could not parse a number.
+func parseReason(err error) string {
+	switch {
+	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+		return "has an unknown country code"
+	case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
+		return "is too short"
+	case errors.Is(err, phonenumbers.ErrNumTooLong):
+		return "is too long"
+	}
+	return "is not a phone number"
+}
+
+// invalidReason says why libphonenumber finds a parsed number not valid.
+func invalidReason(n *phonenumbers.PhoneNumber) string {
+	region := phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode()))
+	switch phonenumbers.IsPossibleNumberWithReason(n) {
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return "has an unknown country code"
+	case phonenumbers.TOO_SHORT:
+		return "is too short"
+	case phonenumbers.TOO_LONG:
+		return "is too long"
+	case phonenumbers.INVALID_LENGTH:
+		return fmt.Sprintf("has a wrong number of digits for +%d (%s)", n.GetCountryCode(), region)
+	}
+	return fmt.Sprintf("is not a valid number: no such number range in +%d (%s)", n.GetCountryCode(), region)
 }
 
 // phoneRecord is a remote phone entry as plan values, for Change.Base.
@@ -91,8 +245,10 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	var invalid map[string]int32
 	var dups []int32 // remote indexes of entries whose number came earlier
 	var buf [PhoneMax + 2]byte
+	keys := remoteKeys{country: ph.Country, want: wantDigits(ph.List)}
+	remoteDigits := make([]uint64, len(remote)) // 0: not a valid number
 	for i := range remote {
-		_, digits, ok := AppendE164(buf[:0], remote[i].Number)
+		digits, ok := keys.of(remote[i].Number)
 		if !ok {
 			if invalid == nil {
 				invalid = map[string]int32{}
@@ -104,6 +260,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 			}
 			continue
 		}
+		remoteDigits[i] = digits
 		if _, seen := first[digits]; seen {
 			dups = append(dups, int32(i))
 			continue
@@ -149,7 +306,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	}
 	for _, j := range dups {
 		// A duplicate of a listed number carries minus that number's line.
-		if _, digits, ok := AppendE164(buf[:0], remote[j].Number); ok {
+		if digits := remoteDigits[j]; digits != 0 {
 			wantLine[j] = -wantLine[first[digits]]
 		}
 	}
@@ -170,7 +327,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		}
 		r := &remote[i]
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: r.ID,
-			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number), Source: src, Note: note, Base: phoneRecord(r)})
+			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Source: src, Note: note, Base: phoneRecord(r)})
 	}
 }
 
@@ -183,15 +340,63 @@ func e164Digits(n string) uint64 {
 	return v
 }
 
-// remoteNumber returns a remote number's E.164 form, or the number as it is
-// when it is not valid E.164. It allocates only when the two differ.
-func remoteNumber(buf []byte, number string) string {
-	b, _, ok := AppendE164(buf, number)
+// remoteNumber returns a remote number's E.164 form (read in the national
+// form of country when it has no country code), or the number as it is when
+// libphonenumber does not accept it. It allocates only when the two differ.
+func remoteNumber(buf []byte, number, country string) string {
+	b, _, err := AppendE164(buf, number, country)
 	switch {
-	case !ok:
+	case err != nil:
 		return number
 	case string(b) == number:
 		return number
 	}
 	return string(b)
+}
+
+// wantDigits returns the digits of the desired numbers, sorted.
+func wantDigits(list []Phone) []uint64 {
+	out := make([]uint64, len(list))
+	for i := range list {
+		out[i] = e164Digits(list[i].Number)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// remoteKeys finds the digits of remote numbers, by which they are matched
+// with the desired ones.
+type remoteKeys struct {
+	country string   // the group's default country, for numbers in national form
+	want    []uint64 // the desired numbers' digits, sorted
+	buf     [PhoneMax + 2]byte
+}
+
+// of returns the digits of number's E.164 form and whether libphonenumber
+// accepts it. A number written exactly as the E.164 form of a desired
+// number is that number (the E.164 form of a valid number parses back to
+// itself), so it is found without parsing; a current member list is mostly
+// such numbers.
+func (k *remoteKeys) of(number string) (uint64, bool) {
+	if d, ok := canonicalDigits(number); ok {
+		if _, found := slices.BinarySearch(k.want, d); found {
+			return d, true
+		}
+	}
+	_, d, err := AppendE164(k.buf[:0], number, k.country)
+	return d, err == nil
+}
+
+// canonicalDigits returns the digits of a number written as + and 2..15
+// digits, the first not 0.
+func canonicalDigits(n string) (uint64, bool) {
+	if len(n) < 3 || len(n) > 16 || n[0] != '+' || n[1] == '0' {
+		return 0, false
+	}
+	for i := 1; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return 0, false
+		}
+	}
+	return e164Digits(n), true
 }

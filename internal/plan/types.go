@@ -217,6 +217,9 @@ type Phones struct {
 	Mode    PhonesMode         // exact or additive
 	Source  Source             // where the `phones` key stands
 	Managed [NumPhoneCols]bool // which columns the CSV has; the others are unmanaged
+	// Country is the ISO 3166 alpha-2 code in whose national form numbers
+	// without a country code are read, in the file and remotely; "" for none.
+	Country string
 	List    []Phone            // in file order, numbers unique
 }
 
