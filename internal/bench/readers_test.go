@@ -51,8 +51,8 @@ func BenchmarkReadMembersGocsv(b *testing.B) {
 		list := make([]plan.Phone, 0, n)
 		var buf [plan.PhoneMax + 2]byte
 		err = gocsv.UnmarshalToCallback(f, func(r memberRow) {
-			num, _, ok := plan.AppendE164(buf[:0], r.Phone)
-			require.True(b, ok)
+			num, _, err := plan.AppendE164(buf[:0], r.Phone, "")
+			require.NoError(b, err)
 			list = append(list, plan.NewPhoneBytes(num, []string{r.A, r.B}, len(list)+2))
 		})
 		f.Close()

@@ -96,6 +96,14 @@ func AppendE164(dst []byte, number, country string) ([]byte, uint64, error) {
 			return bad(fmt.Sprintf("has %q, which a phone number cannot have", r), "")
 		}
 	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && unicode.IsSpace(r) }) {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) {
+				return ' '
+			}
+			return r
+		}, s)
+	}
 	if rest, ok := strings.CutPrefix(s, "00"); ok {
 		s = "+" + rest
 	}

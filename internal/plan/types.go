@@ -220,7 +220,7 @@ type Phones struct {
 	// Country is the ISO 3166 alpha-2 code in whose national form numbers
 	// without a country code are read, in the file and remotely; "" for none.
 	Country string
-	List    []Phone            // in file order, numbers unique
+	List    []Phone // in file order, numbers unique
 }
 
 // RemotePhone is one phone entry of a LOX24 group as the API reports it.
