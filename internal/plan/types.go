@@ -220,6 +220,13 @@ type Phones struct {
 	// Country is the ISO 3166 alpha-2 code in whose national form numbers
 	// without a country code are read, in the file and remotely; "" for none.
 	Country string
+	// Columns maps LOX24's member fields (phone, a..e, callback_data) to
+	// the member file's own headers; nil when the file uses their names.
+	Columns map[string]string
+	// Delimiter (0: detected) and Encoding ("": UTF-8 or as its byte order
+	// mark says) are how the member file is written.
+	Delimiter rune
+	Encoding  string
 	List    []Phone // in file order, numbers unique
 }
 

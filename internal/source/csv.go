@@ -154,6 +154,8 @@ func ReadGroupsCSV(name string, r io.Reader) ([]plan.Group, Errors) {
 				errs.add(1, 0, "", "column %q repeated (first is column %d)", c, j+1)
 			case c == fieldSystem:
 				sysCol = i
+			case c == fieldColumns:
+				errs.add(1, 0, "", "column %q: a column mapping can only be given in YAML", c)
 			case known(c):
 				fields[i] = c
 			default:

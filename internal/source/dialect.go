@@ -118,60 +118,75 @@ func detectDelimiter(br *bufio.Reader) rune {
 
 // utf8Checker passes UTF-8 text through and fails, naming the line, at the
 // first byte sequence that is not UTF-8, so that a file in another encoding
-// gets one error, not one per cell.
+// gets one error, not one per cell. The line that holds the bad bytes is not
+// passed on at all, so that the CSV reader sees no half row.
 type utf8Checker struct {
 	r    io.Reader
-	line int
-	tail []byte // an incomplete character at the end of the last read
-	err  error
+	line int    // the line of the first byte not yet checked
+	buf  []byte // read but not yet checked: an incomplete character
+	out  []byte // checked, not yet returned
+	err  error  // returned once out is empty
 }
 
 func (c *utf8Checker) Read(p []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
+	for len(c.out) == 0 {
+		if c.err != nil {
+			return 0, c.err
+		}
+		c.fill()
 	}
-	if len(p) < utf8.UTFMax {
-		return 0, io.ErrShortBuffer
+	n := copy(p, c.out)
+	c.out = c.out[n:]
+	return n, nil
+}
+
+// fill reads the next chunk and checks it.
+func (c *utf8Checker) fill() {
+	const size = 32 << 10
+	if cap(c.buf) < size+utf8.UTFMax {
+		c.buf = make([]byte, 0, size+utf8.UTFMax)
 	}
-	n := copy(p, c.tail)
-	c.tail = c.tail[:0]
-	m, err := c.r.Read(p[n:])
-	n += m
-	buf := p[:n]
+	pending := len(c.buf)
+	chunk := c.buf[:pending+size]
+	m, err := c.r.Read(chunk[pending:])
+	chunk = chunk[:pending+m]
 	// Hold back an incomplete last character unless the input has ended.
 	keep := 0
 	if err == nil {
-		for i := len(buf) - 1; i >= 0 && i >= len(buf)-utf8.UTFMax; i-- {
-			if utf8.RuneStart(buf[i]) {
-				if !utf8.FullRune(buf[i:]) {
-					keep = len(buf) - i
+		for i := len(chunk) - 1; i >= 0 && i >= len(chunk)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(chunk[i]) {
+				if !utf8.FullRune(chunk[i:]) {
+					keep = len(chunk) - i
 				}
 				break
 			}
 		}
 	}
-	good := buf[:len(buf)-keep]
+	good := chunk[:len(chunk)-keep]
+	lineStart := 0
 	for i := 0; i < len(good); {
 		if good[i] < utf8.RuneSelf {
 			if good[i] == '\n' {
 				c.line++
+				lineStart = i + 1
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRune(good[i:])
 		if r == utf8.RuneError && size <= 1 {
+			c.out = append([]byte(nil), good[:lineStart]...)
 			c.err = &badEncodingError{line: c.line}
-			return i, nil
+			return
 		}
 		i += size
 	}
-	c.tail = append(c.tail, buf[len(good):]...)
-	if err != nil && !errors.Is(err, io.EOF) {
+	c.out = append(c.out[:0], good...)
+	c.buf = append(c.buf[:0], chunk[len(good):]...)
+	if err != nil {
 		c.err = err
+		if len(c.buf) > 0 && errors.Is(err, io.EOF) {
+			c.err = &badEncodingError{line: c.line}
+		}
 	}
-	if err != nil && len(good) > 0 {
-		return len(good), nil
-	}
-	return len(good), err
 }
