@@ -227,7 +227,7 @@ type Phones struct {
 	// mark says) are how the member file is written.
 	Delimiter rune
 	Encoding  string
-	List    []Phone // in file order, numbers unique
+	List      []Phone // in file order, numbers unique
 }
 
 // RemotePhone is one phone entry of a LOX24 group as the API reports it.

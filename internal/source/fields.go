@@ -263,8 +263,8 @@ func (b *groupBuilder) finish() plan.Group {
 			mode = plan.PhonesExact
 		}
 		b.g.Phones = &plan.Phones{
-			File:   resolve(b.errs.file, b.phones),
-			Mode:   mode,
+			File:      resolve(b.errs.file, b.phones),
+			Mode:      mode,
 			Source:    plan.Source{File: b.errs.file, Line: b.phonesAt.line},
 			Country:   b.country,
 			Columns:   b.columns,
