@@ -110,6 +110,10 @@ func AppendE164(dst []byte, number, country string) ([]byte, uint64, error) {
 	if strings.Count(s, "+") > 1 || strings.Contains(s, "+") && strings.TrimLeft(s, "([ ")[0] != '+' {
 		return bad("has a + that is not at its start", "")
 	}
+	b, digits, ok, key := fastE164(dst, s)
+	if ok {
+		return b, digits, nil
+	}
 	international := strings.Contains(s, "+")
 	if !international && country == "" {
 		if alt := "+" + digitsOf(s); alt[1] != '0' {
@@ -140,6 +144,9 @@ func AppendE164(dst []byte, number, country string) ([]byte, uint64, error) {
 	e164 := dst[start:]
 	if len(e164) > 16 {
 		return bad("is too long", "")
+	}
+	if key != "" && string(e164) == compact(s) {
+		rememberValid(key)
 	}
 	return dst, e164Digits(string(e164)), nil
 }
@@ -407,4 +414,14 @@ func canonicalDigits(n string) (uint64, bool) {
 		}
 	}
 	return e164Digits(n), true
+}
+
+// compact returns s without spaces and dashes.
+func compact(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, s)
 }
