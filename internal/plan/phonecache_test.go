@@ -23,12 +23,12 @@ func TestFreeTail(t *testing.T) {
 		{`\d{5,10}`, 7, 7},          // the length alone decides
 		{`[2-9]\d{3,12}`, 10, 9},
 		{`1\d{2}(?:\d{4})?`, 7, 6},
-		{`(?:1[5-7]\d|2)\d{7}`, 10, 7},           // the first branch is 3 digits long
-		{`(?:1[5-7]\d|2)\d{7}`, 8, 7},            // the second: 1 digit
+		{`(?:1[5-7]\d|2)\d{7}`, 10, 7},            // the first branch is 3 digits long
+		{`(?:1[5-7]\d|2)\d{7}`, 8, 7},             // the second: 1 digit
 		{`(?:1[5-7]\d|2)\d{7}|3[0-9]{5}45`, 8, 0}, // the least of the branches that can match
 		{`49(?:2[024-9]|3[2-689])\d{1,8}`, 11, 7},
 		{`12345`, 5, 0},
-		{`(\d{3})45`, 5, 0}, // a fixed tail: looks at every digit
+		{`(\d{3})45`, 5, 0},             // a fixed tail: looks at every digit
 		{`(?:[34]0|69|8\d)\d\d?`, 4, 2}, // at 4 digits the group is the first 2
 	}
 	for _, tt := range tests {
