@@ -1,9 +1,9 @@
 package plan
 
 import (
+	"bytes"
 	"regexp"
 	"regexp/syntax"
-	"strconv"
 	"sync"
 
 	"github.com/nyaruka/phonenumbers"
@@ -47,6 +47,19 @@ type regionRule struct {
 	patterns       []*syntax.Regexp // the patterns IsValidNumber may match
 	free           map[int]int      // by NSN length: trailing digits no pattern looks at
 	nationalPrefix *regexp.Regexp   // its national prefix for parsing, anchored; nil if none
+	literalPrefix  string           // the same when it is a plain string, as "0"
+}
+
+// stripsPrefix reports whether libphonenumber's parser would look for a
+// national prefix at the start of nsn (and might strip it).
+func (r *regionRule) stripsPrefix(nsn []byte) bool {
+	switch {
+	case r.literalPrefix != "":
+		return bytes.HasPrefix(nsn, []byte(r.literalPrefix))
+	case r.nationalPrefix != nil:
+		return r.nationalPrefix.Match(nsn)
+	}
+	return false
 }
 
 // freeAt returns how many trailing digits of an NSN of n digits no
@@ -115,6 +128,11 @@ func ruleFor(cc int) *regionRule {
 			return nil
 		}
 		rule.nationalPrefix = re
+		if plain, err := regexp.Compile(npp); err == nil {
+			if lit, complete := plain.LiteralPrefix(); complete && lit != "" {
+				rule.literalPrefix = lit
+			}
+		}
 	}
 	return rule
 }
@@ -327,21 +345,25 @@ func fastE164(dst []byte, s string) (out []byte, digits uint64, ok bool, key str
 	}
 	phoneCache.Lock()
 	defer phoneCache.Unlock()
+	cc := 0
 	for l := 1; l <= 3; l++ {
-		cc, _ := strconv.Atoi(string(n[:l]))
+		cc = cc*10 + int(n[l-1]-'0')
 		if len(phonenumbers.GetRegionCodesForCountryCode(cc)) == 0 {
 			continue
 		}
 		rule := ruleFor(cc)
 		nsn := n[l:]
-		if rule == nil || len(nsn) < 2 || nsn[0] == '0' || rule.nationalPrefix != nil && rule.nationalPrefix.Match(nsn) {
+		if rule == nil || len(nsn) < 2 || nsn[0] == '0' || rule.stripsPrefix(nsn) {
 			return dst[:start], 0, false, ""
 		}
-		key = string(n[:l]) + "/" + strconv.Itoa(len(nsn)) + "/" + string(nsn[:len(nsn)-rule.freeAt(len(nsn))])
-		if phoneCache.valid[key] {
+		var kb [40]byte
+		k := append(kb[:0], n[:l]...)
+		k = append(k, '/', byte('0'+len(nsn)/10), byte('0'+len(nsn)%10), '/')
+		k = append(k, nsn[:len(nsn)-rule.freeAt(len(nsn))]...)
+		if phoneCache.valid[string(k)] {
 			return dst, e164Digits(string(dst[start:])), true, ""
 		}
-		return dst[:start], 0, false, key
+		return dst[:start], 0, false, string(k)
 	}
 	return dst[:start], 0, false, ""
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -251,19 +250,37 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	if key == "" {
 		dependsOn = createIdx + 1
 	}
-	// The first remote entry of each number, keyed by the number's digits
-	// (E.164 numbers are at most 15 digits, so they fit a uint64 and the
-	// index stays small at a million members). A remote number that is not
-	// valid E.164 matches nothing; it is keyed by its raw form, apart. Later
-	// entries of a number are duplicates.
-	first := make(map[uint64]int32, len(remote))
-	var invalid map[string]int32
-	var dups []int32 // remote indexes of entries whose number came earlier
-	var buf [PhoneMax + 2]byte
-	keys := remoteKeys{country: ph.Country, want: wantDigits(ph.List)}
-	remoteDigits := make([]uint64, len(remote)) // 0: not a valid number
+	// Every number, keyed by its digits (E.164 numbers are at most 15
+	// digits, so they fit a uint64 and the index stays small at a million
+	// members): the desired ones with the first remote entry that holds
+	// them, then the remote ones that no file lists. A remote number that
+	// libphonenumber does not accept matches nothing; it is keyed by its
+	// raw form, apart. Later entries of a number are duplicates.
+	idx := make(map[uint64]numberSlot, len(ph.List))
+	for i := range ph.List {
+		idx[e164Digits(ph.List[i].Number)] = numberSlot{remote: -1}
+	}
+	var (
+		other   map[uint64]int32
+		invalid map[string]int32
+		dups    []int32 // remote indexes of entries whose number came earlier
+		buf     [PhoneMax + 2]byte
+	)
+	keyOf := func(number string) (uint64, bool) {
+		// A number written exactly as the E.164 form of a desired number
+		// is that number (an E.164 form of a valid number parses back to
+		// itself), so a current member list, mostly such numbers, is
+		// matched without parsing.
+		if digits, ok := canonicalDigits(number); ok {
+			if _, listed := idx[digits]; listed {
+				return digits, true
+			}
+		}
+		_, digits, err := AppendE164(buf[:0], number, ph.Country)
+		return digits, err == nil
+	}
 	for i := range remote {
-		digits, ok := keys.of(remote[i].Number)
+		digits, ok := keyOf(remote[i].Number)
 		if !ok {
 			if invalid == nil {
 				invalid = map[string]int32{}
@@ -275,12 +292,22 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 			}
 			continue
 		}
-		remoteDigits[i] = digits
-		if _, seen := first[digits]; seen {
+		if slot, listed := idx[digits]; listed {
+			if slot.remote >= 0 {
+				dups = append(dups, int32(i))
+			} else {
+				idx[digits] = numberSlot{remote: int32(i)}
+			}
+			continue
+		}
+		if other == nil {
+			other = map[uint64]int32{}
+		}
+		if _, seen := other[digits]; seen {
 			dups = append(dups, int32(i))
 			continue
 		}
-		first[digits] = int32(i)
+		other[digits] = int32(i)
 	}
 	// wantLine[i] is the member file's line of remote entry i's number, 0
 	// when the file does not list it.
@@ -289,8 +316,8 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	for i := range ph.List {
 		want := &ph.List[i]
 		src := Source{File: file, Line: want.Line}
-		j, ok := first[e164Digits(want.Number)]
-		if !ok {
+		j := idx[e164Digits(want.Number)].remote
+		if j < 0 {
 			c := Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, Group: key,
 				DependsOn: dependsOn, Phone: want.Number, Source: src,
 				Fields: []FieldChange{{Field: "phone", Before: Null, After: Str(want.Number)}}}
@@ -321,8 +348,11 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	}
 	for _, j := range dups {
 		// A duplicate of a listed number carries minus that number's line.
-		if digits := remoteDigits[j]; digits != 0 {
-			wantLine[j] = -wantLine[first[digits]]
+		// (A duplicate of a number no file lists stays 0: not in the file.)
+		if digits, ok := keyOf(remote[j].Number); ok {
+			if first := idx[digits].remote; first >= 0 {
+				wantLine[j] = -wantLine[first]
+			}
 		}
 	}
 	for i := range remote {
@@ -369,38 +399,8 @@ func remoteNumber(buf []byte, number, country string) string {
 	return string(b)
 }
 
-// wantDigits returns the digits of the desired numbers, sorted.
-func wantDigits(list []Phone) []uint64 {
-	out := make([]uint64, len(list))
-	for i := range list {
-		out[i] = e164Digits(list[i].Number)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// remoteKeys finds the digits of remote numbers, by which they are matched
-// with the desired ones.
-type remoteKeys struct {
-	country string   // the group's default country, for numbers in national form
-	want    []uint64 // the desired numbers' digits, sorted
-	buf     [PhoneMax + 2]byte
-}
-
-// of returns the digits of number's E.164 form and whether libphonenumber
-// accepts it. A number written exactly as the E.164 form of a desired
-// number is that number (the E.164 form of a valid number parses back to
-// itself), so it is found without parsing; a current member list is mostly
-// such numbers.
-func (k *remoteKeys) of(number string) (uint64, bool) {
-	if d, ok := canonicalDigits(number); ok {
-		if _, found := slices.BinarySearch(k.want, d); found {
-			return d, true
-		}
-	}
-	_, d, err := AppendE164(k.buf[:0], number, k.country)
-	return d, err == nil
-}
+// numberSlot is a desired number's first remote entry (-1: none).
+type numberSlot struct{ remote int32 }
 
 // canonicalDigits returns the digits of a number written as + and 2..15
 // digits, the first not 0.
