@@ -77,7 +77,7 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		if f.showPhones {
 			mask = func(n string) string { return n }
 		}
-		x := buildExport(systems, cur, *withPhones, mask)
+		x := buildExport(systems, cur, *withPhones, mask, f.input.options().DefaultCountry)
 		if err := x.check(cur); err != nil {
 			return c.fatal(fmt.Errorf("export: nothing written: %w", err))
 		}
@@ -210,6 +210,10 @@ type exporter struct {
 	x      *exportFile
 	phones bool
 	mask   func(string) string // how warnings show phone numbers
+	// country reads remote numbers in national form (--default-country);
+	// groups with members then say default_country, so that a plan reads
+	// those numbers the same way.
+	country string
 }
 
 // buildExport renders the current state of systems as a desired-state file
@@ -217,8 +221,8 @@ type exporter struct {
 // with its current value. With phones, each LOX24 group gets a member file.
 // What cannot be written so that it reads back unchanged is left out and
 // said in a comment and a warning. The output depends only on the state.
-func buildExport(systems []plan.System, cur map[plan.System]plan.Current, phones bool, mask func(string) string) *exportFile {
-	e := exporter{x: &exportFile{systems: systems, groups: map[plan.System]int{}}, phones: phones, mask: mask}
+func buildExport(systems []plan.System, cur map[plan.System]plan.Current, phones bool, mask func(string) string, country string) *exportFile {
+	e := exporter{x: &exportFile{systems: systems, groups: map[plan.System]int{}}, phones: phones, mask: mask, country: country}
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	for _, sys := range systems {
 		list := &yaml.Node{Kind: yaml.SequenceNode}
@@ -394,7 +398,7 @@ func (e *exporter) members(what string, g plan.RemoteGroup, m *yaml.Node) []stri
 	var invalid, dups, unfit []string // numbers left out, by reason
 	for i := range g.Phones {
 		p := &g.Phones[i]
-		n, ok := plan.NormalizePhone(p.Number)
+		n, ok := plan.NormalizePhoneIn(p.Number, e.country)
 		switch {
 		case !ok:
 			invalid = append(invalid, p.Number)
@@ -417,6 +421,9 @@ func (e *exporter) members(what string, g plan.RemoteGroup, m *yaml.Node) []stri
 	w.Flush() // writing to a bytes.Buffer cannot fail
 	e.x.members = append(e.x.members, memberFile{name: name, data: buf.Bytes(), labels: labels})
 	m.Content = append(m.Content, str("phones"), str(name))
+	if e.country != "" {
+		m.Content = append(m.Content, str("default_country"), str(e.country))
+	}
 	left := len(invalid) + len(dups) + len(unfit)
 	if left == 0 {
 		return notes
