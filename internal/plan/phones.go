@@ -142,7 +142,8 @@ func AppendE164(dst []byte, number, country string) ([]byte, uint64, error) {
 	dst = append(dst, phonenumbers.GetNationalSignificantNumber(&n)...)
 	e164 := dst[start:]
 	if len(e164) > 16 {
-		return bad("is too long", "")
+		dst = dst[:start]
+		return bad("is too long", "an international number has at most 15 digits")
 	}
 	if key != "" && string(e164) == compact(s) {
 		rememberValid(key)

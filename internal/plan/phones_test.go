@@ -271,6 +271,7 @@ func TestParsePhone(t *testing.T) {
 		{"+999 1234567", "", `"+999 1234567" has an unknown country code`},
 		{"+49 151 +123", "", `"+49 151 +123" has a + that is not at its start`},
 		{"+1234567890123456", "", `"+1234567890123456" is too long`},
+		{"+49210 000 000000000", "", `"+49210 000 000000000" is too long: an international number has at most 15 digits`}, // valid for libphonenumber, not E.164
 	}
 	for _, tt := range tests {
 		t.Run(tt.country+" "+tt.in, func(t *testing.T) {
