@@ -85,7 +85,7 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, files []string) (*pl
 		return nil, err
 	}
 	results := readAll(ctx, f.logger(c), want, sinks)
-	have, _ := current(results)
+	have := current(results)
 	out := &planned{plan: plan.Diff(want, have), sinks: sinks, readErrs: map[plan.System]error{}}
 	for sys, r := range results {
 		if r.err != nil {
@@ -122,7 +122,7 @@ func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*plann
 		}
 	}
 	results := readAll(ctx, f.logger(c), want, sinks)
-	have, _ := current(results)
+	have := current(results)
 	out := &planned{plan: saved, sinks: sinks, readErrs: map[plan.System]error{}, stale: plan.Revalidate(saved, have)}
 	for sys, r := range results {
 		if r.err != nil {

@@ -33,9 +33,6 @@ type remoteFlags struct {
 	guards                       plan.Guards
 	maxAttempts                  int
 	metricsFile, lockFile        string
-
-	// helloidPageSize is not a flag: tests set it to exercise paging.
-	helloidPageSize int
 }
 
 func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
@@ -200,7 +197,6 @@ func (f *remoteFlags) sinks(getenv env, systems []plan.System) (map[plan.System]
 				errs = append(errs, err)
 				continue
 			}
-			c.SetPageSize(f.helloidPageSize)
 			out[sys] = c
 		}
 	}
@@ -238,20 +234,14 @@ func readAll(ctx context.Context, log *slog.Logger, want plan.Desired, sinks map
 	return out
 }
 
-// current returns the states that were read and the errors of the others,
-// in system order.
-func current(results map[plan.System]readResult) (map[plan.System]plan.Current, []error) {
+// current returns the states that were read; the systems that could not be
+// read are left out (their errors stay in results).
+func current(results map[plan.System]readResult) map[plan.System]plan.Current {
 	have := map[plan.System]plan.Current{}
-	var errs []error
-	for _, sys := range plan.Systems {
-		r, ok := results[sys]
-		switch {
-		case !ok:
-		case r.err != nil:
-			errs = append(errs, r.err)
-		default:
+	for sys, r := range results {
+		if r.err == nil {
 			have[sys] = r.cur
 		}
 	}
-	return have, errs
+	return have
 }

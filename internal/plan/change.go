@@ -62,16 +62,6 @@ type Change struct {
 	Error string `json:"error,omitempty"`
 }
 
-// After returns the value the item gives to field, and whether it sets it.
-func (c *Change) After(field string) (Value, bool) {
-	for _, f := range c.Fields {
-		if f.Field == field {
-			return f.After, true
-		}
-	}
-	return Null, false
-}
-
 // Record returns the whole record the item leaves behind: Base with every
 // field of Fields applied. A sink that must send the full representation
 // sends this.

@@ -216,22 +216,22 @@ func TestUnauthorizedStopsEveryLaterCall(t *testing.T) {
 func TestThrottlingSlowsThePaceAndRecovers(t *testing.T) {
 	answers := []answer{{status: 429}, {status: 429}}
 	c, _, _ := newTestClient(t, answers...)
-	full := c.Pace()
+	full := c.pace()
 	_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
 	require.NoError(t, err)
 	// The fake clock moves on by each backoff (well under a second), so the
 	// second 429 is within the cooldown of the first.
-	assert.InDelta(t, full*0.8+full/100, c.Pace(), 1, "429s in a burst cut the pace once; a success adds a 100th")
+	assert.InDelta(t, full*0.8+full/100, c.pace(), 1, "429s in a burst cut the pace once; a success adds a 100th")
 	for range 10 {
 		_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
 		require.NoError(t, err)
 	}
-	assert.InDelta(t, full*0.9+full/2000, c.Pace(), full/100, "quickly back to just under the pace that drew the 429")
+	assert.InDelta(t, full*0.9+full/2000, c.pace(), full/100, "quickly back to just under the pace that drew the 429")
 	for range 200 {
 		_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
 		require.NoError(t, err)
 	}
-	assert.Equal(t, full, c.Pace(), "and slowly beyond it, to the configured rate")
+	assert.Equal(t, full, c.pace(), "and slowly beyond it, to the configured rate")
 }
 
 func TestNoRetryStartsOnceTheRunIsStopping(t *testing.T) {

@@ -10,10 +10,10 @@ import (
 	"groupsync/internal/plan"
 )
 
-// The CSV readers use encoding/csv rather than gocsv: gocsv unmarshals rows
-// into structs and can tell neither the line a value stood on nor an empty
-// cell from an absent column, and both matter here (errors cite file:line; an
-// absent column is unmanaged while an empty cell clears a field).
+// The CSV readers use encoding/csv rather than a library that unmarshals rows
+// into structs: such a library can tell neither the line a value stood on nor
+// an empty cell from an absent column, and both matter here (errors cite
+// file:line; an absent column is unmanaged while an empty cell clears a field).
 
 // readCSV calls row for every record of cr after the header, skipping rows
 // whose cells are all empty (as spreadsheets write them) and reporting rows

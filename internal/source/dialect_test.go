@@ -31,7 +31,7 @@ func utf16File(s string, bigEndian bool) string {
 }
 
 func TestReadPhonesDialects(t *testing.T) {
-	want := []plan.Phone{plan.NewPhone("+4915112345678", []string{"Jürgen", "Müller"}, 2)}
+	want := []plan.Phone{{Number: "+4915112345678", Cols: plan.MakeColumns("Jürgen", "Müller"), Line: 2}}
 	tests := []struct {
 		name string
 		in   string
@@ -85,8 +85,8 @@ func TestReadPhonesColumnMapping(t *testing.T) {
 	require.Empty(t, errStrings(errs))
 	assert.Equal(t, [plan.NumPhoneCols]bool{true, true}, got.Managed, "only the mapped columns are managed")
 	assert.Equal(t, []plan.Phone{
-		plan.NewPhone("+4915112345678", []string{"Anna", "Schmidt"}, 2),
-		plan.NewPhone("+491763077052", []string{"Ben", "Weber"}, 3),
+		{Number: "+4915112345678", Cols: plan.MakeColumns("Anna", "Schmidt"), Line: 2},
+		{Number: "+491763077052", Cols: plan.MakeColumns("Ben", "Weber"), Line: 3},
 	}, got.List)
 
 	t.Run("without a mapping the extra columns are errors, as before", func(t *testing.T) {
@@ -124,7 +124,7 @@ func TestReadFileReferences(t *testing.T) {
 		require.NoError(t, err)
 		ph := d.Groups[0].Phones
 		assert.Equal(t, "DE", ph.Country)
-		assert.Equal(t, []plan.Phone{plan.NewPhone("+4915112345678", []string{"Jürgen", "Müller"}, 2)}, ph.List)
+		assert.Equal(t, []plan.Phone{{Number: "+4915112345678", Cols: plan.MakeColumns("Jürgen", "Müller"), Line: 2}}, ph.List)
 	})
 	t.Run("the groups CSV takes default_country; --default-country fills in for groups without", func(t *testing.T) {
 		inDir(t, map[string]string{

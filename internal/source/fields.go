@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"groupsync/internal/plan"
@@ -352,19 +351,4 @@ func quote(s string) string {
 	}
 	r := []rune(s)
 	return strconv.Quote(string(r[:limit])) + "..."
-}
-
-// fold returns a key under which strings that are equal under Unicode
-// simple case folding (strings.EqualFold) are equal.
-func fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		b.WriteRune(least)
-	}
-	return b.String()
 }

@@ -12,12 +12,19 @@ import (
 // phoneColumn is the header of the number column of a member file.
 const phoneColumn = "phone"
 
+// What a member file header names, besides a column of plan.PhoneColumns
+// (named by its index, 0 and up).
+const (
+	numberColumn = -1 // the phone column
+	noColumn     = -2 // nothing: an unknown header
+)
+
 // ReadPhones reads a member file: a LOX24 group's complete member list, as
 // CSV. The header row names the columns: phone (required) and any of a..e
 // and callback_data (plan.PhoneColumns). A column of a..e may instead be
 // headed by its label, the group's name_a..name_e value: labels maps each
-// label to its column's index (0..4 for a..e); an index outside 0..4 marks a
-// label that several columns share, which cannot head a column. A header that
+// label to its column's index (0..4 for a..e) or to SharedLabel for a label
+// that several columns share, which cannot head a column (as Labels returns). A header that
 // could mean two columns (a label that is also another column's letter) is an
 // error.
 //
@@ -63,8 +70,8 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 	errs := &errorList{file: name}
 	var (
 		ph       plan.Phones
-		phoneCol = -1
-		colOf    []int // per CSV column: index into plan.PhoneColumns, or -1
+		phoneCol = -1  // the CSV column of the number
+		colOf    []int // per CSV column: index into plan.PhoneColumns, or noColumn
 		// first maps each number (its digits, which fit in a uint64 as E.164
 		// has at most 15) to the line it first stood on.
 		first = map[uint64]int32{}
@@ -76,7 +83,7 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 		}
 		headedBy := map[int]string{} // column index -> the header that named it
 		for i, c := range cols {
-			colOf[i] = -1
+			colOf[i] = noColumn
 			if strings.TrimSpace(c) == "" {
 				errs.add(1, 0, "", "column %d has no name", i+1)
 				continue
@@ -94,7 +101,7 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 				continue
 			}
 			headedBy[idx] = c
-			if idx == -1 {
+			if idx == numberColumn {
 				phoneCol = i
 				continue
 			}
@@ -185,13 +192,13 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 	return ph, errs.result()
 }
 
-// phoneHeader returns what the header c of a member file names: -1 for the
-// number, 0..5 for plan.PhoneColumns. It reports unknown and ambiguous
-// headers and returns false for them.
+// phoneHeader returns what the header c of a member file names:
+// numberColumn, or an index into plan.PhoneColumns. It reports unknown and
+// ambiguous headers and returns false for them.
 func phoneHeader(errs *errorList, c string, labels map[string]int) (int, bool) {
-	named := -2 // what c names as written: -1 phone, 0..5 a column
+	named := noColumn // what c names as written
 	if c == phoneColumn {
-		named = -1
+		named = numberColumn
 	}
 	for i, col := range plan.PhoneColumns {
 		if c == col {
@@ -200,16 +207,16 @@ func phoneHeader(errs *errorList, c string, labels map[string]int) (int, bool) {
 	}
 	label, isLabel := labels[c]
 	switch {
-	case isLabel && (label < 0 || label > 4):
+	case isLabel && (label < 0 || label > 4): // SharedLabel, or not one of a..e
 		errs.add(1, 0, "", "column %q is ambiguous: several of name_a..name_e have this label", c)
 		return 0, false
-	case isLabel && named != -2 && named != label:
+	case isLabel && named != noColumn && named != label:
 		errs.add(1, 0, "", "column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
 			c, plan.PhoneColumns[label], plan.PhoneColumns[label])
 		return 0, false
 	case isLabel:
 		return label, true
-	case named != -2:
+	case named != noColumn:
 		return named, true
 	}
 	errs.add(1, 0, "", "unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", c)

@@ -136,9 +136,12 @@ func loadPhones(g *plan.Group, opts Options) Errors {
 	return errs
 }
 
+// SharedLabel is what Labels maps a label to that several columns share.
+const SharedLabel = -1
+
 // Labels maps the labels of a LOX24 group's phone columns (its managed,
 // non-null name_a..name_e, trimmed) to the columns' indexes, as ReadPhones
-// takes them. A label that several columns share maps to -1, which
+// takes them. A label that several columns share maps to SharedLabel, which
 // ReadPhones reports if a header uses it.
 func Labels(fields map[string]plan.Value) map[string]int {
 	m := map[string]int{}
@@ -149,7 +152,7 @@ func Labels(fields map[string]plan.Value) map[string]int {
 			continue
 		}
 		if _, dup := m[label]; dup {
-			m[label] = -1
+			m[label] = SharedLabel
 			continue
 		}
 		m[label] = i
@@ -188,8 +191,8 @@ func openError(err error) string {
 
 // duplicates reports every group that an earlier group already defines: the
 // same system and the same key (HelloID GUIDs in any letter case), or, for
-// groups without a key, the same name (LOX24 exactly, HelloID in any letter
-// case, as each system matches names).
+// groups without a key, the same name (LOX24 exactly, HelloID by
+// plan.NameKey, as each system matches names).
 func duplicates(groups []plan.Group) Errors {
 	var errs Errors
 	first := map[string]plan.Group{}
@@ -199,13 +202,13 @@ func duplicates(groups []plan.Group) Errors {
 		case g.Key != "" && g.System == plan.LOX24:
 			what, id = "id "+g.Key, g.Key
 		case g.Key != "":
-			what, id = "groupGuid "+g.Key, fold(g.Key)
+			what, id = "groupGuid "+g.Key, strings.ToLower(g.Key) // a valid GUID is ASCII
 		case g.Name == "":
 			continue // reported already
 		case g.System == plan.LOX24:
 			what, id = fmt.Sprintf("%q", g.Name), "\x00"+g.Name
 		default:
-			what, id = fmt.Sprintf("%q", g.Name), "\x00"+fold(g.Name)
+			what, id = fmt.Sprintf("%q", g.Name), "\x00"+plan.NameKey(g.Name)
 		}
 		id = string(g.System) + "\x00" + id
 		if prev, dup := first[id]; dup {

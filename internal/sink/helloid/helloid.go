@@ -61,13 +61,6 @@ func New(cfg sink.Config, key, secret string) (*Client, error) {
 	return &Client{api: api, pageSize: DefaultPageSize}, nil
 }
 
-// SetPageSize sets the take of list requests (tests use small pages).
-func (c *Client) SetPageSize(n int) {
-	if n > 0 {
-		c.pageSize = n
-	}
-}
-
 // System returns plan.HelloID.
 func (c *Client) System() plan.System { return plan.HelloID }
 
@@ -177,7 +170,7 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 				return nil, err
 			}
 			for _, g := range cur.Groups {
-				if strings.EqualFold(g.Name, ch.Name) {
+				if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
 					found = g.Key
 					return nil, nil
 				}

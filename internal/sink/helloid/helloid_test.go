@@ -154,3 +154,59 @@ func TestBadCredentialsStopTheClient(t *testing.T) {
 	require.ErrorIs(t, err, plan.ErrStop)
 	assert.Equal(t, 1, emu.Stats().Total)
 }
+
+func TestCancelledContextSendsNothing(t *testing.T) {
+	emu := emulator.New(emulator.Options{Seed: 1})
+	require.NoError(t, emu.LoadState(emulator.State{HelloID: emulator.HelloIDState{Groups: []emulator.HelloIDGroup{{GroupGUID: guidA, Name: "Staff"}}}}))
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	fresh := func() *helloid.Client { // its first request has no pace to wait for
+		c, err := helloid.New(sink.Config{BaseURL: srv.URL, Rate: 1000}, "demo", "demo")
+		require.NoError(t, err)
+		return c
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := fresh().Read(ctx, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	for range 8 {
+		o := fresh().Do(ctx, &plan.Change{System: plan.HelloID, Kind: plan.KindGroup, Action: plan.Update, Key: guidA, Name: "Staff",
+			Fields: []plan.FieldChange{{Field: "isEnabled", After: plan.Bool(false)}}})
+		require.ErrorIs(t, o.Err, context.Canceled)
+		assert.Equal(t, plan.Failed, o.Status)
+		assert.Zero(t, o.Attempts, "nothing was sent")
+	}
+	assert.Zero(t, emu.Stats().Total, "no request reached the API")
+}
+
+// The client, Diff and the emulator share one identity rule for names
+// (plan.NameKey): a name the emulator calls taken is never planned as new.
+func TestNamesTheEmulatorCallsTheSameAreOneGroup(t *testing.T) {
+	for _, tc := range []struct{ remote, desired string }{
+		{"Sales", "ſales"},
+		{"kelvin", "\u212Aelvin"},
+		{"STRASSE", "Straße"},
+	} {
+		t.Run(tc.desired, func(t *testing.T) {
+			emu, rec, c := setup(t, []emulator.HelloIDGroup{{GroupGUID: guidA, Name: tc.remote}})
+			ctx := context.Background()
+
+			// The emulator refuses the desired name as a duplicate...
+			ch := &plan.Change{System: plan.HelloID, Kind: plan.KindGroup, Action: plan.Create, Name: tc.desired,
+				Fields: []plan.FieldChange{{Field: "name", After: plan.Str(tc.desired)}}}
+			o := c.Do(ctx, ch)
+			require.Error(t, o.Err)
+			assert.Equal(t, 400, o.HTTPStatus)
+
+			// ...and the plan does not try to create it.
+			cur, err := c.Read(ctx, nil)
+			require.NoError(t, err)
+			want := plan.Desired{Groups: []plan.Group{{System: plan.HelloID, Name: tc.desired, Fields: map[string]plan.Value{}}}}
+			p := plan.Diff(want, map[plan.System]plan.Current{plan.HelloID: cur})
+			assert.Empty(t, p.Changes)
+			assert.Equal(t, 1, p.Unchanged[plan.HelloID])
+			assert.Len(t, rec.seen, 1, "only the refused create was sent")
+			assert.Len(t, emu.State().HelloID.Groups, 1)
+		})
+	}
+}

@@ -10,63 +10,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"groupsync/internal/plan"
 )
-
-// errBodyTooLarge is a response body over the cap.
-var errBodyTooLarge = errors.New("response body too large")
-
-// ErrUnauthorized is wrapped by errors for 401 and 403 answers: bad or
-// inactive credentials, or an account that is not activated.
-var ErrUnauthorized = errors.New("unauthorized")
-
-// StatusError is an HTTP answer that is not a success.
-type StatusError struct {
-	Op         string // what was attempted, e.g. "lox24: put group 12344"
-	StatusCode int
-	Message    string // the API's own words, trimmed
-	RequestID  string
-	RetryAfter time.Duration
-	Location   string // for a refused redirect: where it pointed
-}
-
-func (e *StatusError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.StatusCode)
-	if t := http.StatusText(e.StatusCode); t != "" {
-		b.WriteString(" " + t)
-	}
-	if e.StatusCode >= 300 && e.StatusCode < 400 {
-		b.WriteString(": redirect refused")
-		if e.Location != "" {
-			b.WriteString(" (to " + e.Location + ")")
-		}
-	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
-	}
-	if e.RequestID != "" {
-		b.WriteString(" (request id " + e.RequestID + ")")
-	}
-	return b.String()
-}
-
-// Is makes errors.Is(err, ErrUnauthorized) and errors.Is(err, plan.ErrStop)
-// true for 401 and 403.
-func (e *StatusError) Is(target error) bool {
-	auth := e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
-	return auth && (target == ErrUnauthorized || target == plan.ErrStop)
-}
 
 // Config is what every client needs to reach its API.
 type Config struct {
@@ -176,81 +128,6 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 	}, nil
 }
 
-// CheckBaseURL parses a base URL and requires https, except for loopback
-// hosts. A URL with credentials in it (user:password@) is refused, and no
-// error message repeats them: messages show the URL with its user
-// information replaced by "xxxxx" (see RedactURL).
-func CheckBaseURL(s string) (*url.URL, error) {
-	if s == "" {
-		return nil, errors.New("no base URL")
-	}
-	shown := RedactURL(s)
-	u, err := url.Parse(s)
-	switch {
-	case err != nil && shown != s:
-		// The parser's message may quote a piece of the password.
-		return nil, fmt.Errorf("base URL %q: not a valid URL; credentials belong in the environment, not in the URL", shown)
-	case err != nil:
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // it repeats the URL
-		}
-		return nil, fmt.Errorf("base URL %q: %w", shown, err)
-	case u.User != nil || shown != s:
-		return nil, fmt.Errorf("base URL %q: credentials belong in the environment, not in the URL", shown)
-	case u.Host == "":
-		return nil, fmt.Errorf("base URL %q: no host", shown)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !IsLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("base URL %q: must be https:// (http:// is allowed only for loopback hosts)", shown)
-		}
-	default:
-		return nil, fmt.Errorf("base URL %q: must be https://", shown)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawQuery, u.Fragment = "", ""
-	return u, nil
-}
-
-// RedactURL returns s, a URL as the user wrote it, fit to be shown: user
-// information (everything between the scheme's "//" and the last "@" of the
-// authority) is replaced by "xxxxx", user name included, since a user name
-// can be an API key. It works on the raw text, so that a URL that does not
-// parse is redacted too, and errs on the side of hiding: the last "@"
-// before any query or fragment counts, even one in the path.
-func RedactURL(s string) string {
-	start := 0
-	if i := strings.Index(s, "//"); i >= 0 {
-		start = i + 2
-	}
-	end := len(s)
-	if i := strings.IndexAny(s[start:], "?#"); i >= 0 {
-		end = start + i
-	}
-	// A "/" in a password would end the authority early; hide up to the
-	// last "@" before any query, whatever stands between.
-	at := strings.LastIndex(s[start:end], "@")
-	if at < 0 {
-		return s
-	}
-	return s[:start] + "xxxxx" + s[start+at:]
-}
-
-// IsLoopback reports whether host names this machine.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// Base returns the client's base URL.
-func (c *Client) Base() *url.URL { u := *c.base; return &u }
-
 // Request is one API call.
 type Request struct {
 	Op     string // for errors: "get groups page 2"
@@ -323,6 +200,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			<-c.inFlight
 			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
 		}
+		// A select with a free slot and an ended ctx may take the slot; a
+		// request on an ended ctx would not leave, so it is no attempt.
+		if err := ctx.Err(); err != nil {
+			<-c.inFlight
+			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
+		}
 		resp.Attempts = attempt
 		resp.StatusCode, resp.RequestID, resp.Body = 0, "", nil
 		err := c.send(ctx, op, req, body, resp)
@@ -349,12 +232,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			return resp, err
 		}
 		if serr := c.clock.Sleep(ctx, wait); serr != nil {
-			return resp, fmt.Errorf("%w (not retried: %v)", err, serr)
+			return resp, fmt.Errorf("not retried (%v): %w", serr, err)
 		}
 		if !idempotent && !sure {
 			next, rerr := req.BeforeRetry(ctx)
 			if rerr != nil {
-				return resp, fmt.Errorf("%w; checking whether it happened anyway failed: %v", err, rerr)
+				return resp, fmt.Errorf("checking whether it happened anyway failed (%v) after: %w", rerr, err)
 			}
 			if next == nil {
 				return resp, nil // it happened after all
@@ -372,9 +255,9 @@ func nilIfUnsent(resp *Response) *Response {
 	return resp
 }
 
-// Pace returns the system's current pace in requests per second (lower than
+// pace returns the system's current pace in requests per second (lower than
 // configured after 429s, until it recovers).
-func (c *Client) Pace() float64 { return c.pacer.limit() }
+func (c *Client) pace() float64 { return c.pacer.limit() }
 
 func (c *Client) send(ctx context.Context, op string, req Request, body []byte, resp *Response) error {
 	u := c.base.JoinPath(req.Path)
@@ -413,7 +296,7 @@ func (c *Client) send(ctx context.Context, op string, req Request, body []byte, 
 		return fmt.Errorf("%s: read response: %w", op, err)
 	}
 	if int64(len(data)) > c.maxBody {
-		return fmt.Errorf("%s: %w (%d bytes)", op, errBodyTooLarge, c.maxBody)
+		return fmt.Errorf("%s: over the cap of %d bytes: %w", op, c.maxBody, errBodyTooLarge)
 	}
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		resp.Body = data
@@ -445,57 +328,8 @@ func (c *Client) stop(err *StatusError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopErr == nil {
-		c.stopErr = fmt.Errorf("%w: an earlier request was refused with HTTP %d", plan.ErrStop, err.StatusCode)
+		c.stopErr = fmt.Errorf("an earlier request was refused with HTTP %d: %w", err.StatusCode, plan.ErrStop)
 	}
-}
-
-// scrubURLError drops the URL from transport errors (it carries no secret,
-// but it is noise next to the operation name) and keeps the cause.
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// trimMessage keeps an API message short and on one line.
-func trimMessage(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	const max = 300
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return s
-}
-
-// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var secs int64
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && fmt.Sprint(secs) == v {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
-
-// DecodeJSON decodes a response body into out, naming op on failure.
-func DecodeJSON(op string, body []byte, out any) error {
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("%s: unexpected response body: %w", op, err)
-	}
-	return nil
 }
 
 // Outcome turns the result of one write into the item's outcome for the

@@ -1,0 +1,8 @@
+package helloid
+
+// SetPageSize sets the take of list requests (tests use small pages).
+func (c *Client) SetPageSize(n int) {
+	if n > 0 {
+		c.pageSize = n
+	}
+}

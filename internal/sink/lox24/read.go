@@ -1,0 +1,67 @@
+package lox24
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"groupsync/internal/plan"
+)
+
+// Read returns every group of the account, and the members of each group
+// that a desired group with managed phones addresses (by id, or by name).
+func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, error) {
+	byKey, byName := map[string]bool{}, map[string]bool{}
+	for _, g := range want {
+		switch {
+		case g.Phones == nil:
+		case g.Key != "":
+			byKey[g.Key] = true
+		default:
+			byName[g.Name] = true
+		}
+	}
+	return c.read(ctx, func(r *plan.RemoteGroup) bool { return byKey[r.Key] || byName[r.Name] })
+}
+
+// ReadWithMembers returns every group of the account with the members of
+// every group (Phones is non-nil for each), as export needs them.
+func (c *Client) ReadWithMembers(ctx context.Context) (plan.Current, error) {
+	return c.read(ctx, func(*plan.RemoteGroup) bool { return true })
+}
+
+// read lists every group, then reads the members of the groups members
+// selects, c.readWorkers at a time.
+func (c *Client) read(ctx context.Context, members func(*plan.RemoteGroup) bool) (plan.Current, error) {
+	groups, err := readAll[group](ctx, c.api, "groups", "/groups")
+	if err != nil {
+		return plan.Current{}, err
+	}
+	cur := plan.Current{System: plan.LOX24, Groups: make([]plan.RemoteGroup, len(groups))}
+	for i := range groups {
+		cur.Groups[i] = groups[i].remote()
+	}
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(c.readWorkers)
+	for i := range cur.Groups {
+		r := &cur.Groups[i]
+		if !members(r) {
+			continue
+		}
+		eg.Go(func() error {
+			list, err := readAll[phone](ctx, c.api, "members of group "+r.Key, "/groups/"+r.Key+"/phones")
+			if err != nil {
+				return err
+			}
+			r.Phones = make([]plan.RemotePhone, len(list))
+			for j := range list {
+				r.Phones[j] = list[j].remote()
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return plan.Current{}, err
+	}
+	return cur, nil
+}

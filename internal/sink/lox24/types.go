@@ -1,0 +1,92 @@
+package lox24
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"groupsync/internal/plan"
+)
+
+// group is a group as the API reads and writes it.
+type group struct {
+	ID          int64   `json:"id,omitempty"`
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+	NameA       *string `json:"name_a"`
+	NameB       *string `json:"name_b"`
+	NameC       *string `json:"name_c"`
+	NameD       *string `json:"name_d"`
+	NameE       *string `json:"name_e"`
+	// DeletedAt is read only: never set on a write, so never sent.
+	DeletedAt *string `json:"deleted_at,omitempty"`
+}
+
+// fields maps the plan's field names to the group's.
+func (g *group) fields() map[string]**string {
+	return map[string]**string{
+		"description": &g.Description,
+		"name_a":      &g.NameA, "name_b": &g.NameB, "name_c": &g.NameC,
+		"name_d": &g.NameD, "name_e": &g.NameE,
+	}
+}
+
+func (g *group) remote() plan.RemoteGroup {
+	r := plan.RemoteGroup{Key: strconv.FormatInt(g.ID, 10), Name: g.Name, Fields: map[string]plan.Value{}}
+	if g.DeletedAt != nil {
+		r.DeletedAt = *g.DeletedAt
+	}
+	for name, p := range g.fields() {
+		r.Fields[name] = value(*p)
+	}
+	return r
+}
+
+func value(p *string) plan.Value {
+	if p == nil {
+		return plan.Null
+	}
+	return plan.Str(*p)
+}
+
+func ptr(v plan.Value) *string {
+	if !v.Valid {
+		return nil
+	}
+	s := v.S
+	return &s
+}
+
+// phone is a phone entry as the API reads and writes it.
+type phone struct {
+	ID           json.Number `json:"id,omitempty"` // a string in the docs' schema, an integer in paths
+	Phone        string      `json:"phone"`
+	A            *string     `json:"a"`
+	B            *string     `json:"b"`
+	C            *string     `json:"c"`
+	D            *string     `json:"d"`
+	E            *string     `json:"e"`
+	CallbackData *string     `json:"callback_data"`
+}
+
+func (p *phone) cols() [plan.NumPhoneCols]**string {
+	return [plan.NumPhoneCols]**string{&p.A, &p.B, &p.C, &p.D, &p.E, &p.CallbackData}
+}
+
+func (p *phone) remote() plan.RemotePhone {
+	var vals [plan.NumPhoneCols]string
+	for i, c := range p.cols() {
+		if *c != nil {
+			vals[i] = **c
+		}
+	}
+	return plan.NewRemotePhone(p.ID.String(), p.Phone, vals[:])
+}
+
+// phoneBody is the write representation of a change's resulting record.
+func phoneBody(rec map[string]plan.Value) phone {
+	p := phone{Phone: rec["phone"].S}
+	for i, c := range p.cols() {
+		*c = ptr(rec[plan.PhoneColumns[i]])
+	}
+	return p
+}

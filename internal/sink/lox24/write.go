@@ -1,0 +1,187 @@
+package lox24
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"groupsync/internal/plan"
+	"groupsync/internal/sink"
+)
+
+// DoBatch creates phone entries of one group with one POST
+// /groups/{id}/phones/batch. The API answers per item; each item's status
+// goes into its own Outcome. If the answer is lost, the group's members are
+// read again and only the entries that are still missing are sent again.
+func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome {
+	outs := make([]plan.Outcome, len(cs))
+	done := make([]bool, len(cs))
+	pending := make([]int, len(cs)) // indexes into cs of the body being sent
+	body := make([]phone, len(cs))
+	for i, ch := range cs {
+		pending[i] = i
+		body[i] = phoneBody(ch.Record())
+	}
+	group := cs[0].Group
+	op := fmt.Sprintf("add %d phones to group %s", len(cs), group)
+	reread := func(ctx context.Context) (any, error) {
+		list, err := readAll[phone](ctx, c.api, "members of group "+group, "/groups/"+group+"/phones")
+		if err != nil {
+			return nil, err
+		}
+		have := make(map[string]string, len(list))
+		for _, p := range list {
+			if n, ok := plan.NormalizePhone(p.Phone); ok {
+				have[n] = p.ID.String()
+			}
+		}
+		var left []int
+		var next []phone
+		for _, i := range pending {
+			if id, ok := have[cs[i].Phone]; ok {
+				done[i] = true
+				outs[i].NewKey = id
+				continue
+			}
+			left = append(left, i)
+			next = append(next, body[i])
+		}
+		pending = left
+		if len(next) == 0 {
+			return nil, nil
+		}
+		return next, nil
+	}
+	resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodPost,
+		Path: "/groups/" + url.PathEscape(group) + "/phones/batch", Body: body, BeforeRetry: reread})
+	base := sink.Outcome(resp, err)
+	for i := range outs {
+		key := outs[i].NewKey
+		outs[i] = base
+		outs[i].NewKey = key
+		if done[i] {
+			outs[i].Status, outs[i].Err = plan.Succeeded, nil
+		}
+	}
+	if err != nil || len(pending) == 0 {
+		return outs
+	}
+	var res struct {
+		Member []struct {
+			Status int             `json:"status"`
+			Body   json.RawMessage `json:"body"`
+		} `json:"hydra:member"`
+	}
+	if err := sink.DecodeJSON("lox24: "+op, resp.Body, &res); err != nil || len(res.Member) != len(pending) {
+		if err == nil {
+			err = fmt.Errorf("lox24: %s: the answer has %d results for %d phones", op, len(res.Member), len(pending))
+		}
+		for _, i := range pending {
+			outs[i].Status, outs[i].Err = plan.Failed, err
+		}
+		return outs
+	}
+	for k, m := range res.Member {
+		o := &outs[pending[k]]
+		o.HTTPStatus = m.Status
+		if m.Status < 200 || m.Status >= 300 {
+			o.Status = plan.Failed
+			o.Err = fmt.Errorf("lox24: add phone to group %s: HTTP %d: %s", group, m.Status, errorMessage(m.Body))
+			continue
+		}
+		var p phone
+		if json.Unmarshal(m.Body, &p) == nil {
+			o.NewKey = p.ID.String()
+		}
+	}
+	return outs
+}
+
+// Do applies one group or phone item.
+func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
+	switch {
+	case ch.Kind == plan.KindGroup && ch.Action == plan.Create:
+		return c.createGroup(ctx, ch)
+	case ch.Kind == plan.KindGroup && ch.Action == plan.Update:
+		return c.updateGroup(ctx, ch)
+	case ch.Kind == plan.KindPhone && ch.Action == plan.Create:
+		return c.DoBatch(ctx, []*plan.Change{ch})[0]
+	case ch.Kind == plan.KindPhone && ch.Action == plan.Update:
+		// PUT replaces the entry: columns the file does not manage are
+		// sent as they were read.
+		resp, err := c.api.Do(ctx, sink.Request{Op: "put phone " + ch.Key, Method: http.MethodPut,
+			Path: "/phones/" + url.PathEscape(ch.Key), Body: phoneBody(ch.Record())})
+		return sink.Outcome(resp, err)
+	case ch.Kind == plan.KindPhone && ch.Action == plan.Delete:
+		resp, err := c.api.Do(ctx, sink.Request{Op: "delete phone " + ch.Key, Method: http.MethodDelete,
+			Path: "/phones/" + url.PathEscape(ch.Key)})
+		return sink.Outcome(resp, err)
+	}
+	return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("lox24: cannot %s a %s", ch.Action, ch.Kind)}
+}
+
+func (c *Client) createGroup(ctx context.Context, ch *plan.Change) plan.Outcome {
+	g := group{Name: ch.Name}
+	rec := ch.Record()
+	if v, ok := rec["name"]; ok && v.Valid {
+		g.Name = v.S
+	}
+	for name, p := range g.fields() {
+		*p = ptr(rec[name])
+	}
+	// The plan creates a group only when none had its name. If the answer
+	// to the POST is lost, a group with that name now is the one we made.
+	var found int64
+	reread := func(ctx context.Context) (any, error) {
+		groups, err := readAll[group](ctx, c.api, "groups", "/groups")
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, r := range groups {
+			if r.Name == g.Name {
+				ids = append(ids, r.ID)
+			}
+		}
+		switch len(ids) {
+		case 0:
+			return g, nil
+		case 1:
+			found = ids[0]
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%d groups are now named %q", len(ids), g.Name)
+	}
+	resp, err := c.api.Do(ctx, sink.Request{Op: fmt.Sprintf("create group %q", g.Name), Method: http.MethodPost,
+		Path: "/groups", Body: g, BeforeRetry: reread})
+	o := sink.Outcome(resp, err)
+	switch {
+	case err != nil:
+	case found != 0:
+		o.NewKey = strconv.FormatInt(found, 10)
+	default:
+		var out group
+		if err := sink.DecodeJSON("lox24: create group", resp.Body, &out); err != nil || out.ID == 0 {
+			o.Status, o.Err = plan.Failed, fmt.Errorf("lox24: create group %q: the response has no group id: %v", g.Name, err)
+			return o
+		}
+		o.NewKey = strconv.FormatInt(out.ID, 10)
+	}
+	return o
+}
+
+func (c *Client) updateGroup(ctx context.Context, ch *plan.Change) plan.Outcome {
+	// PUT replaces the whole group: send every field, the changed ones with
+	// their new value and all others as they were read. Never `phones`:
+	// what PUT does with it is undocumented.
+	rec := ch.Record()
+	g := group{Name: rec["name"].S}
+	for name, p := range g.fields() {
+		*p = ptr(rec[name])
+	}
+	resp, err := c.api.Do(ctx, sink.Request{Op: "put group " + ch.Key, Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: g})
+	return sink.Outcome(resp, err)
+}
