@@ -110,7 +110,7 @@ func TestBinarySecondSignalExitsAtOnce(t *testing.T) {
 	assert.Less(t, time.Since(start), time.Second, "it did not wait for the request in flight")
 }
 
-func TestBinaryRedirectIsRefusedAndTheTokenStaysHome(t *testing.T) {
+func TestRedirectIsRefusedAndTheTokenStaysHome(t *testing.T) {
 	t.Parallel()
 	var elsewhere atomic.Int32
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +123,7 @@ func TestBinaryRedirectIsRefusedAndTheTokenStaysHome(t *testing.T) {
 	defer stop()
 	w := newWorld(t)
 	w.url = url
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stderr, "redirect refused")
 	assert.Zero(t, elsewhere.Load(), "no request, and so no credential, reached the other host")

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -229,50 +227,14 @@ func (t Tally) String() string {
 	return s + fmt.Sprintf(", %d unchanged", t.Unchanged)
 }
 
-// WriteFile writes the report as JSON to path atomically: to a temporary
-// file in the same directory, synced, then renamed over path. A reader never
-// sees a half-written report.
-func (r *Report) WriteFile(path string) (err error) {
+// Encode writes the report as indented JSON (schema version 1), ending in a
+// line break.
+func (r *Report) Encode(w io.Writer) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
 	b = append(b, '\n')
-	return WriteFileAtomic(path, b)
-}
-
-// WriteFileAtomic writes data to path through a synced temporary file in the
-// same directory and a rename.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // make the rename durable where the platform allows
-		d.Close()
-	}
-	return nil
+	_, err = w.Write(b)
+	return err
 }

@@ -154,11 +154,11 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 			}
 			return
 		case !v.Valid:
-		case spec.Kind == plan.KindGUID && !isGUID(v.S):
+		case spec.Kind == plan.KindGUID && !IsGUID(v.S):
 			bad("%s is not a GUID (want 8-4-4-4-12 hex digits)", quote(v.S))
 			return
 		case spec.Kind == plan.KindText:
-			if msg := checkText(v.S, spec.Max); msg != "" {
+			if msg := CheckText(v.S, spec.Max); msg != "" {
 				bad("%s", msg)
 				return
 			}
@@ -181,20 +181,20 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 			bad("must not be empty")
 			return
 		}
-		if msg := checkText(v.S, plan.NameMax[b.g.System]); msg != "" {
+		if msg := CheckText(v.S, plan.NameMax[b.g.System]); msg != "" {
 			bad("%s", msg)
 			return
 		}
 		b.g.Name = v.S
 	case fieldID:
-		id, ok := parseID(v.S)
+		id, ok := ParseID(v.S)
 		if !ok {
 			bad("%s is not a positive integer", quote(v.S))
 			return
 		}
 		b.g.Key = id
 	case fieldGUID:
-		if !isGUID(v.S) {
+		if !IsGUID(v.S) {
 			bad("%s is not a GUID (want 8-4-4-4-12 hex digits)", quote(v.S))
 			return
 		}
@@ -283,9 +283,9 @@ func resolve(from, name string) string {
 	return filepath.Join(filepath.Dir(from), name)
 }
 
-// checkText checks a text value against a limit in characters (0: none) and
+// CheckText checks a text value against a limit in characters (0: none) and
 // returns what is wrong, or "".
-func checkText(s string, limit int) string {
+func CheckText(s string, limit int) string {
 	if !utf8.ValidString(s) {
 		return "not valid UTF-8"
 	}
@@ -297,8 +297,9 @@ func checkText(s string, limit int) string {
 	return ""
 }
 
-// parseID returns the decimal form of a positive integer id, and whether s is one.
-func parseID(s string) (string, bool) {
+// ParseID returns the decimal form of a positive integer id (a LOX24 group
+// id), and whether s is one.
+func ParseID(s string) (string, bool) {
 	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
 		return "", false
 	}
@@ -309,9 +310,9 @@ func parseID(s string) (string, bool) {
 	return strconv.FormatInt(n, 10), true
 }
 
-// isGUID reports whether s is a GUID written as 8-4-4-4-12 hex digits, in
+// IsGUID reports whether s is a GUID written as 8-4-4-4-12 hex digits, in
 // either letter case.
-func isGUID(s string) bool {
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

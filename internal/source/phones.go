@@ -1,6 +1,7 @@
 package source
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"strings"
@@ -9,22 +10,15 @@ import (
 	"groupsync/internal/plan"
 )
 
-// phoneColumn is the header of the number column of a member file.
-const phoneColumn = "phone"
-
-// What a member file header names, besides a column of plan.PhoneColumns
-// (named by its index, 0 and up).
-const (
-	numberColumn = -1 // the phone column
-	noColumn     = -2 // nothing: an unknown header
-)
+// PhoneColumn is the header of the number column of a member file.
+const PhoneColumn = "phone"
 
 // ReadPhones reads a member file: a LOX24 group's complete member list, as
 // CSV. The header row names the columns: phone (required) and any of a..e
 // and callback_data (plan.PhoneColumns). A column of a..e may instead be
 // headed by its label, the group's name_a..name_e value: labels maps each
-// label to its column's index (0..4 for a..e) or to SharedLabel for a label
-// that several columns share, which cannot head a column (as Labels returns). A header that
+// label to its column's index (0..4 for a..e); an index outside 0..4 marks a
+// label that several columns share, which cannot head a column. A header that
 // could mean two columns (a label that is also another column's letter) is an
 // error.
 //
@@ -71,7 +65,7 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 	var (
 		ph       plan.Phones
 		phoneCol = -1  // the CSV column of the number
-		colOf    []int // per CSV column: index into plan.PhoneColumns, or noColumn
+		colOf    []int // per CSV column: index into plan.PhoneColumns, or NoColumn
 		// first maps each number (its digits, which fit in a uint64 as E.164
 		// has at most 15) to the line it first stood on.
 		first = map[uint64]int32{}
@@ -83,13 +77,14 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 		}
 		headedBy := map[int]string{} // column index -> the header that named it
 		for i, c := range cols {
-			colOf[i] = noColumn
+			colOf[i] = NoColumn
 			if strings.TrimSpace(c) == "" {
 				errs.add(1, 0, "", "column %d has no name", i+1)
 				continue
 			}
-			idx, ok := phoneHeader(errs, c, labels)
-			if !ok {
+			idx, problem := PhoneHeader(c, labels)
+			if problem != "" {
+				errs.add(1, 0, "", "%s", problem)
 				continue
 			}
 			if prev, dup := headedBy[idx]; dup {
@@ -101,7 +96,7 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 				continue
 			}
 			headedBy[idx] = c
-			if idx == numberColumn {
+			if idx == NumberColumn {
 				phoneCol = i
 				continue
 			}
@@ -109,7 +104,7 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 			ph.Managed[idx] = true
 		}
 		if phoneCol < 0 {
-			errs.add(1, 0, "", "missing column %q (required)", phoneColumn)
+			errs.add(1, 0, "", "missing column %q (required)", PhoneColumn)
 			return false
 		}
 		return true
@@ -143,20 +138,20 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 		)
 		switch n := utf8.RuneCountInString(raw); {
 		case strings.TrimSpace(raw) == "":
-			bad(phoneColumn, "missing (required)")
+			bad(PhoneColumn, "missing (required)")
 		case n > plan.PhoneMax:
-			bad(phoneColumn, "%d characters, at most %d", n, plan.PhoneMax)
+			bad(PhoneColumn, "%d characters, at most %d", n, plan.PhoneMax)
 		default:
 			var err error
 			if number, digits, err = plan.AppendE164(scratch[:0], raw, opts.Country); err != nil {
-				bad(phoneColumn, "%s", err)
+				bad(PhoneColumn, "%s", err)
 			}
 		}
 		for i, idx := range colOf {
 			if idx < 0 || rec[i] == "" {
 				continue
 			}
-			if msg := checkText(rec[i], plan.PhoneColumnMax[idx]); msg != "" {
+			if msg := CheckText(rec[i], plan.PhoneColumnMax[idx]); msg != "" {
 				bad(plan.PhoneColumns[idx], "%s", msg)
 			}
 		}
@@ -192,35 +187,40 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 	return ph, errs.result()
 }
 
-// phoneHeader returns what the header c of a member file names:
-// numberColumn, or an index into plan.PhoneColumns. It reports unknown and
-// ambiguous headers and returns false for them.
-func phoneHeader(errs *errorList, c string, labels map[string]int) (int, bool) {
-	named := noColumn // what c names as written
-	if c == phoneColumn {
-		named = numberColumn
+// What a member file header names, besides a column of plan.PhoneColumns
+// (named by its index, 0 and up).
+const (
+	NumberColumn = -1 // the phone column
+	NoColumn     = -2 // nothing: an unknown or ambiguous header
+)
+
+// PhoneHeader returns what the header h of a member file names, given the
+// group's column labels (as Labels returns them): NumberColumn for the
+// number, 0..5 for plan.PhoneColumns. For a header that names no column, or could name two,
+// it returns a problem instead, and the index is meaningless.
+func PhoneHeader(h string, labels map[string]int) (int, string) {
+	named := NoColumn // what h names as written
+	if h == PhoneColumn {
+		named = NumberColumn
 	}
 	for i, col := range plan.PhoneColumns {
-		if c == col {
+		if h == col {
 			named = i
 		}
 	}
-	label, isLabel := labels[c]
+	label, isLabel := labels[h]
 	switch {
 	case isLabel && (label < 0 || label > 4): // SharedLabel, or not one of a..e
-		errs.add(1, 0, "", "column %q is ambiguous: several of name_a..name_e have this label", c)
-		return 0, false
-	case isLabel && named != noColumn && named != label:
-		errs.add(1, 0, "", "column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
-			c, plan.PhoneColumns[label], plan.PhoneColumns[label])
-		return 0, false
+		return 0, fmt.Sprintf("column %q is ambiguous: several of name_a..name_e have this label", h)
+	case isLabel && named != NoColumn && named != label:
+		return 0, fmt.Sprintf("column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
+			h, plan.PhoneColumns[label], plan.PhoneColumns[label])
 	case isLabel:
-		return label, true
-	case named != noColumn:
-		return named, true
+		return label, ""
+	case named != NoColumn:
+		return named, ""
 	}
-	errs.add(1, 0, "", "unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", c)
-	return 0, false
+	return 0, fmt.Sprintf("unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", h)
 }
 
 // mappedHeader reads the header of a member file through a mapping of
@@ -230,12 +230,12 @@ func phoneHeader(errs *errorList, c string, labels map[string]int) (int, bool) {
 func mappedHeader(errs *errorList, cols []string, mapping map[string]string, colOf []int, phoneCol *int, managed *[plan.NumPhoneCols]bool) bool {
 	index := map[string]int{} // header -> its first column
 	for i, c := range cols {
-		colOf[i] = -1
+		colOf[i] = NoColumn
 		if _, dup := index[c]; !dup {
 			index[c] = i
 		}
 	}
-	fields := append([]string{phoneColumn}, plan.PhoneColumns[:]...)
+	fields := append([]string{PhoneColumn}, plan.PhoneColumns[:]...)
 	ok := true
 	for f, field := range fields {
 		h, mapped := mapping[field]
@@ -248,8 +248,8 @@ func mappedHeader(errs *errorList, cols []string, mapping map[string]string, col
 			errs.add(1, 0, "", "column %s (columns: %s) is not in the file", quote(h), field)
 			ok = false
 			continue
-		case !found && field == phoneColumn:
-			errs.add(1, 0, "", "missing column %q (required; or map it with columns: {phone: ...})", phoneColumn)
+		case !found && field == PhoneColumn:
+			errs.add(1, 0, "", "missing column %q (required; or map it with columns: {phone: ...})", PhoneColumn)
 			ok = false
 			continue
 		case !found:

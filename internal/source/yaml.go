@@ -298,7 +298,7 @@ func (y yamlReader) columns(m *yaml.Node) map[string]string {
 	byHeader := map[string]string{}
 	y.pairs(m, func(key string, keyNode, val *yaml.Node) {
 		val = deref(val)
-		if key != phoneColumn && !slices.Contains(plan.PhoneColumns[:], key) {
+		if key != PhoneColumn && !slices.Contains(plan.PhoneColumns[:], key) {
 			y.errs.add(keyNode.Line, keyNode.Column, fieldColumns, "unknown field %q (want phone, a..e or callback_data)", key)
 			return
 		}
