@@ -116,7 +116,10 @@ func (x *remoteIndex) checkPhone(c *Change) string {
 	if ph == nil {
 		return fmt.Sprintf("phone entry %s no longer exists", c.Key)
 	}
-	if n, ok := NormalizePhone(ph.Number); (ok && n != c.Phone) || (!ok && ph.Number != c.Phone) {
+	// The entry holds the number it held when planned if it is written as
+	// it was (Base; a number in national form is read in its group's
+	// country, which a saved plan does not carry), or as the same number.
+	if n, ok := NormalizePhone(ph.Number); ph.Number != c.Base["phone"].S && ((ok && n != c.Phone) || (!ok && ph.Number != c.Phone)) {
 		return fmt.Sprintf("phone entry %s holds another number now", c.Key)
 	}
 	now := phoneRecord(ph)
