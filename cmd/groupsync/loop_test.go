@@ -150,9 +150,9 @@ func TestRetryFailedSendsExactlyTheFailedWrites(t *testing.T) {
 	assert.Equal(t, rep.Summary.Failed+rep.Summary.Skipped, readReport(t, filepath.Join(w.dir, "third.json")).Summary.Unchanged)
 }
 
-// comparable drops what a re-created entry cannot keep (its id) and what
+// withoutIDs drops what a re-created entry cannot keep (its id) and what
 // groupsync does not manage (subscription times), and orders members.
-func comparable(st emulator.State) emulator.State {
+func withoutIDs(st emulator.State) emulator.State {
 	for i := range st.LOX24.Groups {
 		g := &st.LOX24.Groups[i]
 		for j := range g.Phones {
@@ -188,7 +188,7 @@ func TestUndoRestoresTheStateBeforeTheApply(t *testing.T) {
 	require.Equal(t, exitOK, u.code, u.stderr)
 	a := runCLI(t, w.env(), "apply", "--yes", "--plan", undo, "--report", filepath.Join(w.dir, "undo-report.json"))
 	require.Equal(t, exitOK, a.code, a.stderr)
-	assert.Equal(t, comparable(before), comparable(w.emu.State()))
+	assert.Equal(t, withoutIDs(before), withoutIDs(w.emu.State()))
 }
 
 // An undo whose target changed since is stale: a group the run created is
