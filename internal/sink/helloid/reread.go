@@ -3,8 +3,10 @@ package helloid
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
@@ -17,6 +19,9 @@ var _ plan.GroupReader = (*Client)(nil)
 func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Current, error) {
 	cur := plan.Current{System: plan.HelloID}
 	for _, ref := range refs {
+		if !isGUID(ref.Key) {
+			return plan.Current{}, fmt.Errorf("helloid: re-read group %q: not a groupGuid", ref.Key)
+		}
 		op := "get group " + ref.Key
 		resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: "/groups/" + url.PathEscape(ref.Key)})
 		var se *sink.StatusError
@@ -29,6 +34,9 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 		var g group
 		if err := sink.DecodeJSON("helloid: "+op, resp.Body, &g); err != nil {
 			return plan.Current{}, err
+		}
+		if !strings.EqualFold(g.GroupGUID, ref.Key) {
+			return plan.Current{}, fmt.Errorf("helloid: %s: the answer is not that group", op)
 		}
 		cur.Groups = append(cur.Groups, g.remote())
 	}

@@ -2,9 +2,12 @@ package lox24
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"golang.org/x/sync/errgroup"
 
@@ -22,6 +25,10 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(c.readWorkers)
 	for i, ref := range refs {
+		key, err := checkID("group", json.RawMessage(strconv.Quote(ref.Key)))
+		if err != nil || key != ref.Key {
+			return plan.Current{}, fmt.Errorf("lox24: re-read group %q: not a group id", ref.Key)
+		}
 		eg.Go(func() error {
 			resp, err := c.api.Do(ctx, sink.Request{Op: "get group " + ref.Key, Method: http.MethodGet,
 				Path: "/groups/" + url.PathEscape(ref.Key)})
@@ -32,12 +39,15 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 				return err
 			}
 			var g group
-			if err := sink.DecodeJSON("lox24: get group "+ref.Key, resp.Body, &g); err != nil {
+			if err := sink.DecodeJSON("lox24: get group "+key, resp.Body, &g); err != nil {
 				return err
 			}
-			r := g.remote()
+			if got, err := checkID("group", g.ID); err != nil || got != key {
+				return fmt.Errorf("lox24: get group %s: the answer is not that group", key)
+			}
+			r := g.remote(key)
 			if ref.Members {
-				list, err := readAll[phone](ctx, c.api, "members of group "+ref.Key, "/groups/"+url.PathEscape(ref.Key)+"/phones")
+				list, err := readAll(ctx, c.api, phoneListing(key))
 				if notFound(err) {
 					return nil
 				}
@@ -46,7 +56,8 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 				}
 				r.Phones = make([]plan.RemotePhone, len(list))
 				for j := range list {
-					r.Phones[j] = list[j].remote()
+					id, _ := checkID("phone", list[j].ID) // checked by readAll
+					r.Phones[j] = list[j].remote(id)
 				}
 			}
 			got[i] = &r
