@@ -15,6 +15,7 @@ import (
 
 // remoteFlags are the flags of every command that talks to the APIs.
 type remoteFlags struct {
+	input                        inputFlags
 	lox24URL, helloidURL         string
 	only                         string
 	lox24Rate, helloidRate       float64
@@ -24,33 +25,8 @@ type remoteFlags struct {
 	showPhones                   bool
 	guards                       plan.Guards
 	maxAttempts                  int
+	maxReadItems                 int
 	metricsFile, lockFile        string
-	input                        inputFlags
-}
-
-// inputFlags bound the reading of the desired-state files.
-type inputFlags struct {
-	root        string
-	maxFileSize int64
-	registered  bool
-}
-
-func (f *inputFlags) register(fs *flag.FlagSet) {
-	f.registered = true
-	fs.StringVar(&f.root, "root", "", "files named inside the input files (phones:, users:) must resolve inside `DIR` (default: the directory of the file naming them)")
-	fs.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "largest input file read, in bytes (the files given and the files they name)")
-}
-
-// check returns a usage problem or "".
-func (f *inputFlags) check() string {
-	if f.registered && f.maxFileSize < 1 {
-		return "--max-file-size must be at least 1"
-	}
-	return ""
-}
-
-func (f *inputFlags) options() source.Options {
-	return source.Options{Root: f.root, MaxFileSize: f.maxFileSize}
 }
 
 func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
@@ -74,10 +50,15 @@ func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
 	fs.IntVar(&f.guards.MaxChanges, "max-changes", 0, "refuse a plan with more changes than this (0: no limit)")
 	fs.BoolVar(&f.guards.Force, "force", false, "override the safety guards")
 	fs.IntVar(&f.maxAttempts, "max-attempts", sink.DefaultMaxAttempts, "attempts per request on 429, 5xx and connection errors, the first included")
+	fs.IntVar(&f.maxReadItems, "max-read-items", sink.DefaultMaxReadItems, "most items one listing may hold or claim; past it the system's read fails")
+	f.input.register(fs)
 }
 
 // check validates flag values; it returns a usage problem or "".
 func (f *remoteFlags) check() string {
+	if msg := f.input.check(); msg != "" {
+		return msg
+	}
 	if f.only != "" {
 		if _, err := plan.ParseSystem(f.only); err != nil {
 			return "--only: " + err.Error()
@@ -90,6 +71,8 @@ func (f *remoteFlags) check() string {
 		return "--lox24-workers and --helloid-workers must be at least 1"
 	case f.maxAttempts < 1:
 		return "--max-attempts must be at least 1"
+	case f.maxReadItems < 1:
+		return "--max-read-items must be at least 1"
 	}
 	if f.guards.MaxDeletePct < 0 || f.guards.MaxDeletePct > 100 || f.guards.MaxChanges < 0 {
 		return "--max-delete-pct must be 0..100 and --max-changes must not be negative"

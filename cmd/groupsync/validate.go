@@ -13,15 +13,16 @@ func (c *cli) validate(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("validate", "validate [flags] FILE...\n\nParse and validate the desired state; no request is sent.")
 	var in inputFlags
 	in.register(fs)
+	in.registerFiles(fs)
 	files, err := parse(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
-	if len(files) == 0 {
-		return c.usageErr(fs, "no input files")
-	}
 	if msg := in.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
+	}
+	if len(files) == 0 {
+		return c.usageErr(fs, "no input files")
 	}
 	c.stage("files")
 	want, err := source.ReadContext(ctx, files, in.options())

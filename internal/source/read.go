@@ -26,7 +26,8 @@ func Read(paths []string) (plan.Desired, error) {
 	return ReadContext(context.Background(), paths, Options{})
 }
 
-// Options are the bounds of ReadContext.
+// Options are the bounds of ReadContext and the defaults that the command
+// line gives for every file.
 type Options struct {
 	// Root, when not empty, is the directory every file named inside a
 	// desired-state file must resolve into; otherwise each must resolve
@@ -35,10 +36,21 @@ type Options struct {
 	// MaxFileSize bounds every file read, those given and those named
 	// inside them; 0 means DefaultMaxFileSize.
 	MaxFileSize int64
+	// DefaultCountry reads national numbers of groups that set no
+	// default_country (ISO 3166 alpha-2; "" for none).
+	DefaultCountry string
+	// Delimiter is the delimiter of member files whose reference names
+	// none (0: detected from each file's header line).
+	Delimiter rune
 }
 
-// ReadContext is Read with bounds, stopping with the context's cause once
-// ctx is done.
+// ReadWith is Read with command-line defaults.
+func ReadWith(paths []string, opts Options) (plan.Desired, error) {
+	return ReadContext(context.Background(), paths, opts)
+}
+
+// ReadContext is Read with bounds and command-line defaults, stopping with
+// the context's cause once ctx is done.
 func ReadContext(ctx context.Context, paths []string, opt Options) (plan.Desired, error) {
 	r := reader{ctx: ctx, opt: opt}
 	var (
@@ -132,6 +144,12 @@ func (r reader) readFile(path string) ([]plan.Group, Errors) {
 // loadPhones reads the member file of g and fills g.Phones.
 func (r reader) loadPhones(g *plan.Group) Errors {
 	ph := g.Phones
+	if ph.Country == "" {
+		ph.Country = r.opt.DefaultCountry
+	}
+	if ph.Delimiter == 0 {
+		ph.Delimiter = r.opt.Delimiter
+	}
 	dir := filepath.Dir(ph.Source.File)
 	rel, err := filepath.Rel(dir, ph.File)
 	if err != nil || filepath.IsAbs(ph.File) && !filepath.IsAbs(ph.Source.File) {
@@ -143,7 +161,12 @@ func (r reader) loadPhones(g *plan.Group) Errors {
 	}
 	defer f.Close()
 	f.ctx = r.ctx
-	got, errs := ReadPhones(ph.File, f, Labels(g.Fields))
+	got, errs := ReadPhonesWith(ph.File, f, PhoneOptions{
+		Labels:  Labels(g.Fields),
+		Country: ph.Country,
+		Columns: ph.Columns,
+		Dialect: Dialect{Delimiter: ph.Delimiter, Encoding: ph.Encoding},
+	})
 	ph.Managed, ph.List = got.Managed, got.List
 	return errs
 }
