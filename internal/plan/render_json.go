@@ -77,6 +77,8 @@ func encodePlan(w io.Writer, p *Plan) error {
 		members = map[string]int{}
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
+	// A write error sticks to bw: put ignores it, and Flush returns it.
+	put := func(s string) { _, _ = bw.WriteString(s) }
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // names stay readable: "R&D", not "R\u0026D"
@@ -98,7 +100,7 @@ func encodePlan(w io.Writer, p *Plan) error {
 		_, err := bw.WriteString(",\n")
 		return err
 	}
-	bw.WriteString("{\n")
+	put("{\n")
 	for _, f := range []struct {
 		name string
 		v    any
@@ -108,20 +110,20 @@ func encodePlan(w io.Writer, p *Plan) error {
 		}
 	}
 	if len(p.Changes) == 0 {
-		bw.WriteString("  \"changes\": [],\n")
+		put("  \"changes\": [],\n")
 	} else {
-		bw.WriteString("  \"changes\": [\n")
+		put("  \"changes\": [\n")
 		for i := range p.Changes {
-			bw.WriteString("    ")
+			put("    ")
 			if err := value("    ", &p.Changes[i]); err != nil {
 				return err
 			}
 			if i < len(p.Changes)-1 {
-				bw.WriteString(",")
+				put(",")
 			}
-			bw.WriteString("\n")
+			put("\n")
 		}
-		bw.WriteString("  ],\n")
+		put("  ],\n")
 	}
 	if err := field("unchanged", unchanged); err != nil {
 		return err
@@ -130,7 +132,7 @@ func encodePlan(w io.Writer, p *Plan) error {
 	if err := value("  ", members); err != nil {
 		return err
 	}
-	bw.WriteString("\n}\n")
+	put("\n}\n")
 	return bw.Flush()
 }
 
