@@ -26,6 +26,8 @@ type planFile struct {
 	Changes         []Change              `json:"changes"`
 	Unchanged       map[System]int        `json:"unchanged"`
 	Members         map[string]int        `json:"members"`
+	Prune           map[System]PruneScope `json:"prune,omitempty"`
+	Shrinks         []Shrink              `json:"shrinks,omitempty"`
 }
 
 // planCounts is Counts as the JSON plan spells it.
@@ -69,6 +71,8 @@ func encodePlan(w io.Writer, p *Plan) error {
 		Changes:         orEmpty(p.Changes),
 		Unchanged:       p.Unchanged,
 		Members:         p.Members,
+		Prune:           p.Prune,
+		Shrinks:         p.Shrinks,
 	}
 	for _, sys := range p.Systems {
 		f.SummaryBySystem[sys] = countsOf(p.Count(sys))
@@ -129,7 +133,7 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan file: %w", err)
 	}
-	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members}
+	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members, Prune: f.Prune, Shrinks: f.Shrinks}
 	if len(p.Changes) == 0 {
 		p.Changes = nil
 	}
@@ -185,6 +189,10 @@ func decodePlanFile(data []byte) (*planFile, error) {
 			err = dec.Decode(&f.Unchanged)
 		case "members":
 			err = dec.Decode(&f.Members)
+		case "prune":
+			err = dec.Decode(&f.Prune)
+		case "shrinks":
+			err = dec.Decode(&f.Shrinks)
 		case "changes":
 			if f.Changes, err = decodeChanges(dec, data); err != nil {
 				return nil, err

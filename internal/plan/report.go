@@ -54,6 +54,9 @@ type Item struct {
 	DurationMS int64  `json:"duration_ms"`
 	Source     string `json:"source"`
 	Error      string `json:"error"`
+	// Snapshot is, for a group delete, the group's whole record and every
+	// member as read before the delete, so that undo can rebuild it.
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
 }
 
 func newReport(p *Plan, start time.Time) *Report {
@@ -75,7 +78,7 @@ func newReport(p *Plan, start time.Time) *Report {
 		}
 		r.Items[i] = Item{
 			System: c.System, Kind: c.Kind, Action: c.Action, Key: key, Name: c.Name,
-			Phone: c.Phone, Source: c.Source.String(),
+			Phone: c.Phone, Source: c.Source.String(), Snapshot: c.Snapshot,
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.
 			Status: Skipped, Error: "not started",
