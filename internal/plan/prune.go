@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -194,4 +195,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// MemberReader is a Sink that can read the members of single groups: the
+// groups a plan prunes, whose members the report keeps for undo. It fills
+// Phones (LOX24) or Users (HelloID) of the groups of cur with those keys;
+// any read that finally fails is an error, and then nothing may be pruned.
+type MemberReader interface {
+	ReadMembers(ctx context.Context, cur *Current, keys []string) error
 }

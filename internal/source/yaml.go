@@ -133,7 +133,7 @@ func allowedInYAML(r rune) bool {
 type yamlReader struct {
 	errs  *errorList
 	prune map[plan.System]plan.Prune // filled by the prune: keys
-	name  string // the file, as cited
+	name  string                     // the file, as cited
 }
 
 // file reads the document: a mapping with lox24 and helloid sections.
