@@ -16,6 +16,8 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("apply", "apply [flags] FILE...\n       groupsync apply [flags] --plan PLAN.json\n\nPlan, then apply the plan, and write a report of every item's outcome.\nWith --plan, apply a plan saved by `plan --out`: the remote state is read again and\nitems whose remote state changed since are reported stale and not written.")
 	var f remoteFlags
 	f.register(fs, c.env)
+	var b baselineFlags
+	b.register(fs)
 	reportPath := fs.String("report", "groupsync-report.json", "where to write the JSON report")
 	yes := fs.Bool("yes", false, "apply without asking for confirmation (required without a terminal)")
 	saved := fs.String("plan", "", "apply this saved plan (from `plan --out`) instead of planning from files")
@@ -30,8 +32,10 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		return c.usageErr(fs, "no input files (or --plan PLAN.json)")
 	case *saved != "" && f.only != "":
 		return c.usageErr(fs, "--only cannot narrow a saved plan; make the plan with --only instead")
+	case *saved != "" && b.path != "":
+		return c.usageErr(fs, "--baseline compares input files; a saved plan reads none (give --baseline to the plan that saves it)")
 	}
-	if msg := f.check(); msg != "" {
+	if msg := f.check() + b.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
 	return c.session(ctx, &f, "apply", func(m *runMetrics) int {
@@ -41,7 +45,7 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		if *saved != "" {
 			p, err = c.loadPlan(ctx, &f, *saved)
 		} else {
-			p, err = c.makePlan(ctx, &f, files)
+			p, err = c.makePlan(ctx, &f, &b, files)
 		}
 		if err != nil {
 			code := c.inputErr(err)
@@ -52,6 +56,12 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		}
 		r, code := c.execute(ctx, &f, p, start, *reportPath, *yes)
 		m.fromReport(r)
+		if code == exitOK && b.path != "" && p.want != nil {
+			if err := writeBaseline(b.path, *p.want); err != nil {
+				return c.fatal(err)
+			}
+			fmt.Fprintf(c.stderr, "Baseline written to %s\n", b.path)
+		}
 		return code
 	})
 }

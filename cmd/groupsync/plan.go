@@ -16,12 +16,19 @@ type planned struct {
 	sinks    map[plan.System]plan.Sink
 	readErrs map[plan.System]error
 	stale    map[int]string // saved plans: items whose remote state changed
+	// want is the desired state the plan was made from (nil for a saved
+	// plan): apply writes its baseline.
+	want *plan.Desired
 }
 
 // makePlan reads the files, builds the clients (every configuration problem
 // before any request), reads every system side by side and diffs. Systems
 // that could not be read are left out of the plan; their errors come back.
-func (c *cli) makePlan(ctx context.Context, f *remoteFlags, files []string) (*planned, error) {
+//
+// Pruned groups' members are read after the listing, only for the groups
+// that pruning would delete; a system where that fails is not read either.
+// With a baseline, the plan's Shrinks say which groups and files shrank.
+func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, files []string) (*planned, error) {
 	want, err := f.readDesired(files)
 	if err != nil {
 		return nil, err
@@ -30,15 +37,42 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, files []string) (*pl
 	if err != nil {
 		return nil, err
 	}
+	before, err := c.loadBaseline(b)
+	if err != nil {
+		return nil, err
+	}
 	results := readAll(ctx, f.logger(c), want, sinks)
+	readPruned(ctx, want, sinks, results)
 	have := current(results)
-	out := &planned{plan: plan.Diff(want, have), sinks: sinks, readErrs: map[plan.System]error{}}
+	out := &planned{plan: plan.Diff(want, have), sinks: sinks, readErrs: map[plan.System]error{}, want: &want}
 	for sys, r := range results {
 		if r.err != nil {
 			out.readErrs[sys] = r.err
 		}
 	}
+	if before != nil {
+		out.plan.Shrinks = plan.CompareBaseline(*before, plan.BaselineOf(want), b.maxShrink)
+	}
 	return out, nil
+}
+
+// readPruned reads the members of the groups pruning would delete, in each
+// system that was read; a system where that fails counts as not read.
+func readPruned(ctx context.Context, want plan.Desired, sinks map[plan.System]plan.Sink, results map[plan.System]readResult) {
+	for sys, r := range results {
+		if r.err != nil {
+			continue
+		}
+		keys := plan.PruneCandidates(want, r.cur)
+		mr, ok := sinks[sys].(plan.MemberReader)
+		if len(keys) == 0 || !ok {
+			continue
+		}
+		if err := mr.ReadMembers(ctx, &r.cur, keys); err != nil {
+			r.err = fmt.Errorf("read the members of the groups to prune: %w", err)
+		}
+		results[sys] = r
+	}
 }
 
 // loadPlan reads a saved plan, builds the clients of its systems, reads
@@ -90,6 +124,8 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("plan", "plan [flags] FILE...\n\nRead the remote state and print what apply would change. Sends GET requests only.")
 	var f remoteFlags
 	f.register(fs, c.env)
+	var b baselineFlags
+	b.register(fs)
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
 	out := fs.String("out", "", "also save the plan as JSON to this file, for `apply --plan` (it holds no secret)")
 	files, err := parse(fs, args)
@@ -99,11 +135,11 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 	if len(files) == 0 {
 		return c.usageErr(fs, "no input files")
 	}
-	if msg := f.check(); msg != "" {
+	if msg := f.check() + b.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
 	return c.session(ctx, &f, "plan", func(m *runMetrics) int {
-		p, err := c.makePlan(ctx, &f, files)
+		p, err := c.makePlan(ctx, &f, &b, files)
 		if err != nil {
 			return c.inputErr(err)
 		}
