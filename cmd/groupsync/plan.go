@@ -56,23 +56,43 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, fi
 	return out, nil
 }
 
-// readPruned reads the members of the groups pruning would delete, in each
-// system that was read; a system where that fails counts as not read.
-func readPruned(ctx context.Context, want plan.Desired, sinks map[plan.System]plan.Sink, results map[plan.System]readResult) {
+// readDeleted reads the members of the groups a saved plan deletes, so that
+// Revalidate can tell whether they are still those of the plan's snapshot.
+func readDeleted(ctx context.Context, saved *plan.Plan, sinks map[plan.System]plan.Sink, results map[plan.System]readResult) {
+	keys := map[plan.System][]string{}
+	for _, ch := range saved.Changes {
+		if ch.Kind == plan.KindGroup && ch.Action == plan.Delete && ch.Error == "" {
+			keys[ch.System] = append(keys[ch.System], ch.Key)
+		}
+	}
+	readMembersOf(ctx, keys, sinks, results, "read the members of the groups to delete")
+}
+
+// readMembersOf reads, per system that was read, the members of the groups
+// with the given keys; a system where that fails counts as not read.
+func readMembersOf(ctx context.Context, keys map[plan.System][]string, sinks map[plan.System]plan.Sink, results map[plan.System]readResult, what string) {
 	for sys, r := range results {
-		if r.err != nil {
-			continue
-		}
-		keys := plan.PruneCandidates(want, r.cur)
 		mr, ok := sinks[sys].(plan.MemberReader)
-		if len(keys) == 0 || !ok {
+		if r.err != nil || len(keys[sys]) == 0 || !ok {
 			continue
 		}
-		if err := mr.ReadMembers(ctx, &r.cur, keys); err != nil {
-			r.err = fmt.Errorf("read the members of the groups to prune: %w", err)
+		if err := mr.ReadMembers(ctx, &r.cur, keys[sys]); err != nil {
+			r.err = fmt.Errorf("%s: %w", what, err)
 		}
 		results[sys] = r
 	}
+}
+
+// readPruned reads the members of the groups pruning would delete, in each
+// system that was read; a system where that fails counts as not read.
+func readPruned(ctx context.Context, want plan.Desired, sinks map[plan.System]plan.Sink, results map[plan.System]readResult) {
+	keys := map[plan.System][]string{}
+	for sys, r := range results {
+		if r.err == nil {
+			keys[sys] = plan.PruneCandidates(want, r.cur)
+		}
+	}
+	readMembersOf(ctx, keys, sinks, results, "read the members of the groups to prune")
 }
 
 // loadPlan reads a saved plan, builds the clients of its systems, reads
@@ -102,6 +122,7 @@ func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*plann
 		}
 	}
 	results := readAll(ctx, f.logger(c), want, sinks)
+	readDeleted(ctx, saved, sinks, results)
 	have := current(results)
 	out := &planned{plan: saved, sinks: sinks, readErrs: map[plan.System]error{}, stale: plan.Revalidate(saved, have)}
 	for sys, r := range results {

@@ -251,3 +251,29 @@ func TestBaselineShrinkGuard(t *testing.T) {
 	u := runCLI(t, w.env(), "apply", "--yes", "--baseline", baseline, "--plan", filepath.Join(w.dir, "p.json"))
 	assert.Equal(t, exitUsage, u.code)
 }
+
+// A saved plan deletes a pruned group only while it is as the plan's
+// snapshot shows it: a member added since makes the delete stale.
+func TestSavedPlanPruneIsStaleWhenMembersChanged(t *testing.T) {
+	t.Parallel()
+	w := stateWorld(t, pruneState())
+	files := writeFiles(t, w.dir, map[string]string{"hr.yaml": pruneYAML}, "hr.yaml")
+	saved := filepath.Join(w.dir, "plan.json")
+	p := runCLI(t, w.env(), append([]string{"plan", "--only", "lox24", "--out", saved}, files...)...)
+	require.Equal(t, exitOK, p.code, p.stderr)
+
+	st := w.emu.State()
+	for i := range st.LOX24.Groups {
+		if st.LOX24.Groups[i].Name == "HR Gone" {
+			st.LOX24.Groups[i].Phones = append(st.LOX24.Groups[i].Phones, emulator.LOX24Phone{Phone: "+4915112345600"})
+		}
+	}
+	require.NoError(t, w.emu.LoadState(st))
+
+	report := filepath.Join(w.dir, "r.json")
+	r := runCLI(t, w.env(), "apply", "--yes", "--plan", saved, "--report", report)
+	assert.Equal(t, exitFailed, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "its members changed since the plan (2 then, 3 now)")
+	assert.Contains(t, groupNames(w.emu.State()), "lox24:HR Gone")
+	assert.Zero(t, w.emu.Stats().Systems["lox24"].ByRoute["DELETE /groups/{id}"])
+}

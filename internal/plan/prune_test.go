@@ -107,6 +107,11 @@ func TestDiffPrune(t *testing.T) {
 		assert.Contains(t, text.String(), "members: 2 (deleted with the group)")
 		assert.Contains(t, text.String(), `prune "HR ": 1 of 1 group in the prefix to delete, 0 stay`)
 
+		var md bytes.Buffer
+		require.NoError(t, WriteMarkdown(&md, p, RenderOptions{}))
+		assert.Contains(t, md.String(), "members: 2 (deleted with the group)")
+		assert.Contains(t, md.String(), `prune "HR ": 1 of 1 group in the prefix to delete, 0 stay`)
+
 		var js bytes.Buffer
 		require.NoError(t, WriteJSON(&js, p))
 		back, err := ReadJSON(&js)
@@ -210,4 +215,43 @@ func TestBaselineOf(t *testing.T) {
 		Rows: map[string]int{"g.yaml": 3, "a.csv": 3},
 	}
 	assert.Equal(t, Baseline{Version: 1, Groups: map[string]int{"lox24:A": 3, "lox24:7": 0}, Files: map[string]int{"g.yaml": 3, "a.csv": 3}}, BaselineOf(want))
+}
+
+func TestRevalidatePrunedGroup(t *testing.T) {
+	hr := map[System]Prune{LOX24: {NamePrefix: "HR "}, HelloID: {NamePrefix: "HR "}}
+	gone := func() RemoteGroup {
+		r := loxRemote("6", "HR Gone", map[string]Value{"description": Str("old")})
+		r.Phones = []RemotePhone{{ID: "60", Number: "+4915112345678", Cols: MakeColumns("Ann")}}
+		return r
+	}
+	hid := hidRemote(guidA, "HR A", nil)
+	hid.Users = []string{userA}
+	saved := Diff(Desired{Prune: hr}, map[System]Current{
+		LOX24: {System: LOX24, Groups: []RemoteGroup{gone()}}, HelloID: {System: HelloID, Groups: []RemoteGroup{hid}},
+	})
+	require.Len(t, saved.Changes, 2)
+	check := func(lox RemoteGroup, h RemoteGroup) map[int]string {
+		return Revalidate(saved, map[System]Current{LOX24: {System: LOX24, Groups: []RemoteGroup{lox}}, HelloID: {System: HelloID, Groups: []RemoteGroup{h}}})
+	}
+	assert.Empty(t, check(gone(), hid), "unchanged since the plan: not stale")
+
+	edited := gone()
+	edited.Phones[0].Cols = MakeColumns("Bob")
+	assert.Equal(t, map[int]string{0: "its members changed since the plan (1 then, 1 now)"}, check(edited, hid))
+
+	added := gone()
+	added.Phones = append(added.Phones, RemotePhone{ID: "61", Number: "+4915112345679"})
+	assert.Equal(t, map[int]string{0: "its members changed since the plan (1 then, 2 now)"}, check(added, hid))
+
+	renamed := gone()
+	renamed.Fields["description"] = Str("new")
+	assert.Equal(t, map[int]string{0: `description was "old" when planned and is "new" now`}, check(renamed, hid))
+
+	synced := hid
+	synced.Origin = "AD"
+	assert.Equal(t, map[int]string{1: `its source is "AD" now: synchronised from another system`}, check(gone(), synced))
+
+	joined := hid
+	joined.Users = []string{userA, guidB}
+	assert.Equal(t, map[int]string{1: "its members changed since the plan (1 then, 2 now)"}, check(gone(), joined))
 }
