@@ -120,6 +120,11 @@ func (f *remoteFlags) readDesired(files []string) (plan.Desired, error) {
 			}
 		}
 		want.Groups = keep
+		for sys := range want.Prune {
+			if string(sys) != f.only {
+				delete(want.Prune, sys)
+			}
+		}
 	}
 	return want, nil
 }

@@ -261,6 +261,8 @@ func TestSavedPlanPruneIsStaleWhenMembersChanged(t *testing.T) {
 	saved := filepath.Join(w.dir, "plan.json")
 	p := runCLI(t, w.env(), append([]string{"plan", "--only", "lox24", "--out", saved}, files...)...)
 	require.Equal(t, exitOK, p.code, p.stderr)
+	assert.NotContains(t, p.stdout, "helloid", "--only leaves the other system's prune scope alone")
+	assert.Zero(t, w.emu.Stats().Systems["helloid"].Total)
 
 	st := w.emu.State()
 	for i := range st.LOX24.Groups {
