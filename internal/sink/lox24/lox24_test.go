@@ -500,3 +500,26 @@ func TestReadCarriesAScheduledDeletionAndNeverWritesIt(t *testing.T) {
 	require.NoError(t, c.Do(context.Background(), ch).Err)
 	assert.Equal(t, when, *emu.State().LOX24.Groups[0].DeletedAt, "deleted_at is not sent (the emulator would ignore it anyway)")
 }
+
+func TestDeleteGroupAfterReadingOnlyItsMembers(t *testing.T) {
+	emu, c := setup(t, []emulator.LOX24Group{
+		{ID: 6, Name: "HR Gone", Phones: []emulator.LOX24Phone{{Phone: "+4915112345678", A: sp("Ann"), CallbackData: sp("crm-1")}}},
+		{ID: 7, Name: "HR Stays", Phones: []emulator.LOX24Phone{{Phone: "+4915112345679"}}},
+	}, "demo:demo")
+	ctx := context.Background()
+	cur, err := c.Read(ctx, nil)
+	require.NoError(t, err)
+	require.NoError(t, c.ReadMembers(ctx, &cur, []string{"6"}))
+	require.Len(t, cur.Groups[0].Phones, 1)
+	assert.Equal(t, "+4915112345678", cur.Groups[0].Phones[0].Number)
+	assert.Equal(t, plan.MakeColumns("Ann", "", "", "", "", "crm-1"), cur.Groups[0].Phones[0].Cols)
+	assert.Nil(t, cur.Groups[1].Phones, "only the groups asked for are read")
+	assert.Equal(t, 1, emu.Stats().Systems["lox24"].ByRoute["GET /groups/{id}/phones"])
+
+	o := c.Do(ctx, &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Delete, Key: "6", Name: "HR Gone"})
+	require.Equal(t, plan.Succeeded, o.Status, o.Err)
+	assert.Equal(t, 204, o.HTTPStatus)
+	st := emu.State()
+	require.Len(t, st.LOX24.Groups, 1)
+	assert.Equal(t, "HR Stays", st.LOX24.Groups[0].Name)
+}
