@@ -523,3 +523,27 @@ func TestDeleteGroupAfterReadingOnlyItsMembers(t *testing.T) {
 	require.Len(t, st.LOX24.Groups, 1)
 	assert.Equal(t, "HR Stays", st.LOX24.Groups[0].Name)
 }
+
+func TestDeleteGroupWhoseAnswerIsLostSucceeds(t *testing.T) {
+	emu := emulator.New(emulator.Options{Seed: 1})
+	require.NoError(t, emu.LoadState(emulator.State{LOX24: emulator.LOX24State{Groups: []emulator.LOX24Group{{ID: 6, Name: "HR Gone"}}}}))
+	var deletes atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete && deletes.Add(1) == 1 {
+			emu.ServeHTTP(httptest.NewRecorder(), r) // applied, but the answer is lost
+			http.Error(w, "Bad Gateway", http.StatusBadGateway)
+			return
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1000, Retry: sink.RetryPolicy{MaxAttempts: 3, Base: time.Millisecond, Max: time.Millisecond}}, "demo:demo")
+	require.NoError(t, err)
+	o := c.Do(context.Background(), &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Delete, Key: "6", Name: "HR Gone"})
+	assert.Equal(t, plan.Succeeded, o.Status, o.Err)
+	assert.Equal(t, 2, o.Attempts, "the first answer was lost, the retry found the group gone")
+	assert.Empty(t, emu.State().LOX24.Groups)
+
+	o = c.Do(context.Background(), &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Delete, Key: "6", Name: "HR Gone"})
+	assert.Equal(t, plan.Failed, o.Status, "a 404 on the first attempt is a failure: the group was not there")
+}

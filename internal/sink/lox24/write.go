@@ -112,7 +112,7 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 		// snapshot of them is in the report.
 		resp, err := c.api.Do(ctx, sink.Request{Op: "delete group " + ch.Key, Method: http.MethodDelete,
 			Path: "/groups/" + url.PathEscape(ch.Key)})
-		return sink.Outcome(resp, err)
+		return deleted(sink.Outcome(resp, err))
 	case ch.Kind == plan.KindPhone && ch.Action == plan.Create:
 		return c.DoBatch(ctx, []*plan.Change{ch})[0]
 	case ch.Kind == plan.KindPhone && ch.Action == plan.Update:
@@ -190,4 +190,13 @@ func (c *Client) updateGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 	}
 	resp, err := c.api.Do(ctx, sink.Request{Op: "put group " + ch.Key, Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: g})
 	return sink.Outcome(resp, err)
+}
+
+// deleted is the outcome of a group delete: a 404 on a retry means an
+// earlier attempt, whose answer was lost, deleted the group.
+func deleted(o plan.Outcome) plan.Outcome {
+	if o.Status == plan.Failed && o.HTTPStatus == http.StatusNotFound && o.Attempts > 1 {
+		o.Status, o.Err = plan.Succeeded, nil
+	}
+	return o
 }
