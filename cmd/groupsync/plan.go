@@ -147,7 +147,7 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 	f.register(fs, c.env)
 	var b baselineFlags
 	b.register(fs)
-	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when changes are pending, 4 when apply would refuse them, 0 when there are none")
 	out := fs.String("out", "", "also save the plan as JSON to this file, for `apply --plan` (it holds no secret)")
 	files, err := parse(fs, args)
 	if err != nil {
@@ -179,12 +179,15 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			fmt.Fprintf(c.stderr, "Plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)
 		}
 		c.printReadErrors(p)
-		for _, err := range p.plan.Check(f.guards) {
+		refused := p.plan.Check(f.guards)
+		for _, err := range refused {
 			fmt.Fprintf(c.stderr, "groupsync: apply would refuse this plan (use --force to override): %v\n", err)
 		}
 		switch {
 		case len(p.readErrs) > 0 || p.plan.HasErrors():
 			return exitFatal
+		case *detailed && len(refused) > 0:
+			return exitRefused
 		case *detailed && p.plan.HasChanges():
 			return exitPending
 		}

@@ -232,7 +232,10 @@ func TestBaselineShrinkGuard(t *testing.T) {
 	assert.Contains(t, r.stderr, "file "+filepath.Join(w.dir, "hr.csv")+" shrank from 8 to 3")
 	assert.Equal(t, writes, w.emu.Stats().Systems["lox24"].Writes, "nothing is written")
 	p := runCLI(t, w.env(), append([]string{"plan", "--baseline", baseline}, files...)...)
+	assert.Equal(t, exitOK, p.code, p.stderr)
 	assert.Contains(t, p.stderr, "apply would refuse this plan")
+	p = runCLI(t, w.env(), append([]string{"plan", "--detailed-exitcode", "--baseline", baseline}, files...)...)
+	assert.Equal(t, exitRefused, p.code, "plan --detailed-exitcode exits 4 when apply would refuse: %s", p.stderr)
 
 	r = apply("--max-shrink-pct", "70")
 	require.Equal(t, exitOK, r.code, "a limit above the shrink lets it pass: %s", r.stderr)
