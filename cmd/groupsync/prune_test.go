@@ -26,7 +26,7 @@ func stateWorld(t *testing.T, st emulator.State) *world {
 	require.NoError(t, emu.LoadState(st))
 	url, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() { assert.NoError(t, stop()) })
 	return &world{emu: emu, url: url, dir: t.TempDir()}
 }
 
