@@ -63,9 +63,20 @@ type Change struct {
 	// Snapshot is, for a group delete, the group's whole record and every
 	// member as read, so that the report can keep them for undo.
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
+	// Expect, when set on a group delete, is what must still hold for the
+	// delete to be sent; otherwise the item is stale.
+	Expect *Expect `json:"expect,omitempty"`
 	// Error, when set, says why the item cannot be applied (for example an
 	// id that does not exist remotely). Such an item is never sent.
 	Error string `json:"error,omitempty"`
+}
+
+// Expect is what a group delete requires of the group's current state.
+type Expect struct {
+	// Members are the numbers (E.164) the group must hold, no more and no
+	// fewer: undoing a create deletes the group only when its members are
+	// exactly those the run added.
+	Members []string `json:"members"`
 }
 
 // Record returns the whole record the item leaves behind: Base with every

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 )
@@ -157,7 +158,7 @@ func (d *differ) prune(p *Plan, want []Group, cur Current, pr Prune) {
 		p.Changes = append(p.Changes, Change{
 			System: d.sys, Kind: KindGroup, Action: Delete, Key: r.Key, Name: r.Name,
 			Source: pr.Source, Note: fmt.Sprintf("no file names it (prune: name_prefix %q)", pr.NamePrefix),
-			Members: members, Snapshot: snap,
+			Members: members, Snapshot: snap, Base: maps.Clone(snap.Fields),
 		})
 	}
 }

@@ -132,15 +132,7 @@ func (c *Client) ReadMembers(ctx context.Context, cur *plan.Current, keys []stri
 // Do applies one group item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 	if ch.Kind == plan.KindGroup && ch.Action == plan.Delete {
-		resp, err := c.api.Do(ctx, sink.Request{Op: "delete group " + ch.Key, Method: http.MethodDelete,
-			Path: "/groups/" + url.PathEscape(ch.Key)})
-		o := sink.Outcome(resp, err)
-		// A 404 on a retry: an earlier attempt, whose answer was lost,
-		// deleted the group.
-		if o.Status == plan.Failed && o.HTTPStatus == http.StatusNotFound && o.Attempts > 1 {
-			o.Status, o.Err = plan.Succeeded, nil
-		}
-		return o
+		return c.deleteGroup(ctx, ch)
 	}
 	if ch.Kind != plan.KindGroup || (ch.Action != plan.Create && ch.Action != plan.Update) {
 		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}

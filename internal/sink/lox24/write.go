@@ -130,11 +130,7 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 	case ch.Kind == plan.KindGroup && ch.Action == plan.Update:
 		return c.updateGroup(ctx, ch)
 	case ch.Kind == plan.KindGroup && ch.Action == plan.Delete:
-		// The API deletes the group's phone entries with it; the plan's
-		// snapshot of them is in the report.
-		resp, err := c.api.Do(ctx, sink.Request{Op: "delete group " + ch.Key, Method: http.MethodDelete,
-			Path: "/groups/" + url.PathEscape(ch.Key)})
-		return deleted(sink.Outcome(resp, err))
+		return c.deleteGroup(ctx, ch)
 	case ch.Kind == plan.KindPhone && ch.Action == plan.Create:
 		return c.DoBatch(ctx, []*plan.Change{ch})[0]
 	case ch.Kind == plan.KindPhone && ch.Action == plan.Update:
