@@ -17,6 +17,8 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	var f remoteFlags
 	f.register(fs, c.env)
 	f.input.registerFiles(fs)
+	var b baselineFlags
+	b.register(fs)
 	reportPath := fs.String("report", "groupsync-report.json", "where to write the JSON report")
 	yes := fs.Bool("yes", false, "apply without asking for confirmation (required without a terminal)")
 	saved := fs.String("plan", "", "apply this saved plan (from `plan --out`) instead of planning from files")
@@ -39,8 +41,10 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		return c.usageErr(fs, "no input files (or --plan PLAN.json, or --retry-failed REPORT.json)")
 	case (*saved != "" || *retry != "") && f.only != "":
 		return c.usageErr(fs, "--only cannot narrow a saved plan or a report; make the plan with --only instead")
+	case (*saved != "" || *retry != "") && b.path != "":
+		return c.usageErr(fs, "--baseline compares input files; a saved plan or a report reads none (give --baseline to the plan that saves it)")
 	}
-	if msg := f.check(); msg != "" {
+	if msg := f.check() + b.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
 	if err := checkWritable("--report", *reportPath); err != nil {
@@ -68,7 +72,7 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		case *retry != "":
 			p, err = c.loadRetry(ctx, &f, *retry)
 		default:
-			p, err = c.makePlan(ctx, &f, files)
+			p, err = c.makePlan(ctx, &f, &b, files)
 		}
 		if err != nil {
 			code := c.inputErr(err)
@@ -79,6 +83,12 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		}
 		r, code := c.execute(ctx, &f, p, start, *reportPath, *yes, !*noVerify)
 		m.fromReport(r)
+		if code == exitOK && b.path != "" && p.want != nil {
+			if err := writeBaseline(b.path, *p.want); err != nil {
+				return c.fatal(err)
+			}
+			fmt.Fprintf(c.stderr, "Baseline written to %s\n", b.path)
+		}
 		return code
 	})
 }

@@ -130,6 +130,11 @@ func (f *remoteFlags) readDesired(ctx context.Context, files []string) (plan.Des
 			}
 		}
 		want.Groups = keep
+		for sys := range want.Prune {
+			if string(sys) != f.only {
+				delete(want.Prune, sys)
+			}
+		}
 	}
 	return want, nil
 }

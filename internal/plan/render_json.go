@@ -27,6 +27,8 @@ type planFile struct {
 	Changes         []Change              `json:"changes"`
 	Unchanged       map[System]int        `json:"unchanged"`
 	Members         map[string]int        `json:"members"`
+	Prune           map[System]PruneScope `json:"prune,omitempty"`
+	Shrinks         []Shrink              `json:"shrinks,omitempty"`
 }
 
 // planCounts is Counts as the JSON plan spells it.
@@ -128,11 +130,34 @@ func encodePlan(w io.Writer, p *Plan) error {
 	if err := field("unchanged", unchanged); err != nil {
 		return err
 	}
-	fmt.Fprintf(bw, "  %q: ", "members")
-	if err := value("  ", members); err != nil {
-		return err
+	// Optional fields last, as planFile orders them (omitted when empty).
+	last := []struct {
+		name string
+		v    any
+	}{{"members", members}}
+	if len(p.Prune) > 0 {
+		last = append(last, struct {
+			name string
+			v    any
+		}{"prune", p.Prune})
 	}
-	put("\n}\n")
+	if len(p.Shrinks) > 0 {
+		last = append(last, struct {
+			name string
+			v    any
+		}{"shrinks", p.Shrinks})
+	}
+	for i, f := range last {
+		fmt.Fprintf(bw, "  %q: ", f.name)
+		if err := value("  ", f.v); err != nil {
+			return err
+		}
+		if i < len(last)-1 {
+			put(",")
+		}
+		put("\n")
+	}
+	put("}\n")
 	return bw.Flush()
 }
 
@@ -175,7 +200,7 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan file: %w", err)
 	}
-	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members}
+	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members, Prune: f.Prune, Shrinks: f.Shrinks}
 	if len(p.Changes) == 0 {
 		p.Changes = nil
 	}
@@ -231,6 +256,10 @@ func decodePlanFile(data []byte) (*planFile, error) {
 			err = dec.Decode(&f.Unchanged)
 		case "members":
 			err = dec.Decode(&f.Members)
+		case "prune":
+			err = dec.Decode(&f.Prune)
+		case "shrinks":
+			err = dec.Decode(&f.Shrinks)
 		case "changes":
 			if f.Changes, err = decodeChanges(dec, data); err != nil {
 				return nil, err

@@ -67,15 +67,20 @@ func ReadContext(ctx context.Context, paths []string, opt Options) (plan.Desired
 			errs = append(errs, Error{File: path, Msg: msg})
 			continue
 		}
-		groups, es := r.readFile(path)
+		groups, prune, es := r.readFile(path)
 		d.Groups = append(d.Groups, groups...)
 		errs = append(errs, es...)
+		errs = append(errs, mergePrune(&d, prune)...)
+		if len(es) == 0 {
+			addRows(&d, path, len(groups))
+		}
 	}
 	errs = append(errs, duplicates(d.Groups)...)
 	for i := range d.Groups {
 		g := &d.Groups[i]
 		if g.Phones != nil {
 			errs = append(errs, r.loadPhones(g)...)
+			addRows(&d, g.Phones.File, len(g.Phones.List))
 		}
 		if err := ctx.Err(); err != nil {
 			return plan.Desired{}, context.Cause(ctx)
@@ -90,6 +95,39 @@ func ReadContext(ctx context.Context, paths []string, opt Options) (plan.Desired
 		return plan.Desired{}, errs
 	}
 	return d, nil
+}
+
+// addRows records how many rows (groups, or members) file held.
+func addRows(d *plan.Desired, file string, n int) {
+	if d.Rows == nil {
+		d.Rows = map[string]int{}
+	}
+	d.Rows[file] = n
+}
+
+// mergePrune adds a file's prune scopes to d; a system whose scope an
+// earlier file set differently is an error naming both places.
+func mergePrune(d *plan.Desired, prune map[plan.System]plan.Prune) Errors {
+	var errs Errors
+	for _, sys := range plan.Systems {
+		p, ok := prune[sys]
+		if !ok {
+			continue
+		}
+		prev, had := d.Prune[sys]
+		switch {
+		case !had:
+			if d.Prune == nil {
+				d.Prune = map[plan.System]plan.Prune{}
+			}
+			d.Prune[sys] = p
+		case prev.NamePrefix != p.NamePrefix:
+			errs = append(errs, Error{File: p.Source.File, Line: p.Source.Line, Field: "prune",
+				Msg: fmt.Sprintf("%s prune name_prefix %s differs from %s at %s; every file must set the same scope",
+					sys, quote(p.NamePrefix), quote(prev.NamePrefix), prev.Source)})
+		}
+	}
+	return errs
 }
 
 // fileSeen is a file Read has been given, as the user named it.
@@ -120,21 +158,24 @@ type reader struct {
 }
 
 // readFile reads one file of groups, choosing the reader by its extension.
-func (r reader) readFile(path string) ([]plan.Group, Errors) {
-	var read func(string, io.Reader) ([]plan.Group, Errors)
+func (r reader) readFile(path string) ([]plan.Group, map[plan.System]plan.Prune, Errors) {
+	var read func(string, io.Reader) ([]plan.Group, map[plan.System]plan.Prune, Errors)
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".yaml", ".yml":
-		read = ReadYAML
+		read = readYAML
 	case ".csv":
-		read = ReadGroupsCSV
+		read = func(name string, r io.Reader) ([]plan.Group, map[plan.System]plan.Prune, Errors) {
+			groups, errs := ReadGroupsCSV(name, r)
+			return groups, nil, errs
+		}
 	case "":
-		return nil, Errors{{File: path, Msg: "no file extension: cannot tell YAML from CSV (want .yaml, .yml or .csv)"}}
+		return nil, nil, Errors{{File: path, Msg: "no file extension: cannot tell YAML from CSV (want .yaml, .yml or .csv)"}}
 	default:
-		return nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %s (want .yaml, .yml or .csv)", quote(ext))}}
+		return nil, nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %s (want .yaml, .yml or .csv)", quote(ext))}}
 	}
 	f, err := openRegular(path, r.opt.MaxFileSize)
 	if err != nil {
-		return nil, Errors{{File: path, Msg: openError(err)}}
+		return nil, nil, Errors{{File: path, Msg: openError(err)}}
 	}
 	defer f.Close()
 	f.ctx = r.ctx
