@@ -226,7 +226,9 @@ func (y yamlReader) readPrune(sys plan.System, keyNode, n *yaml.Node) {
 		case strings.TrimSpace(v) == "":
 			y.errs.add(val.Line, val.Column, "name_prefix", "only white space")
 		default:
-			if msg := CheckText(v, plan.NameMax[sys]); msg != "" {
+			// A prefix may end in spaces ("HR " keeps "HRM" out of scope);
+			// otherwise it is text like a name.
+			if msg := CheckText(strings.TrimRight(v, " "), plan.NameMax[sys]); msg != "" {
 				y.errs.add(val.Line, val.Column, "name_prefix", "%s", msg)
 				return
 			}
