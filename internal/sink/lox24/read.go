@@ -49,14 +49,14 @@ func (c *Client) read(ctx context.Context, members func(*plan.RemoteGroup) bool)
 			continue
 		}
 		eg.Go(func() error {
-			list, err := readAll[phone](ctx, c.api, "members of group "+r.Key, "/groups/"+r.Key+"/phones")
+			list, err := readMembers(ctx, c.api, "members of group "+r.Key, "/groups/"+r.Key+"/phones")
 			if err != nil {
 				return err
 			}
-			r.Phones = make([]plan.RemotePhone, len(list))
-			for j := range list {
-				r.Phones[j] = list[j].remote()
+			if list == nil {
+				list = []plan.RemotePhone{}
 			}
+			r.Phones = list
 			return nil
 		})
 	}

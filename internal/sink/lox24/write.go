@@ -28,14 +28,14 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 	group := cs[0].Group
 	op := fmt.Sprintf("add %d phones to group %s", len(cs), group)
 	reread := func(ctx context.Context) (any, error) {
-		list, err := readAll[phone](ctx, c.api, "members of group "+group, "/groups/"+group+"/phones")
+		list, err := readMembers(ctx, c.api, "members of group "+group, "/groups/"+group+"/phones")
 		if err != nil {
 			return nil, err
 		}
 		have := make(map[string]string, len(list))
 		for _, p := range list {
-			if n, ok := plan.NormalizePhone(p.Phone); ok {
-				have[n] = p.ID.String()
+			if n, ok := plan.NormalizePhone(p.Number); ok {
+				have[n] = p.ID
 			}
 		}
 		var left []int
