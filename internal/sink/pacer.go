@@ -35,7 +35,7 @@ type pacer struct {
 const (
 	cutFactor     = 0.85
 	startFactor   = 0.75
-	startRamp     = 500 * time.Millisecond
+	startRamp     = 250 * time.Millisecond
 	ceilingMemory = 30 * time.Second
 	// fastClimb is the climb per second, as a fraction of the configured
 	// rate, below the ceiling; slowClimb the climb per second, as a
