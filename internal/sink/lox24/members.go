@@ -253,7 +253,14 @@ func (d *scanner) member() (plan.RemotePhone, error) {
 		var err error
 		switch {
 		case slot == 0 && d.peek() == '"':
-			id, err = d.str()
+			// A string, as the docs' schema says, but holding a number,
+			// as the paths need (encoding/json's json.Number rule).
+			if id, err = d.str(); err == nil {
+				n := &scanner{b: id}
+				if _, nerr := n.number(); nerr != nil || n.i != len(id) {
+					err = d.errorf("id %q is not a number", id)
+				}
+			}
 		case slot == 0:
 			id, err = d.number()
 		case d.peek() == 'n':

@@ -60,6 +60,7 @@ func TestMemberPagesThatCannotBeTrustedAreRefused(t *testing.T) {
 		"unterminated string":     {`{"hydra:member":[{"id":"1","phone":"+49`, "unexpected response body"},
 		"data after the page":     {`{"hydra:member":[]} {}`, "data after the page"},
 		"a bad number":            {`{"hydra:member":[{"id":01,"phone":"+49"}]}`, "unexpected response body"},
+		"an id that is no number": {`{"hydra:member":[{"id":"7/../8","phone":"+49"}]}`, "is not a number"},
 		"a raw control character": {"{\"hydra:member\":[{\"id\":\"1\",\"phone\":\"+4\n9\"}]}", "control character"},
 	} {
 		t.Run(name, func(t *testing.T) {
