@@ -26,6 +26,8 @@ type scenario struct {
 	latency  time.Duration // per request, server side
 	throttle float64       // server-side requests per second per system (0: none)
 	rate     float64       // groupsync's --*-rate
+	workers  int           // groupsync's --*-workers (0: its default, 4)
+	burst    int           // the server's throttle burst (0: the emulator's default, a fifth of a second's worth)
 }
 
 // figures is one run's measurements.
@@ -92,7 +94,7 @@ func buildBinary(tb testing.TB) string {
 }
 
 func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
-	emu := emulator.New(emulator.Options{Latency: s.latency, Throttle: s.throttle, Seed: 1})
+	emu := emulator.New(emulator.Options{Latency: s.latency, Throttle: s.throttle, ThrottleBurst: s.burst, Seed: 1})
 	require.NoError(tb, emu.LoadState(s.state()))
 	span := &spanRecorder{next: emu}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -107,7 +109,8 @@ func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
 		"LOX24_URL="+url, "HELLOID_URL="+url)
 	apply := func() time.Duration {
 		cmd := exec.Command(bin, "apply", "--yes", "--report", filepath.Join(dir, "r.json"),
-			"--lox24-rate", fmt.Sprint(s.rate), "--helloid-rate", fmt.Sprint(s.rate), yamlPath)
+			"--lox24-rate", fmt.Sprint(s.rate), "--helloid-rate", fmt.Sprint(s.rate),
+			"--lox24-workers", fmt.Sprint(max(s.workers, 4)), "--helloid-workers", fmt.Sprint(max(s.workers, 4)), yamlPath)
 		cmd.Env = env
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -210,8 +213,14 @@ func BenchmarkScenario(b *testing.B) {
 		s    scenario
 	}{
 		{"paced", scenario{lox: 240, hid: 120, latency: 50 * time.Millisecond, rate: 40}},
-		// A longer plan: the cost of finding the server's limit is paid once.
+		// A longer plan: the cost of finding the server's limit is paid
+		// once. The client is set above the server's limit, and just under
+		// it, with 8 workers.
 		{"throttled", scenario{lox: 1200, hid: 120, latency: 50 * time.Millisecond, throttle: 25, rate: 40}},
+		{"throttled-50-8w", scenario{lox: 1200, hid: 120, latency: 50 * time.Millisecond, throttle: 25, rate: 50, workers: 8}},
+		{"throttled-24-8w", scenario{lox: 1200, hid: 120, latency: 50 * time.Millisecond, throttle: 25, rate: 24, workers: 8}},
+		// A server with no burst at all: every request over the pace is a 429.
+		{"throttled-50-8w-burst1", scenario{lox: 1200, hid: 120, latency: 50 * time.Millisecond, throttle: 25, rate: 50, workers: 8, burst: 1}},
 		// The same 120 LOX24 writes as a curl loop at the same 4 in
 		// flight, groupsync unpaced (a rate far above what 4 workers reach).
 		{"vs-curl", scenario{lox: 240, latency: 50 * time.Millisecond, rate: 1000}},

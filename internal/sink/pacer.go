@@ -70,8 +70,14 @@ func (p *pacer) wait(ctx context.Context, clock Clock) error {
 		if p.last.IsZero() || !now.Before(due) {
 			// A waiter that woke a little late keeps the cadence (at most
 			// half an interval is made up), so that scheduling delays do not
-			// lower the pace; an idle pacer does not save up a burst.
-			switch earliest := now.Add(-interval / 2); {
+			// lower the pace; an idle pacer does not save up a burst. Not
+			// while a server limit is remembered: two requests closer than
+			// the interval are what a strict limiter answers with a 429.
+			slack := interval / 2
+			if p.ceiling > 0 {
+				slack = 0
+			}
+			switch earliest := now.Add(-slack); {
 			case p.last.IsZero():
 				p.last = now
 			case due.Before(earliest):
