@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -17,32 +14,6 @@ import (
 	"groupsync/internal/emulator"
 	"groupsync/samples"
 )
-
-// binary is the groupsync binary built once for the end-to-end tests.
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "groupsync-e2e-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "groupsync")
-	if runtime.GOOS == "windows" {
-		binary += ".exe"
-	}
-	args := []string{"build", "-o", binary}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
-	if err != nil {
-		os.Stderr.Write(out)
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 // world is an emulator seeded with the demo state, and the sample files
 // copied into a temporary directory.
@@ -63,7 +34,7 @@ func newWorld(t *testing.T) *world {
 	require.NoError(t, emu.LoadState(st))
 	url, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() { assert.NoError(t, stop()) })
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, samples.FS))
 	w := &world{emu: emu, url: url, dir: dir}
@@ -80,47 +51,23 @@ func (w *world) env() []string {
 	}
 }
 
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-// exe runs the binary with env and args, in dir, with no terminal.
-func exe(t *testing.T, dir string, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = env
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
-}
-
-func TestBinaryPlanApplyReplan(t *testing.T) {
+func TestPlanApplyReplan(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	before := w.emu.State()
 
-	plan := exe(t, w.dir, w.env(), append([]string{"plan", "--detailed-exitcode"}, w.files...)...)
+	plan := runCLI(t, w.env(), append([]string{"plan", "--detailed-exitcode"}, w.files...)...)
 	require.Equal(t, exitPending, plan.code, plan.stderr)
 	assert.Contains(t, plan.stdout, `~ group 12344 "My Clients"`)
 	assert.Contains(t, plan.stdout, "groups.yaml:")
 	assert.Equal(t, 0, w.emu.Stats().Systems["lox24"].Writes+w.emu.Stats().Systems["helloid"].Writes, "plan sends GET only")
 	assert.Equal(t, before, w.emu.State())
 
-	again := exe(t, w.dir, w.env(), append([]string{"plan", "--detailed-exitcode"}, w.files...)...)
+	again := runCLI(t, w.env(), append([]string{"plan", "--detailed-exitcode"}, w.files...)...)
 	assert.Equal(t, plan.stdout, again.stdout, "the plan is byte-identical for the same inputs and state")
 
 	report := filepath.Join(w.dir, "report.json")
-	apply := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", report}, w.files...)...)
+	apply := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", report}, w.files...)...)
 	require.Equal(t, exitOK, apply.code, apply.stderr)
 	assert.Contains(t, apply.stderr, "Report written to "+report)
 
@@ -145,12 +92,12 @@ func TestBinaryPlanApplyReplan(t *testing.T) {
 		}
 	}
 
-	replan := exe(t, w.dir, w.env(), append([]string{"plan", "--detailed-exitcode"}, w.files...)...)
+	replan := runCLI(t, w.env(), append([]string{"plan", "--detailed-exitcode"}, w.files...)...)
 	require.Equal(t, exitOK, replan.code, replan.stdout+replan.stderr)
 	assert.Contains(t, replan.stdout, "No changes.")
 
 	w.emu.ResetStats()
-	reapply := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", report}, w.files...)...)
+	reapply := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", report}, w.files...)...)
 	require.Equal(t, exitOK, reapply.code, reapply.stderr)
 	st := w.emu.Stats()
 	assert.Zero(t, st.Systems["lox24"].Writes, "a re-run sends no writes")
@@ -158,11 +105,11 @@ func TestBinaryPlanApplyReplan(t *testing.T) {
 	assert.Positive(t, st.Total)
 }
 
-func TestBinaryApplyKeepsUnmentionedGroupsAndFields(t *testing.T) {
+func TestApplyKeepsUnmentionedGroupsAndFields(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	before := w.emu.State()
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	after := w.emu.State()
 
@@ -194,11 +141,11 @@ func TestBinaryApplyKeepsUnmentionedGroupsAndFields(t *testing.T) {
 	assert.Greater(t, kept, 25)
 }
 
-func TestBinaryApplyWithoutTerminalNeedsYes(t *testing.T) {
+func TestApplyWithoutTerminalNeedsYes(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	report := filepath.Join(w.dir, "report.json")
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--report", report}, w.files...)...)
+	r := runCLI(t, w.env(), append([]string{"apply", "--report", report}, w.files...)...)
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stderr, "--yes")
 	st := w.emu.Stats()
@@ -208,29 +155,29 @@ func TestBinaryApplyWithoutTerminalNeedsYes(t *testing.T) {
 	assert.Contains(t, string(raw), `"status": "skipped"`)
 }
 
-func TestBinaryMissingCredentialsSendNoRequest(t *testing.T) {
+func TestMissingCredentialsSendNoRequest(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	env := []string{"LOX24_URL=" + w.url, "HELLOID_URL=" + w.url, "HELLOID_API_KEY=demo"}
-	r := exe(t, w.dir, env, append([]string{"plan"}, w.files...)...)
+	r := runCLI(t, env, append([]string{"plan"}, w.files...)...)
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stderr, "LOX24_TOKEN")
 	assert.Contains(t, r.stderr, "HELLOID_API_SECRET")
 	assert.Zero(t, w.emu.Stats().Total)
 }
 
-func TestBinaryBadTokenIsFatalAfterOneRequest(t *testing.T) {
+func TestBadTokenIsFatalAfterOneRequest(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	env := append(w.env(), "LOX24_TOKEN=demo:sentinel-wrong-secret")
-	r := exe(t, w.dir, env, append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
+	r := runCLI(t, env, append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
 	assert.Equal(t, exitFatal, r.code)
 	assert.Equal(t, 1, w.emu.Stats().Systems["lox24"].Total)
 	assert.Positive(t, w.emu.Stats().Systems["helloid"].Writes, "the other system carries on")
 	assert.NotContains(t, r.stdout+r.stderr, "sentinel-wrong-secret")
 }
 
-func TestBinaryUsage(t *testing.T) {
+func TestUsage(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		args []string
@@ -251,19 +198,11 @@ func TestBinaryUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			r := exe(t, t.TempDir(), nil, tt.args...)
+			r := runCLI(t, nil, tt.args...)
 			assert.Equal(t, tt.code, r.code)
 			assert.Contains(t, r.stdout+r.stderr, tt.want)
 		})
 	}
-}
-
-func TestBinaryDemo(t *testing.T) {
-	t.Parallel()
-	r := exe(t, t.TempDir(), []string{"PATH=" + os.Getenv("PATH")}, "demo")
-	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
-	assert.Contains(t, r.stdout, "Plan: ")
-	assert.Contains(t, r.stdout, "No changes.")
 }
 
 // writeFiles writes name -> content into dir and returns the paths of the
@@ -282,7 +221,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string, order ...stri
 
 const shortList = "phone,a\n+4915112345678,Mr.\n+4915123456789,Ms.\n"
 
-func TestBinaryDeleteGuardRefusesBeforeAnyWrite(t *testing.T) {
+func TestDeleteGuardRefusesBeforeAnyWrite(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	files := writeFiles(t, w.dir, map[string]string{
@@ -290,7 +229,7 @@ func TestBinaryDeleteGuardRefusesBeforeAnyWrite(t *testing.T) {
 		"short.csv":  shortList,
 	}, "short.yaml")
 	report := filepath.Join(w.dir, "r.json")
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", report}, files...)...)
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", report}, files...)...)
 	assert.Equal(t, exitRefused, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "--max-delete-pct")
 	assert.Contains(t, r.stderr, "--force")
@@ -299,11 +238,11 @@ func TestBinaryDeleteGuardRefusesBeforeAnyWrite(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), "refused by a safety guard")
 
-	plan := exe(t, w.dir, w.env(), append([]string{"plan"}, files...)...)
+	plan := runCLI(t, w.env(), append([]string{"plan"}, files...)...)
 	assert.Equal(t, exitOK, plan.code)
 	assert.Contains(t, plan.stderr, "apply would refuse", "plan warns before anyone applies")
 
-	forced := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--force", "--report", report}, files...)...)
+	forced := runCLI(t, w.env(), append([]string{"apply", "--yes", "--force", "--report", report}, files...)...)
 	require.Equal(t, exitOK, forced.code, forced.stderr)
 	for _, g := range w.emu.State().LOX24.Groups {
 		if g.ID == 12344 {
@@ -313,14 +252,14 @@ func TestBinaryDeleteGuardRefusesBeforeAnyWrite(t *testing.T) {
 	}
 }
 
-func TestBinaryAdditiveMembersNeverDelete(t *testing.T) {
+func TestAdditiveMembersNeverDelete(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	files := writeFiles(t, w.dir, map[string]string{
 		"add.yaml": "lox24:\n  groups:\n    - id: 12344\n      name: My Clients\n      phones: add.csv\n      phones_mode: additive\n",
 		"add.csv":  shortList + "+4930999999,Dr.\n",
 	}, "add.yaml")
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, files...)...)
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, files...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	st := w.emu.Stats().Systems["lox24"]
 	assert.Zero(t, st.ByRoute["DELETE /phones/{id}"])
@@ -332,41 +271,41 @@ func TestBinaryAdditiveMembersNeverDelete(t *testing.T) {
 	}
 }
 
-func TestBinaryPlanMasksPhonesUnlessAsked(t *testing.T) {
+func TestPlanMasksPhonesUnlessAsked(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	masked := exe(t, w.dir, w.env(), append([]string{"plan"}, w.files...)...)
+	masked := runCLI(t, w.env(), append([]string{"plan"}, w.files...)...)
 	require.Equal(t, exitOK, masked.code, masked.stderr)
 	assert.Contains(t, masked.stdout, "+49171****678")
 	assert.NotContains(t, masked.stdout, "+491712345678")
-	shown := exe(t, w.dir, w.env(), append([]string{"plan", "--show-phones"}, w.files...)...)
+	shown := runCLI(t, w.env(), append([]string{"plan", "--show-phones"}, w.files...)...)
 	assert.Contains(t, shown.stdout, "+491712345678")
 }
 
-func TestBinaryMaxChangesRefusesBeforeAnyWrite(t *testing.T) {
+func TestMaxChangesRefusesBeforeAnyWrite(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	report := filepath.Join(w.dir, "r.json")
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--max-changes", "5", "--report", report}, w.files...)...)
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--max-changes", "5", "--report", report}, w.files...)...)
 	assert.Equal(t, exitRefused, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "more than --max-changes 5")
 	st := w.emu.Stats()
 	assert.Zero(t, st.Systems["lox24"].Writes+st.Systems["helloid"].Writes)
-	r = exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--max-changes", "5", "--force", "--report", report}, w.files...)...)
+	r = runCLI(t, w.env(), append([]string{"apply", "--yes", "--max-changes", "5", "--force", "--report", report}, w.files...)...)
 	assert.Equal(t, exitOK, r.code, r.stderr)
 }
 
-func TestBinaryCredentialWithANewlineFailsBeforeAnyRequest(t *testing.T) {
+func TestCredentialWithANewlineFailsBeforeAnyRequest(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	env := append(w.env(), "LOX24_TOKEN=demo:demo\n")
-	r := exe(t, w.dir, env, append([]string{"plan"}, w.files...)...)
+	r := runCLI(t, env, append([]string{"plan"}, w.files...)...)
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stderr, "LOX24_TOKEN contains a control character")
 	assert.Zero(t, w.emu.Stats().Total)
 }
 
-func TestBinaryGroupsScheduledForDeletionAreLeftAlone(t *testing.T) {
+func TestGroupsScheduledForDeletionAreLeftAlone(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	st := w.emu.State()
@@ -377,14 +316,14 @@ func TestBinaryGroupsScheduledForDeletionAreLeftAlone(t *testing.T) {
 		}
 	}
 	require.NoError(t, w.emu.LoadState(st))
-	r := exe(t, w.dir, w.env(), append([]string{"plan"}, w.files...)...)
+	r := runCLI(t, w.env(), append([]string{"plan"}, w.files...)...)
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stdout, `"Staff" is scheduled for deletion (deleted_at `+when+`); groupsync does not change it`)
 
 	out := filepath.Join(w.dir, "export.yaml")
-	r = exe(t, w.dir, w.env(), "export", "--out", out)
+	r = runCLI(t, w.env(), "export", "--out", out)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stderr, `"Staff" is scheduled for deletion`)
-	r = exe(t, w.dir, w.env(), "plan", "--detailed-exitcode", out)
+	r = runCLI(t, w.env(), "plan", "--detailed-exitcode", out)
 	assert.Equal(t, exitOK, r.code, "the export leaves it out and plans clean: %s", r.stdout)
 }

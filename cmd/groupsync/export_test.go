@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -13,7 +11,6 @@ import (
 
 	"groupsync/internal/emulator"
 	"groupsync/internal/plan"
-	"groupsync/internal/source"
 )
 
 func sp(s string) *string { return &s }
@@ -37,7 +34,13 @@ func exportThenPlan(t *testing.T, w *world, toStdout bool, args ...string) (yaml
 		path = filepath.Join(dir, "groups.yaml")
 		args = append(args, "--out", path)
 	}
-	r := exe(t, w.dir, w.env(), args...)
+	var r result
+	if toStdout {
+		// Member files go to the working directory: a process of its own.
+		r = exe(t, w.dir, w.env(), args...)
+	} else {
+		r = runCLI(t, w.env(), args...)
+	}
 	require.Equal(t, exitOK, r.code, r.stderr)
 	st := w.emu.Stats()
 	assert.Zero(t, st.Systems["lox24"].Writes+st.Systems["helloid"].Writes, "export sends GET only")
@@ -55,9 +58,9 @@ func exportThenPlan(t *testing.T, w *world, toStdout bool, args ...string) (yaml
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 
-	v := exe(t, w.dir, w.env(), "validate", path)
+	v := runCLI(t, w.env(), "validate", path)
 	require.Equal(t, exitOK, v.code, "validate: %s\n%s", v.stderr, raw)
-	p := exe(t, w.dir, w.env(), "plan", "--detailed-exitcode", path)
+	p := runCLI(t, w.env(), "plan", "--detailed-exitcode", path)
 	require.Equal(t, exitOK, p.code, "plan: %s%s\n%s", p.stdout, p.stderr, raw)
 	assert.Contains(t, p.stdout, "No changes.")
 	return string(raw), path, r.stderr
@@ -115,17 +118,34 @@ func TestExportDemoStatePlansNoChanges(t *testing.T) {
 func TestExportIsDeterministic(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	a := exe(t, w.dir, w.env(), "export", "--phones", "--lox24-rate", "1000")
-	b := exe(t, w.dir, w.env(), "export", "--phones", "--lox24-rate", "1000")
-	require.Equal(t, exitOK, a.code, a.stderr)
-	assert.Equal(t, a.stdout, b.stdout)
+	var yamls []string
+	for _, sub := range []string{"a", "b"} {
+		dir := filepath.Join(w.dir, sub)
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		r := runCLI(t, w.env(), "export", "--phones", "--lox24-rate", "1000", "--out", filepath.Join(dir, "groups.yaml"))
+		require.Equal(t, exitOK, r.code, r.stderr)
+		raw, err := os.ReadFile(filepath.Join(dir, "groups.yaml"))
+		require.NoError(t, err)
+		yamls = append(yamls, string(raw))
+	}
+	assert.Equal(t, yamls[0], yamls[1])
+	members, err := filepath.Glob(filepath.Join(w.dir, "a", "members-*.csv"))
+	require.NoError(t, err)
+	require.NotEmpty(t, members)
+	for _, m := range members {
+		a, err := os.ReadFile(m)
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(w.dir, "b", filepath.Base(m)))
+		require.NoError(t, err)
+		assert.Equal(t, string(a), string(b), filepath.Base(m))
+	}
 }
 
 func TestExportHonoursLockAndMetricsFiles(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	metrics := filepath.Join(w.dir, "export.prom")
-	r := exe(t, w.dir, w.env(), "export", "--only", "helloid", "--metrics-file", metrics, "--lock-file", filepath.Join(w.dir, "lock"))
+	r := runCLI(t, w.env(), "export", "--only", "helloid", "--metrics-file", metrics, "--lock-file", filepath.Join(w.dir, "lock"))
 	require.Equal(t, exitOK, r.code, r.stderr)
 	raw, err := os.ReadFile(metrics)
 	require.NoError(t, err)
@@ -226,30 +246,53 @@ func TestExportLeavesOutBadMembersAndKeepsThemAdditive(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "phone,a,b,c,d,e,callback_data\n+4915111111111,first,,,,,\n+4915133333333,,,,,,\n", string(members))
 
-	shown := exe(t, w.dir, w.env(), "export", "--only", "lox24", "--phones", "--show-phones", "--out", path)
+	shown := runCLI(t, w.env(), "export", "--only", "lox24", "--phones", "--show-phones", "--out", path)
 	require.Equal(t, exitOK, shown.code, shown.stderr)
 	assert.Contains(t, shown.stderr, "98765", "--show-phones shows them")
+}
+
+func TestExportReadsNationalNumbersInTheDefaultCountry(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	st := emulator.State{LOX24: emulator.LOX24State{Groups: []emulator.LOX24Group{
+		{ID: 30, Name: "Stored nationally", Phones: []emulator.LOX24Phone{
+			{Phone: "0151 12345678", A: sp("national")},
+			{Phone: "+49 (0)176 3077052", A: sp("with (0)")},
+			{Phone: "+4915122222222"},
+		}},
+	}}}
+	require.NoError(t, w.emu.LoadState(st))
+
+	// The export writes E.164 and the group's default_country; the plan
+	// of the exported files against the same state has nothing to do.
+	yaml, path, stderr := exportThenPlan(t, w, false, "--only", "lox24", "--phones", "--default-country", "DE")
+	assert.NotContains(t, stderr, "left out")
+	assert.Contains(t, yaml, "      phones: members-30.csv\n      default_country: DE\n")
+	assert.NotContains(t, yaml, "phones_mode:")
+	members, err := os.ReadFile(filepath.Join(filepath.Dir(path), "members-30.csv"))
+	require.NoError(t, err)
+	assert.Equal(t, "phone,a,b,c,d,e,callback_data\n+4915112345678,national,,,,,\n+491763077052,with (0),,,,,\n+4915122222222,,,,,,\n", string(members))
 }
 
 func TestExportNeedsBothSystemsConfiguredWithoutOnly(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	env := []string{"LOX24_TOKEN=demo:demo", "LOX24_URL=" + w.url, "HELLOID_API_KEY=demo", "HELLOID_API_SECRET=demo"}
-	r := exe(t, w.dir, env, "export")
+	r := runCLI(t, env, "export")
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stderr, "HELLOID_URL")
 	assert.Contains(t, r.stderr, "--only lox24")
 	assert.Empty(t, r.stdout)
 	assert.Zero(t, w.emu.Stats().Total, "no request before the configuration is complete")
 
-	r = exe(t, w.dir, []string{"HELLOID_URL=" + w.url}, "export")
+	r = runCLI(t, []string{"HELLOID_URL=" + w.url}, "export")
 	assert.Equal(t, exitFatal, r.code)
 	for _, want := range []string{"LOX24_TOKEN", "HELLOID_API_KEY", "HELLOID_API_SECRET", "--only"} {
 		assert.Contains(t, r.stderr, want)
 	}
 	assert.Zero(t, w.emu.Stats().Total)
 
-	r = exe(t, w.dir, env, "export", "--only", "lox24")
+	r = runCLI(t, env, "export", "--only", "lox24")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Zero(t, w.emu.Stats().Systems["helloid"].Total)
 }
@@ -259,7 +302,7 @@ func TestExportAuthFailureIsFatalAndWritesNothing(t *testing.T) {
 	w := newWorld(t)
 	env := append(w.env(), "HELLOID_API_SECRET=sentinel-wrong-secret")
 	out := filepath.Join(w.dir, "out.yaml")
-	r := exe(t, w.dir, env, "export", "--phones", "--out", out)
+	r := runCLI(t, env, "export", "--phones", "--out", out)
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stderr, "helloid")
 	assert.NotContains(t, r.stdout+r.stderr, "sentinel-wrong-secret")
@@ -284,91 +327,20 @@ func TestExportUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			r := exe(t, t.TempDir(), nil, tt.args...)
+			r := runCLI(t, nil, tt.args...)
 			assert.Equal(t, tt.code, r.code, r.stderr)
 			assert.Contains(t, r.stdout+r.stderr, tt.want)
 		})
 	}
 }
 
-func TestMemberHeader(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		labels  map[string]string // name_x -> value
-		header  []string
-		dropped []string
-	}{
-		{"no labels", nil, []string{"phone", "a", "b", "c", "d", "e", "callback_data"}, nil},
-		{"labels that clash with nothing", map[string]string{"name_a": "prefix", "name_b": "surname"}, []string{"phone", "a", "b", "c", "d", "e", "callback_data"}, nil},
-		{"a letter taken by another column's label, trimmed", map[string]string{"name_a": "prefix", "name_b": " a "}, []string{"phone", "prefix", "b", "c", "d", "e", "callback_data"}, nil},
-		{"a label that is its own column's letter", map[string]string{"name_a": "a"}, []string{"phone", "a", "b", "c", "d", "e", "callback_data"}, nil},
-		{"a letter taken by another column's label", map[string]string{"name_a": "b", "name_b": "Surname"}, []string{"phone", "a", "Surname", "c", "d", "e", "callback_data"}, nil},
-		{"swapped letters", map[string]string{"name_a": "b", "name_b": "a"}, []string{"phone", "c", "d", "e", "callback_data"}, []string{"a", "b"}},
-		{"callback_data as a label", map[string]string{"name_c": "callback_data"}, []string{"phone", "a", "b", "c", "d", "e"}, []string{"callback_data"}},
-		{"a shared label", map[string]string{"name_a": "x", "name_b": "x"}, []string{"phone", "a", "b", "c", "d", "e", "callback_data"}, nil},
-		{"phone as a label", map[string]string{"name_d": "phone"}, nil, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fields := map[string]plan.Value{}
-			for k, v := range tt.labels {
-				fields[k] = plan.Str(v)
-			}
-			header, _, dropped := memberHeader(source.Labels(fields))
-			assert.Equal(t, tt.header, header)
-			assert.Equal(t, tt.dropped, dropped)
-		})
-	}
-}
-
-// TestBuildExportRoundTripsAnyText checks, without a network, that values
-// YAML would reinterpret or that need escaping read back unchanged: check
-// (the export's own proof) reads the YAML and member files back and plans
-// them against the state they came from.
-func TestBuildExportRoundTripsAnyText(t *testing.T) {
-	t.Parallel()
-	texts := []string{"yes", "No", "ON", "y", "~", "null", "Null", "NULL", "true", "False", "123", "-1", "0o17", "0x1F", "1e3",
-		".inf", ".NaN", "2024-01-01", "12:30", "1:20:30", "", " ", " lead", "trail ", "a: b", "a:b", "#x", "x #y", "- x", "-",
-		"? x", "[x", "{x", "*x", "&x", "!x", "%x", "@x", "`x", "|", ">", "'", "\"", "\\", "<<", "=", "...", "---",
-		"line\nbreak", "trailing\n", "\n", "crlf\r\nx", "\r", "tab\t", "\x01ctl", "\x7f", "\u00a0nbsp", "\u2028", "\ufeffbom",
-		"Grüße 日本 🎉"}
-	var lox, hid []plan.RemoteGroup
-	for i, s := range texts {
-		name := s
-		if name == "" {
-			name = "empty"
-		}
-		lox = append(lox, plan.RemoteGroup{Key: strconv.Itoa(i + 1), Name: name, Fields: map[string]plan.Value{
-			"description": plan.Str(s), "name_a": plan.Str(s), "name_b": plan.Null, "name_c": plan.Null, "name_d": plan.Null, "name_e": plan.Null,
-		}, Phones: []plan.RemotePhone{{ID: "1", Number: "+4915100000001", Cols: plan.MakeColumns(s, s, s, s, s, "")}}})
-		hid = append(hid, plan.RemoteGroup{Key: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Name: name + " h", Fields: map[string]plan.Value{
-			"isEnabled": plan.Bool(i%2 == 0), "isDefault": plan.Bool(false), "isQrEnabled": plan.Bool(true), "managedByUserGuid": plan.Null,
-		}})
-	}
-	cur := map[plan.System]plan.Current{
-		plan.LOX24:   {System: plan.LOX24, Groups: lox},
-		plan.HelloID: {System: plan.HelloID, Groups: hid},
-	}
-	x := buildExport(plan.Systems, cur, true, plan.MaskPhone)
-	err := x.check(cur)
-	require.NoError(t, err)
-	assert.Len(t, x.members, len(texts))
-	require.Len(t, x.warnings, 1, "only the entry with a CR LF in its columns is left out")
-	assert.Contains(t, x.warnings[0], `lox24 group 52 "crlf\r\nx": 1 member left out`)
-
-	empty := buildExport(plan.Systems, map[plan.System]plan.Current{plan.LOX24: {}, plan.HelloID: {}}, true, plan.MaskPhone)
-	assert.Contains(t, string(empty.yaml), "lox24:\n  groups: []\nhelloid:\n  groups: []\n")
-	require.NoError(t, empty.check(map[plan.System]plan.Current{plan.LOX24: {}, plan.HelloID: {}}))
-}
-
 // A state exported with --emulator-state loads into the emulator and is the
 // same state: a rehearsal runs against a faithful copy.
-func TestBinaryExportEmulatorStateRoundTrips(t *testing.T) {
+func TestExportEmulatorStateRoundTrips(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	out := filepath.Join(w.dir, "state.json")
-	r := exe(t, w.dir, w.env(), "export", "--emulator-state", "--out", out)
+	r := runCLI(t, w.env(), "export", "--emulator-state", "--out", out)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Zero(t, w.emu.Stats().Systems["lox24"].Writes+w.emu.Stats().Systems["helloid"].Writes)
 	f, err := os.Open(out)

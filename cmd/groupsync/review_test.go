@@ -22,11 +22,11 @@ func readReport(t *testing.T, path string) plan.Report {
 	return r
 }
 
-func TestBinarySavedPlanAppliesExactlyTheReviewedItems(t *testing.T) {
+func TestSavedPlanAppliesExactlyTheReviewedItems(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	saved := filepath.Join(w.dir, "plan.json")
-	p := exe(t, w.dir, w.env(), append([]string{"plan", "--out", saved}, w.files...)...)
+	p := runCLI(t, w.env(), append([]string{"plan", "--out", saved}, w.files...)...)
 	require.Equal(t, exitOK, p.code, p.stderr)
 	raw, err := os.ReadFile(saved)
 	require.NoError(t, err)
@@ -35,7 +35,7 @@ func TestBinarySavedPlanAppliesExactlyTheReviewedItems(t *testing.T) {
 	// The files change after the review; the saved plan does not.
 	require.NoError(t, os.WriteFile(w.files[0], []byte("lox24:\n  groups:\n    - name: Not reviewed\n"), 0o644))
 	report := filepath.Join(w.dir, "r.json")
-	a := exe(t, w.dir, w.env(), "apply", "--yes", "--plan", saved, "--report", report)
+	a := runCLI(t, w.env(), "apply", "--yes", "--plan", saved, "--report", report)
 	require.Equal(t, exitOK, a.code, a.stderr)
 	r := readReport(t, report)
 	assert.Equal(t, r.Summary.Planned, r.Summary.Succeeded)
@@ -44,11 +44,11 @@ func TestBinarySavedPlanAppliesExactlyTheReviewedItems(t *testing.T) {
 	}
 }
 
-func TestBinarySavedPlanReportsStaleItems(t *testing.T) {
+func TestSavedPlanReportsStaleItems(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	saved := filepath.Join(w.dir, "plan.json")
-	require.Equal(t, exitOK, exe(t, w.dir, w.env(), append([]string{"plan", "--out", saved}, w.files...)...).code)
+	require.Equal(t, exitOK, runCLI(t, w.env(), append([]string{"plan", "--out", saved}, w.files...)...).code)
 
 	// Someone edits group 12344's description after the review.
 	st := w.emu.State()
@@ -62,7 +62,7 @@ func TestBinarySavedPlanReportsStaleItems(t *testing.T) {
 	w.emu.ResetStats()
 
 	report := filepath.Join(w.dir, "r.json")
-	a := exe(t, w.dir, w.env(), "apply", "--yes", "--plan", saved, "--report", report)
+	a := runCLI(t, w.env(), "apply", "--yes", "--plan", saved, "--report", report)
 	assert.Equal(t, exitFailed, a.code, a.stderr)
 	assert.Contains(t, a.stderr, `description was "Old text" when planned and is "edited by a colleague" now`)
 	r := readReport(t, report)
@@ -76,41 +76,24 @@ func TestBinarySavedPlanReportsStaleItems(t *testing.T) {
 	}
 }
 
-func TestBinarySavedPlanUsage(t *testing.T) {
+func TestSavedPlanUsage(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--plan", "x.json"}, w.files...)...)
+	r := runCLI(t, w.env(), append([]string{"apply", "--plan", "x.json"}, w.files...)...)
 	assert.Equal(t, exitUsage, r.code)
 	bad := filepath.Join(w.dir, "bad.json")
 	require.NoError(t, os.WriteFile(bad, []byte(`{"version": 9}`), 0o644))
-	r = exe(t, w.dir, w.env(), "apply", "--yes", "--plan", bad, "--report", filepath.Join(w.dir, "r.json"))
+	r = runCLI(t, w.env(), "apply", "--yes", "--plan", bad, "--report", filepath.Join(w.dir, "r.json"))
 	assert.Equal(t, exitFatal, r.code)
 	assert.Contains(t, r.stderr, "bad.json")
 	assert.Zero(t, w.emu.Stats().Total)
 }
 
-func TestBinaryLockFileHeldExits75WithoutARequest(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	lockPath := filepath.Join(w.dir, "groupsync.lock")
-	unlock, err := lock(lockPath)
-	require.NoError(t, err)
-	defer unlock()
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--lock-file", lockPath, "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
-	assert.Equal(t, exitLocked, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "another groupsync run holds the lock")
-	assert.Zero(t, w.emu.Stats().Total)
-
-	unlock()
-	r = exe(t, w.dir, w.env(), append([]string{"plan", "--lock-file", lockPath}, w.files...)...)
-	assert.Equal(t, exitOK, r.code, "a released lock is taken again")
-}
-
-func TestBinaryMetricsFile(t *testing.T) {
+func TestMetricsFile(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	metrics := filepath.Join(w.dir, "groupsync.prom")
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--metrics-file", metrics, "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--metrics-file", metrics, "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	raw, err := os.ReadFile(metrics)
 	require.NoError(t, err)
@@ -118,7 +101,7 @@ func TestBinaryMetricsFile(t *testing.T) {
 	for _, want := range []string{
 		"# TYPE groupsync_last_run_timestamp_seconds gauge\n",
 		`groupsync_last_run_exit_code{command="apply"} 0` + "\n",
-		`groupsync_last_run_items{command="apply",system="lox24",status="succeeded"} 13` + "\n",
+		`groupsync_last_run_items{command="apply",system="lox24",status="succeeded"} 22` + "\n",
 		`groupsync_last_run_items{command="apply",system="helloid",status="unchanged"} 2` + "\n",
 		`groupsync_last_run_duration_seconds{command="apply"} `,
 	} {
@@ -127,17 +110,17 @@ func TestBinaryMetricsFile(t *testing.T) {
 
 	bad := filepath.Join(w.dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("lox24: [\n"), 0o644))
-	r = exe(t, w.dir, w.env(), "plan", "--metrics-file", metrics, bad)
+	r = runCLI(t, w.env(), "plan", "--metrics-file", metrics, bad)
 	assert.Equal(t, exitFatal, r.code)
 	raw, err = os.ReadFile(metrics)
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), `groupsync_last_run_exit_code{command="plan"} 1`, "a failed run is recorded too")
 }
 
-func TestBinaryJSONLogs(t *testing.T) {
+func TestJSONLogs(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	r := exe(t, w.dir, w.env(), append([]string{"apply", "--yes", "--log-format", "json", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--log-format", "json", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	n := 0
 	for _, line := range strings.Split(r.stderr, "\n") {
@@ -149,25 +132,25 @@ func TestBinaryJSONLogs(t *testing.T) {
 		assert.Contains(t, rec, "level")
 		n++
 		if rec["msg"] == "apply finished" {
-			assert.EqualValues(t, 18, rec["succeeded"])
+			assert.EqualValues(t, 27, rec["succeeded"])
 		}
 	}
 	assert.GreaterOrEqual(t, n, 3)
 	assert.NotContains(t, r.stderr, "applying", "no progress bar without a terminal")
 }
 
-func TestBinaryPlanFormats(t *testing.T) {
+func TestPlanFormats(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	j := exe(t, w.dir, w.env(), append([]string{"plan", "--format", "json"}, w.files...)...)
+	j := runCLI(t, w.env(), append([]string{"plan", "--format", "json"}, w.files...)...)
 	require.Equal(t, exitOK, j.code, j.stderr)
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal([]byte(j.stdout), &doc))
 	assert.EqualValues(t, 1, doc["version"])
-	md := exe(t, w.dir, w.env(), append([]string{"plan", "--format", "markdown"}, w.files...)...)
+	md := runCLI(t, w.env(), append([]string{"plan", "--format", "markdown"}, w.files...)...)
 	require.Equal(t, exitOK, md.code, md.stderr)
 	assert.Contains(t, md.stdout, "## groupsync plan")
 	assert.Contains(t, md.stdout, "| `~` |")
-	again := exe(t, w.dir, w.env(), append([]string{"plan", "--format", "markdown"}, w.files...)...)
+	again := runCLI(t, w.env(), append([]string{"plan", "--format", "markdown"}, w.files...)...)
 	assert.Equal(t, md.stdout, again.stdout, "deterministic")
 }

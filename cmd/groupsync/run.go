@@ -26,12 +26,16 @@ const (
 // env reads one environment variable.
 type env func(string) string
 
-// cli is one invocation: its streams and environment.
+// cli is one invocation: its streams, its environment and how it tells a
+// terminal. It holds all of a run's state, so runs can share a process.
 type cli struct {
 	env    env
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// terminal reports whether a stream is a terminal: one there gets the
+	// progress bar, and apply asks on it for confirmation.
+	terminal func(any) bool
 }
 
 const usage = `groupsync makes the groups in LOX24 and HelloID match what YAML and CSV files say.
@@ -40,6 +44,10 @@ Usage:
   groupsync validate FILE...             parse and validate the desired state (no network)
   groupsync plan [flags] FILE...         read the remote state and print the plan (GET only)
   groupsync apply [flags] FILE...        plan, then apply, and write a report
+  groupsync apply [flags] --retry-failed REPORT.json
+                                         apply again the failed and skipped items of a report
+  groupsync undo REPORT.json --out PLAN.json
+                                         save a plan that reverses a report's succeeded items
   groupsync export [flags]               print the remote state as a desired-state YAML file (GET only)
   groupsync emulate [flags]              serve a local emulator of both APIs
   groupsync demo                         the whole workflow against an in-process emulator
@@ -56,9 +64,14 @@ Exit codes: 0 success, 1 fatal error, 2 changes pending (plan --detailed-exitcod
 // run is the whole program: it parses args, runs one command and returns
 // the exit code.
 func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{env: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	c := &cli{env: getenv, stdin: stdin, stdout: stdout, stderr: stderr, terminal: isTerminal}
+	return c.run(ctx, args)
+}
+
+// run runs one command with c's streams and environment.
+func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(c.stderr, usage)
 		return exitUsage
 	}
 	return finalCode(ctx, c.dispatch(ctx, args[0], args[1:]))
@@ -84,6 +97,8 @@ func (c *cli) dispatch(ctx context.Context, cmd string, rest []string) int {
 		return c.apply(ctx, rest)
 	case "export":
 		return c.export(ctx, rest)
+	case "undo":
+		return c.undo(ctx, rest)
 	case "emulate":
 		return c.emulate(ctx, rest)
 	case "demo":

@@ -108,7 +108,7 @@ func secretWorld(t *testing.T, opts emulator.Options, wrongCreds bool) *world {
 	require.NoError(t, emu.LoadState(st))
 	u, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() { assert.NoError(t, stop()) })
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, samples.FS))
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "export"), 0o755))
@@ -162,6 +162,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		check func(t *testing.T, w *world) // after the steps
 	}
 	files := func(w *world) []string { return w.files }
+	at := func(w *world, name string) string { return filepath.Join(w.dir, name) }
 	cat := func(parts ...[]string) []string {
 		var out []string
 		for _, p := range parts {
@@ -175,18 +176,18 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}},
 		{name: "plan in every format, saved, then applied", steps: func(w *world) []step {
 			return []step{
-				{cat([]string{"plan", "--format", "text", "--out", "plan.json", "--metrics-file", "plan.prom"}, fast, files(w)), exitOK},
+				{cat([]string{"plan", "--format", "text", "--out", at(w, "plan.json"), "--metrics-file", at(w, "plan.prom")}, fast, files(w)), exitOK},
 				{cat([]string{"plan", "--format", "json", "--detailed-exitcode"}, fast, files(w)), exitPending},
 				{cat([]string{"plan", "--format", "markdown", "--show-phones"}, fast, files(w)), exitOK},
-				{cat([]string{"apply", "--yes", "--plan", "plan.json", "--report", "saved.json", "--metrics-file", "saved.prom"}, fast), exitOK},
+				{cat([]string{"apply", "--yes", "--plan", at(w, "plan.json"), "--report", at(w, "saved.json"), "--metrics-file", at(w, "saved.prom")}, fast), exitOK},
 			}
 		}},
 		{name: "apply, then export", steps: func(w *world) []step {
 			return []step{
-				{cat([]string{"apply", "--yes", "--report", "report.json", "--metrics-file", "apply.prom", "--lock-file", "run.lock"}, fast, files(w)), exitOK},
+				{cat([]string{"apply", "--yes", "--report", at(w, "report.json"), "--metrics-file", at(w, "apply.prom"), "--lock-file", at(w, "run.lock")}, fast, files(w)), exitOK},
 				{cat([]string{"export"}, fast), exitOK},
-				{cat([]string{"export", "--phones", "--out", "export/groups.yaml", "--metrics-file", "export.prom"}, fast), exitOK},
-				{cat([]string{"export", "--emulator-state", "--out", "state.json"}, fast), exitOK},
+				{cat([]string{"export", "--phones", "--out", at(w, "export/groups.yaml"), "--metrics-file", at(w, "export.prom")}, fast), exitOK},
+				{cat([]string{"export", "--emulator-state", "--out", at(w, "state.json")}, fast), exitOK},
 			}
 		}, check: func(t *testing.T, w *world) {
 			matches, _ := filepath.Glob(filepath.Join(w.dir, "export", "members-*.csv"))
@@ -195,8 +196,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{name: "the API answers 401", wrong: true, steps: func(w *world) []step {
 			return []step{
 				{cat([]string{"plan"}, fast, files(w)), exitFatal},
-				{cat([]string{"apply", "--yes", "--report", "report.json", "--metrics-file", "m.prom"}, fast, files(w)), exitFatal},
-				{cat([]string{"export", "--phones", "--out", "x.yaml"}, fast), exitFatal},
+				{cat([]string{"apply", "--yes", "--report", at(w, "report.json"), "--metrics-file", at(w, "m.prom")}, fast, files(w)), exitFatal},
+				{cat([]string{"export", "--phones", "--out", at(w, "x.yaml")}, fast), exitFatal},
 			}
 		}, check: func(t *testing.T, w *world) {
 			assert.Positive(t, w.emu.Stats().Systems["lox24"].ByStatus["401"])
@@ -205,14 +206,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{name: "the API redirects", opts: emulator.Options{Redirect: "http://127.0.0.1:1/elsewhere"}, steps: func(w *world) []step {
 			return []step{
 				{cat([]string{"plan"}, fast, files(w)), exitFatal},
-				{cat([]string{"apply", "--yes", "--report", "report.json"}, fast, files(w)), exitFatal},
+				{cat([]string{"apply", "--yes", "--report", at(w, "report.json")}, fast, files(w)), exitFatal},
 			}
 		}},
 		{name: "the API is unreachable", urls: func(*world) [2]string {
 			return [2]string{"http://127.0.0.1:1", "http://127.0.0.1:1"}
 		}, steps: func(w *world) []step {
 			return []step{
-				{cat([]string{"apply", "--yes", "--max-attempts", "1", "--report", "report.json", "--metrics-file", "m.prom"}, fast, files(w)), exitFatal},
+				{cat([]string{"apply", "--yes", "--max-attempts", "1", "--report", at(w, "report.json"), "--metrics-file", at(w, "m.prom")}, fast, files(w)), exitFatal},
 				{cat([]string{"export", "--max-attempts", "1"}, fast), exitFatal},
 			}
 		}},
@@ -221,7 +222,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}, steps: func(w *world) []step {
 			return []step{
 				{cat([]string{"plan"}, files(w)), exitFatal},
-				{cat([]string{"apply", "--yes", "--report", "report.json"}, files(w)), exitFatal},
+				{cat([]string{"apply", "--yes", "--report", at(w, "report.json")}, files(w)), exitFatal},
 				{cat([]string{"export"}), exitFatal},
 				{cat([]string{"plan", "--lox24-url", "https://u:" + sentinelURLPass + "%zz@host", "--helloid-url", sentinelKey + ":" + sentinelURLPass + "@"}, files(w)), exitFatal},
 			}
@@ -253,7 +254,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 						if args[0] != "validate" && args[0] != "demo" && args[0] != "emulate" && args[0] != "--help" {
 							args = append([]string{args[0], "--log-format", logFormat}, args[1:]...)
 						}
-						r := exe(t, w.dir, env, args...)
+						r := runCLI(t, env, args...)
 						require.Equal(t, s.code, r.code, "%v\n%s%s", args, r.stdout, r.stderr)
 						assertNothingLeaks(t, r, w.dir)
 					}
@@ -296,10 +297,10 @@ func TestSecretFileProblemsSayWhatIsWrong(t *testing.T) {
 			env := append([]string{"LOX24_URL=" + w.url, "HELLOID_URL=" + w.url}, tt.env...)
 			for _, args := range [][]string{
 				append([]string{"plan"}, w.files...),
-				append([]string{"apply", "--yes", "--report", "report.json"}, w.files...),
+				append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "report.json")}, w.files...),
 				{"export"},
 			} {
-				r := exe(t, w.dir, env, args...)
+				r := runCLI(t, env, args...)
 				assert.Equal(t, exitFatal, r.code, r.stderr)
 				for _, s := range tt.want {
 					assert.Contains(t, r.stderr, s)

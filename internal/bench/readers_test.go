@@ -5,10 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gocarina/gocsv"
 	"github.com/stretchr/testify/require"
 
-	"groupsync/internal/plan"
 	"groupsync/internal/source"
 )
 
@@ -26,38 +24,6 @@ func BenchmarkReadMembers(b *testing.B) {
 		f.Close()
 		require.Empty(b, errs)
 		require.Len(b, ph.List, n)
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-}
-
-// memberRow is a member file's row as gocsv decodes it.
-type memberRow struct {
-	Phone string `csv:"phone"`
-	A     string `csv:"a"`
-	B     string `csv:"b"`
-}
-
-// BenchmarkReadMembersGocsv does the same reading with gocsv, streaming
-// (UnmarshalToCallback) and normalising each number, for comparison: gocsv
-// decodes by reflection and cannot tell an absent column from an empty one
-// or report line numbers, which is why the readers use encoding/csv.
-func BenchmarkReadMembersGocsv(b *testing.B) {
-	n, path := memberFile(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		f, err := os.Open(path)
-		require.NoError(b, err)
-		list := make([]plan.Phone, 0, n)
-		var buf [plan.PhoneMax + 2]byte
-		err = gocsv.UnmarshalToCallback(f, func(r memberRow) {
-			num, _, ok := plan.AppendE164(buf[:0], r.Phone)
-			require.True(b, ok)
-			list = append(list, plan.NewPhoneBytes(num, []string{r.A, r.B}, len(list)+2))
-		})
-		f.Close()
-		require.NoError(b, err)
-		require.Len(b, list, n)
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

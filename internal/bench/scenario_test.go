@@ -101,7 +101,7 @@ func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
 	require.NoError(tb, err)
 	srv := &http.Server{Handler: span, ConnState: emu.ConnState}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	url := "http://" + ln.Addr().String()
 	dir := tb.TempDir()
 	yamlPath, tsvPath := s.files(tb, dir)

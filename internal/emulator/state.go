@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"groupsync/internal/plan"
 )
 
 // State is the whole content of the emulator: every group of both systems.
@@ -332,10 +334,10 @@ func parseGUID(s string) (string, bool) {
 	return strings.ToLower(s), true
 }
 
-// foldName is the key under which HelloID compares group names: names that
-// differ only in letter case are the same name.
+// foldName is the key under which HelloID compares group names: groupsync's
+// own identity rule, so that the emulator and the client agree.
 func foldName(s string) string {
-	return strings.ToLower(strings.ToUpper(s))
+	return plan.NameKey(s)
 }
 
 func clone[T any](p *T) *T {

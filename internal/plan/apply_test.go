@@ -1,12 +1,12 @@
 package plan
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -165,29 +165,25 @@ func TestApplyAfterCancelSkipsEverythingNotStarted(t *testing.T) {
 	assert.Equal(t, "not started: the run was interrupted", r.Items[0].Error)
 }
 
-func TestReportWriteFileIsSchemaVersion1(t *testing.T) {
+func TestReportEncodeIsSchemaVersion1(t *testing.T) {
 	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{LOX24: 7}}
 	p.Changes = []Change{groupUpdate(LOX24, "12344")}
 	p.Changes[0].Source = Source{"groups.yaml", 3}
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	r := Apply(context.Background(), p, map[System]Sink{LOX24: &fakeSink{sys: LOX24}}, ApplyOptions{Now: func() time.Time { return clock }})
-	path := filepath.Join(t.TempDir(), "report.json")
-	require.NoError(t, r.WriteFile(path))
+	var raw bytes.Buffer
+	require.NoError(t, r.Encode(&raw))
+	assert.True(t, strings.HasSuffix(raw.String(), "}\n"))
 
 	var got map[string]any
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, &got))
+	require.NoError(t, json.Unmarshal(raw.Bytes(), &got))
 	assert.EqualValues(t, 1, got["version"])
 	assert.Equal(t, "2026-11-22T10:00:00Z", got["started_at"])
 	assert.Equal(t, false, got["interrupted"])
-	assert.Equal(t, map[string]any{"planned": 1.0, "succeeded": 1.0, "failed": 0.0, "skipped": 0.0, "stale": 0.0, "unchanged": 7.0}, got["summary"])
+	assert.Equal(t, map[string]any{"planned": 1.0, "succeeded": 1.0, "failed": 0.0, "skipped": 0.0, "stale": 0.0, "unchanged": 7.0, "verified": 0.0}, got["summary"])
 	item := got["items"].([]any)[0].(map[string]any)
-	for _, k := range []string{"system", "kind", "action", "key", "name", "status", "http_status", "attempts", "request_id", "duration_ms", "source", "error"} {
+	for _, k := range []string{"system", "kind", "action", "key", "name", "status", "http_status", "attempts", "request_id", "duration_ms", "source", "error", "before", "after"} {
 		assert.Contains(t, item, k)
 	}
 	assert.Equal(t, "groups.yaml:3", item["source"])
-	entries, err := os.ReadDir(filepath.Dir(path))
-	require.NoError(t, err)
-	assert.Len(t, entries, 1, "no temporary file is left behind")
 }

@@ -67,15 +67,9 @@ func (c Columns) With(i int, v string) Columns {
 	return MakeColumns(a[:]...)
 }
 
-// NewPhone returns a desired member whose number and columns share one
-// allocation.
-func NewPhone(number string, cols []string, line int) Phone {
-	s := pack(number, nil, cols)
-	return Phone{Number: s[:len(number)], Cols: Columns{packed: s[len(number):]}, Line: line}
-}
-
-// NewPhoneBytes is NewPhone for a number held in a buffer (a reader's
-// scratch space), without converting it to a string first.
+// NewPhoneBytes returns a desired member whose number and columns share one
+// allocation. The number is read from a buffer (a reader's scratch space)
+// without converting it to a string first.
 func NewPhoneBytes(number []byte, cols []string, line int) Phone {
 	s := pack("", number, cols)
 	return Phone{Number: s[:len(number)], Cols: Columns{packed: s[len(number):]}, Line: line}

@@ -68,10 +68,10 @@ func (d *differ) keyOf(k string) string {
 }
 
 // nameOf returns the form in which names are matched: exact for LOX24,
-// case-insensitive for HelloID.
+// NameKey for HelloID.
 func (d *differ) nameOf(n string) string {
 	if d.sys == HelloID {
-		return strings.ToLower(n)
+		return NameKey(n)
 	}
 	return n
 }

@@ -131,6 +131,21 @@ func TestDiff(t *testing.T) {
 			unchanged: map[System]int{LOX24: 0, HelloID: 1},
 		},
 		{
+			name:      "helloid name match folds case fully: a long s is an s",
+			want:      []Group{{System: HelloID, Name: "ſales", Fields: map[string]Value{"isEnabled": Bool(true)}, Source: src(1)}},
+			hid:       []RemoteGroup{hidRemote(guidA, "Sales", map[string]Value{"isEnabled": Bool(true)})},
+			unchanged: map[System]int{LOX24: 0, HelloID: 1},
+		},
+		{
+			name: "helloid name match folds case fully: ß is ss, and the group is updated, not created",
+			want: []Group{{System: HelloID, Name: "Straße", Fields: map[string]Value{"isEnabled": Bool(true)}, Source: src(1)}},
+			hid:  []RemoteGroup{hidRemote(guidA, "STRASSE", nil)},
+			changes: []Change{{System: HelloID, Kind: KindGroup, Action: Update, Key: guidA, Name: "STRASSE", Source: src(1),
+				Fields: []FieldChange{{Field: "isEnabled", Before: Bool(false), After: Bool(true)}},
+				Base:   map[string]Value{"name": Str("STRASSE"), "isEnabled": Bool(false), "isDefault": Bool(false), "isQrEnabled": Bool(false), "managedByUserGuid": Null}}},
+			unchanged: map[System]int{LOX24: 0, HelloID: 0},
+		},
+		{
 			name: "helloid group addressed by guid is renamed, letter case included",
 			want: []Group{{System: HelloID, Key: "EF24276A-CF39-44D7-B8E5-1012C0DB5178", Name: "sales team", Fields: map[string]Value{}, Source: src(1)}},
 			hid:  []RemoteGroup{hidRemote(guidA, "Sales Team", nil)},

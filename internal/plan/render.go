@@ -75,7 +75,7 @@ func Title(c *Change, opt RenderOptions) string {
 	var b strings.Builder
 	b.WriteString(string(c.Kind))
 	if c.Kind == KindPhone {
-		b.WriteString(" " + DisplayPhone(c.Phone, opt.ShowPhones))
+		b.WriteString(" " + displayPhone(c.Phone, opt.ShowPhones))
 		if c.Group != "" {
 			fmt.Fprintf(&b, " in group %s %q", c.Group, c.Name)
 		} else {
@@ -158,8 +158,8 @@ func display(c *Change, field string, v Value, opt RenderOptions) string {
 	return v.String()
 }
 
-// DisplayPhone returns the number as human output shows it.
-func DisplayPhone(n string, show bool) string {
+// displayPhone returns the number as human output shows it.
+func displayPhone(n string, show bool) string {
 	if show {
 		return n
 	}

@@ -8,15 +8,15 @@ import (
 	"unicode/utf8"
 )
 
-// MarkdownMaxRows is how many items of one system WriteMarkdown lists
+// markdownMaxRows is how many items of one system WriteMarkdown lists
 // before it says how many more there are: a merge request comment has a
 // size limit, and a reviewer reads the first rows anyway.
-const MarkdownMaxRows = 200
+const markdownMaxRows = 200
 
 // WriteMarkdown writes the plan as GitHub/GitLab-flavoured Markdown, for
 // posting in a merge request: a heading with the plan's summary, then per
 // system a heading, its summary and a table with one row per item (at most
-// MarkdownMaxRows). Cells hold the same words as WriteText, with phone
+// 200). Cells hold the same words as WriteText, with phone
 // numbers masked unless opt.ShowPhones; everything taken from the plan is
 // escaped, so no name or value can break the table or turn into markup.
 // The output is a pure function of the plan.
@@ -39,7 +39,7 @@ func WriteMarkdown(w io.Writer, p *Plan, opt RenderOptions) error {
 			if c.System != sys {
 				continue
 			}
-			if rows == MarkdownMaxRows {
+			if rows == markdownMaxRows {
 				more++
 				continue
 			}

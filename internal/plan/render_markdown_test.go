@@ -124,13 +124,13 @@ func TestMarkdownEscapeHelpers(t *testing.T) {
 
 func TestWriteMarkdownListsAtMostMaxRowsPerSystem(t *testing.T) {
 	p := &Plan{Systems: []System{LOX24, HelloID}, Unchanged: map[System]int{}}
-	for i := range MarkdownMaxRows + 5 {
+	for i := range markdownMaxRows + 5 {
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: "Big", Group: "1",
 			Phone: fmt.Sprintf("+49151%08d", i), Source: Source{"big.csv", i + 2}})
 	}
 	p.Changes = append(p.Changes, Change{System: HelloID, Kind: KindGroup, Action: Create, Name: "Sales", Source: Source{"groups.csv", 2}})
 	out := writeMarkdown(t, p, RenderOptions{})
-	assert.Equal(t, MarkdownMaxRows+1, strings.Count(out, "| `+` |"), "200 lox24 rows and the helloid one")
+	assert.Equal(t, markdownMaxRows+1, strings.Count(out, "| `+` |"), "200 lox24 rows and the helloid one")
 	assert.Contains(t, out, "`big.csv:201`")
 	assert.NotContains(t, out, "`big.csv:202`")
 	assert.Contains(t, out, "| `+` | phone +49151\\*\\*\\*\\*\\*199 in group 1 \"Big\" | `big.csv:201` |  |\n\n"+

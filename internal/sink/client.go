@@ -43,6 +43,9 @@ type Config struct {
 	// connections, so that a long read reuses them instead of opening new
 	// ones.
 	MaxInFlight int
+	// MaxReadItems bounds each listing: the items read and the total it
+	// claims (default DefaultMaxReadItems).
+	MaxReadItems int
 	// OnEvent, when set, is told of every retry and every 429 (from several
 	// goroutines at once); the client itself prints nothing.
 	OnEvent func(Event)
@@ -89,6 +92,8 @@ type Client struct {
 	secrets   []string // never shown: replaced in what the API says
 	onEvent   func(Event)
 	maxInFl   int
+
+	maxReadItems int
 
 	mu      sync.Mutex
 	stopErr error // set after a 401/403: no further request
@@ -138,6 +143,9 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
+	if cfg.MaxReadItems <= 0 {
+		cfg.MaxReadItems = DefaultMaxReadItems
+	}
 	return &Client{
 		system: system,
 		base:   base,
@@ -159,6 +167,8 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 		secrets:   nonEmpty(opt.Secrets),
 		onEvent:   cfg.OnEvent,
 		maxInFl:   cfg.MaxInFlight,
+
+		maxReadItems: cfg.MaxReadItems,
 	}, nil
 }
 
@@ -296,12 +306,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 		c.event(Event{Kind: EventRetry, Op: req.Op, Attempt: attempt, Reason: reason(err), Wait: wait, Pace: c.pace()})
 		if serr := c.clock.Sleep(ctx, wait); serr != nil {
-			return resp, fmt.Errorf("not retried (%v): %w", serr, err)
+			return resp, fmt.Errorf("not retried (%v): %w", serr, err) //nolint:errorlint // err is what callers branch on; serr only says why
 		}
 		if !idempotent && !sure {
 			next, rerr := req.BeforeRetry(ctx)
 			if rerr != nil {
-				return resp, fmt.Errorf("checking whether it happened anyway failed (%v) after: %w", rerr, err)
+				return resp, fmt.Errorf("checking whether it happened anyway failed (%v) after: %w", rerr, err) //nolint:errorlint // err is what callers branch on; rerr only says why
 			}
 			if next == nil {
 				return resp, nil // it happened after all

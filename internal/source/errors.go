@@ -110,9 +110,6 @@ func (l *errorList) add(line, col int, field, format string, args ...any) {
 	l.errs = append(l.errs, Error{File: l.file, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// full reports whether further errors would only be counted.
-func (l *errorList) full() bool { return len(l.errs) >= maxErrorsPerFile }
-
 // result returns the errors, sorted, with a note (for the whole file, so it
 // sorts first) on those left out.
 func (l *errorList) result() Errors {

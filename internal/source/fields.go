@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"groupsync/internal/plan"
@@ -19,6 +18,8 @@ const (
 	fieldName       = "name"        // both: required
 	fieldPhones     = "phones"      // LOX24: path of the member CSV
 	fieldPhonesMode = "phones_mode" // LOX24: exact or additive
+	fieldCountry    = "default_country"
+	fieldColumns    = "columns" // YAML only: the member file's own headers
 )
 
 // keyFields lists the keys a group of sys may have besides its
@@ -26,7 +27,7 @@ const (
 func keyFields(sys plan.System) []string {
 	switch sys {
 	case plan.LOX24:
-		return []string{fieldID, fieldName, fieldPhones, fieldPhonesMode}
+		return []string{fieldID, fieldName, fieldPhones, fieldPhonesMode, fieldCountry, fieldColumns}
 	case plan.HelloID:
 		return []string{fieldGUID, fieldName}
 	}
@@ -108,6 +109,11 @@ type groupBuilder struct {
 	mode      plan.PhonesMode
 	modeAt    pos
 	hasMode   bool
+	country   string
+	countryAt pos
+	columns   map[string]string
+	columnsAt pos
+	dialect   Dialect
 }
 
 // newGroup starts a group of sys defined at at.
@@ -126,7 +132,7 @@ func (b *groupBuilder) accepts(field string, at pos) bool {
 	if belongs(sys, field) {
 		return true
 	}
-	if field == fieldPhones || field == fieldPhonesMode {
+	if field == fieldPhones || field == fieldPhonesMode || field == fieldCountry || field == fieldColumns {
 		b.errs.add(at.line, at.col, field, "%s groups have no phones (only %s groups have members)", sys, plan.LOX24)
 		return false
 	}
@@ -148,11 +154,11 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 			}
 			return
 		case !v.Valid:
-		case spec.Kind == plan.KindGUID && !isGUID(v.S):
+		case spec.Kind == plan.KindGUID && !IsGUID(v.S):
 			bad("%s is not a GUID (want 8-4-4-4-12 hex digits)", quote(v.S))
 			return
 		case spec.Kind == plan.KindText:
-			if msg := checkText(v.S, spec.Max); msg != "" {
+			if msg := CheckText(v.S, spec.Max); msg != "" {
 				bad("%s", msg)
 				return
 			}
@@ -175,20 +181,20 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 			bad("must not be empty")
 			return
 		}
-		if msg := checkText(v.S, plan.NameMax[b.g.System]); msg != "" {
+		if msg := CheckText(v.S, plan.NameMax[b.g.System]); msg != "" {
 			bad("%s", msg)
 			return
 		}
 		b.g.Name = v.S
 	case fieldID:
-		id, ok := parseID(v.S)
+		id, ok := ParseID(v.S)
 		if !ok {
 			bad("%s is not a positive integer", quote(v.S))
 			return
 		}
 		b.g.Key = id
 	case fieldGUID:
-		if !isGUID(v.S) {
+		if !IsGUID(v.S) {
 			bad("%s is not a GUID (want 8-4-4-4-12 hex digits)", quote(v.S))
 			return
 		}
@@ -199,6 +205,13 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 			return
 		}
 		b.phones = v.S
+	case fieldCountry:
+		c := strings.ToUpper(v.S)
+		if !plan.ValidCountry(c) {
+			bad("%s is not a country code (want ISO 3166 alpha-2, as DE or GB)", quote(v.S))
+			return
+		}
+		b.country = c
 	case fieldPhonesMode:
 		switch m := plan.PhonesMode(v.S); m {
 		case plan.PhonesExact, plan.PhonesAdditive:
@@ -219,6 +232,10 @@ func (b *groupBuilder) mark(field string, at pos) {
 		b.hasPhones, b.phonesAt = true, at
 	case fieldPhonesMode:
 		b.hasMode, b.modeAt = true, at
+	case fieldCountry:
+		b.countryAt = at
+	case fieldColumns:
+		b.columnsAt = at
 	}
 }
 
@@ -231,15 +248,27 @@ func (b *groupBuilder) finish() plan.Group {
 	if b.hasMode && !b.hasPhones {
 		b.errs.add(b.modeAt.line, b.modeAt.col, fieldPhonesMode, "only valid with phones")
 	}
+	if !b.hasPhones {
+		if b.countryAt.line > 0 {
+			b.errs.add(b.countryAt.line, b.countryAt.col, fieldCountry, "only valid with phones")
+		}
+		if b.columnsAt.line > 0 {
+			b.errs.add(b.columnsAt.line, b.columnsAt.col, fieldColumns, "only valid with phones")
+		}
+	}
 	if b.phones != "" {
 		mode := b.mode
 		if mode == "" {
 			mode = plan.PhonesExact
 		}
 		b.g.Phones = &plan.Phones{
-			File:   resolve(b.errs.file, b.phones),
-			Mode:   mode,
-			Source: plan.Source{File: b.errs.file, Line: b.phonesAt.line},
+			File:      resolve(b.errs.file, b.phones),
+			Mode:      mode,
+			Source:    plan.Source{File: b.errs.file, Line: b.phonesAt.line},
+			Country:   b.country,
+			Columns:   b.columns,
+			Delimiter: b.dialect.Delimiter,
+			Encoding:  b.dialect.Encoding,
 		}
 	}
 	return b.g
@@ -254,9 +283,9 @@ func resolve(from, name string) string {
 	return filepath.Join(filepath.Dir(from), name)
 }
 
-// checkText checks a text value against a limit in characters (0: none) and
+// CheckText checks a text value against a limit in characters (0: none) and
 // returns what is wrong, or "".
-func checkText(s string, limit int) string {
+func CheckText(s string, limit int) string {
 	if !utf8.ValidString(s) {
 		return "not valid UTF-8"
 	}
@@ -268,8 +297,9 @@ func checkText(s string, limit int) string {
 	return ""
 }
 
-// parseID returns the decimal form of a positive integer id, and whether s is one.
-func parseID(s string) (string, bool) {
+// ParseID returns the decimal form of a positive integer id (a LOX24 group
+// id), and whether s is one.
+func ParseID(s string) (string, bool) {
 	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
 		return "", false
 	}
@@ -280,9 +310,9 @@ func parseID(s string) (string, bool) {
 	return strconv.FormatInt(n, 10), true
 }
 
-// isGUID reports whether s is a GUID written as 8-4-4-4-12 hex digits, in
+// IsGUID reports whether s is a GUID written as 8-4-4-4-12 hex digits, in
 // either letter case.
-func isGUID(s string) bool {
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
@@ -322,19 +352,4 @@ func quote(s string) string {
 	}
 	r := []rune(s)
 	return strconv.Quote(string(r[:limit])) + "..."
-}
-
-// fold returns a key under which strings that are equal under Unicode
-// simple case folding (strings.EqualFold) are equal.
-func fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		b.WriteRune(least)
-	}
-	return b.String()
 }

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"strings"
@@ -9,8 +10,8 @@ import (
 	"groupsync/internal/plan"
 )
 
-// phoneColumn is the header of the number column of a member file.
-const phoneColumn = "phone"
+// PhoneColumn is the header of the number column of a member file.
+const PhoneColumn = "phone"
 
 // ReadPhones reads a member file: a LOX24 group's complete member list, as
 // CSV. The header row names the columns: phone (required) and any of a..e
@@ -35,26 +36,55 @@ const phoneColumn = "phone"
 // File, Mode and Source. name is the path used in errors. ReadPhones reports
 // every error it finds; when there are errors the result must not be used.
 func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, Errors) {
+	return ReadPhonesWith(name, r, PhoneOptions{Labels: labels})
+}
+
+// PhoneOptions says how to read a member file.
+type PhoneOptions struct {
+	// Labels maps the group's column labels to columns (see ReadPhones).
+	Labels map[string]int
+	// Country is the ISO 3166 alpha-2 code in whose national form numbers
+	// without a country code are read; "" refuses them.
+	Country string
+	// Columns maps LOX24's fields (phone, a..e, callback_data) to the
+	// file's own headers. When it is set, the file's other columns are
+	// ignored and Labels are not used; a field it does not name is read
+	// from a column of its own name, if any.
+	Columns map[string]string
+	// Dialect is the file's delimiter and encoding.
+	Dialect Dialect
+}
+
+// ReadPhonesWith is ReadPhones with the options of a group's file
+// reference: the default country for national numbers, a mapping of the
+// file's own headers and the CSV dialect. Numbers are parsed by
+// libphonenumber (plan.AppendE164).
+func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, Errors) {
+	labels := opts.Labels
 	errs := &errorList{file: name}
 	var (
 		ph       plan.Phones
-		phoneCol = -1
-		colOf    []int // per CSV column: index into plan.PhoneColumns, or -1
+		phoneCol = -1  // the CSV column of the number
+		colOf    []int // per CSV column: index into plan.PhoneColumns, or NoColumn
 		// first maps each number (its digits, which fit in a uint64 as E.164
 		// has at most 15) to the line it first stood on.
 		first = map[uint64]int32{}
 	)
 	header := func(cols []string) bool {
 		colOf = make([]int, len(cols))
+		if opts.Columns != nil {
+			return mappedHeader(errs, cols, opts.Columns, colOf, &phoneCol, &ph.Managed)
+		}
 		headedBy := map[int]string{} // column index -> the header that named it
 		for i, c := range cols {
-			colOf[i] = -1
+			colOf[i] = NoColumn
 			if strings.TrimSpace(c) == "" {
 				errs.add(1, 0, "", "column %d has no name", i+1)
 				continue
 			}
-			idx, ok := phoneHeader(errs, c, labels)
-			if !ok {
+			idx, problem := PhoneHeader(c, labels)
+			if problem != "" {
+				errs.add(1, 0, "", "%s", problem)
 				continue
 			}
 			if prev, dup := headedBy[idx]; dup {
@@ -66,7 +96,7 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 				continue
 			}
 			headedBy[idx] = c
-			if idx == -1 {
+			if idx == NumberColumn {
 				phoneCol = i
 				continue
 			}
@@ -74,12 +104,12 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 			ph.Managed[idx] = true
 		}
 		if phoneCol < 0 {
-			errs.add(1, 0, "", "missing column %q (required)", phoneColumn)
+			errs.add(1, 0, "", "missing column %q (required)", PhoneColumn)
 			return false
 		}
 		return true
 	}
-	cr := newCSVReader(r)
+	cr := newDialectReader(r, opts.Dialect)
 	cr.ReuseRecord = true
 	// A million entries must not be held twice, as growing a slice by
 	// copying would: when the input's size is known (a file), the list is
@@ -108,20 +138,20 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 		)
 		switch n := utf8.RuneCountInString(raw); {
 		case strings.TrimSpace(raw) == "":
-			bad(phoneColumn, "missing (required)")
+			bad(PhoneColumn, "missing (required)")
 		case n > plan.PhoneMax:
-			bad(phoneColumn, "%d characters, at most %d", n, plan.PhoneMax)
+			bad(PhoneColumn, "%d characters, at most %d", n, plan.PhoneMax)
 		default:
-			var valid bool
-			if number, digits, valid = plan.AppendE164(scratch[:0], raw); !valid {
-				bad(phoneColumn, "%q is not a valid E.164 number", raw)
+			var err error
+			if number, digits, err = plan.AppendE164(scratch[:0], raw, opts.Country); err != nil {
+				bad(PhoneColumn, "%s", err)
 			}
 		}
 		for i, idx := range colOf {
 			if idx < 0 || rec[i] == "" {
 				continue
 			}
-			if msg := checkText(rec[i], plan.PhoneColumnMax[idx]); msg != "" {
+			if msg := CheckText(rec[i], plan.PhoneColumnMax[idx]); msg != "" {
 				bad(plan.PhoneColumns[idx], "%s", msg)
 			}
 		}
@@ -157,33 +187,80 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 	return ph, errs.result()
 }
 
-// phoneHeader returns what the header c of a member file names: -1 for the
-// number, 0..5 for plan.PhoneColumns. It reports unknown and ambiguous
-// headers and returns false for them.
-func phoneHeader(errs *errorList, c string, labels map[string]int) (int, bool) {
-	named := -2 // what c names as written: -1 phone, 0..5 a column
-	if c == phoneColumn {
-		named = -1
+// What a member file header names, besides a column of plan.PhoneColumns
+// (named by its index, 0 and up).
+const (
+	NumberColumn = -1 // the phone column
+	NoColumn     = -2 // nothing: an unknown or ambiguous header
+)
+
+// PhoneHeader returns what the header h of a member file names, given the
+// group's column labels (as Labels returns them): NumberColumn for the
+// number, 0..5 for plan.PhoneColumns. For a header that names no column, or could name two,
+// it returns a problem instead, and the index is meaningless.
+func PhoneHeader(h string, labels map[string]int) (int, string) {
+	named := NoColumn // what h names as written
+	if h == PhoneColumn {
+		named = NumberColumn
 	}
 	for i, col := range plan.PhoneColumns {
-		if c == col {
+		if h == col {
 			named = i
 		}
 	}
-	label, isLabel := labels[c]
+	label, isLabel := labels[h]
 	switch {
-	case isLabel && (label < 0 || label > 4):
-		errs.add(1, 0, "", "column %q is ambiguous: several of name_a..name_e have this label", c)
-		return 0, false
-	case isLabel && named != -2 && named != label:
-		errs.add(1, 0, "", "column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
-			c, plan.PhoneColumns[label], plan.PhoneColumns[label])
-		return 0, false
+	case isLabel && (label < 0 || label > 4): // SharedLabel, or not one of a..e
+		return 0, fmt.Sprintf("column %q is ambiguous: several of name_a..name_e have this label", h)
+	case isLabel && named != NoColumn && named != label:
+		return 0, fmt.Sprintf("column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
+			h, plan.PhoneColumns[label], plan.PhoneColumns[label])
 	case isLabel:
-		return label, true
-	case named != -2:
-		return named, true
+		return label, ""
+	case named != NoColumn:
+		return named, ""
 	}
-	errs.add(1, 0, "", "unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", c)
-	return 0, false
+	return 0, fmt.Sprintf("unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", h)
+}
+
+// mappedHeader reads the header of a member file through a mapping of
+// LOX24's fields to the file's headers: it fills colOf, phoneCol and
+// managed, ignores the columns the mapping does not name, and reports
+// mapped headers that the file does not have.
+func mappedHeader(errs *errorList, cols []string, mapping map[string]string, colOf []int, phoneCol *int, managed *[plan.NumPhoneCols]bool) bool {
+	index := map[string]int{} // header -> its first column
+	for i, c := range cols {
+		colOf[i] = NoColumn
+		if _, dup := index[c]; !dup {
+			index[c] = i
+		}
+	}
+	fields := append([]string{PhoneColumn}, plan.PhoneColumns[:]...)
+	ok := true
+	for f, field := range fields {
+		h, mapped := mapping[field]
+		if !mapped {
+			h = field
+		}
+		i, found := index[h]
+		switch {
+		case !found && mapped:
+			errs.add(1, 0, "", "column %s (columns: %s) is not in the file", quote(h), field)
+			ok = false
+			continue
+		case !found && field == PhoneColumn:
+			errs.add(1, 0, "", "missing column %q (required; or map it with columns: {phone: ...})", PhoneColumn)
+			ok = false
+			continue
+		case !found:
+			continue
+		}
+		if f == 0 {
+			*phoneCol = i
+			continue
+		}
+		colOf[i] = f - 1
+		managed[f-1] = true
+	}
+	return ok
 }

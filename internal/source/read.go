@@ -22,6 +22,21 @@ import (
 // Errors cite files by the paths given; a member file is cited as the path of
 // its group's file joined with the phones value.
 func Read(paths []string) (plan.Desired, error) {
+	return ReadWith(paths, Options{})
+}
+
+// Options are defaults that the command line gives for every file.
+type Options struct {
+	// DefaultCountry reads national numbers of groups that set no
+	// default_country (ISO 3166 alpha-2; "" for none).
+	DefaultCountry string
+	// Delimiter is the delimiter of member files whose reference names
+	// none (0: detected from each file's header line).
+	Delimiter rune
+}
+
+// ReadWith is Read with command-line defaults.
+func ReadWith(paths []string, opts Options) (plan.Desired, error) {
 	var (
 		d    plan.Desired
 		errs Errors
@@ -44,7 +59,7 @@ func Read(paths []string) (plan.Desired, error) {
 	for i := range d.Groups {
 		g := &d.Groups[i]
 		if g.Phones != nil {
-			errs = append(errs, loadPhones(g)...)
+			errs = append(errs, loadPhones(g, opts)...)
 		}
 	}
 	if len(errs) > 0 {
@@ -98,21 +113,35 @@ func readFile(path string) ([]plan.Group, Errors) {
 }
 
 // loadPhones reads the member file of g and fills g.Phones.
-func loadPhones(g *plan.Group) Errors {
+func loadPhones(g *plan.Group, opts Options) Errors {
 	ph := g.Phones
+	if ph.Country == "" {
+		ph.Country = opts.DefaultCountry
+	}
+	if ph.Delimiter == 0 {
+		ph.Delimiter = opts.Delimiter
+	}
 	f, err := openFile(ph.File)
 	if err != nil {
 		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", ph.File, openError(err))}}
 	}
 	defer f.Close()
-	got, errs := ReadPhones(ph.File, f, Labels(g.Fields))
+	got, errs := ReadPhonesWith(ph.File, f, PhoneOptions{
+		Labels:  Labels(g.Fields),
+		Country: ph.Country,
+		Columns: ph.Columns,
+		Dialect: Dialect{Delimiter: ph.Delimiter, Encoding: ph.Encoding},
+	})
 	ph.Managed, ph.List = got.Managed, got.List
 	return errs
 }
 
+// SharedLabel is what Labels maps a label to that several columns share.
+const SharedLabel = -1
+
 // Labels maps the labels of a LOX24 group's phone columns (its managed,
 // non-null name_a..name_e, trimmed) to the columns' indexes, as ReadPhones
-// takes them. A label that several columns share maps to -1, which
+// takes them. A label that several columns share maps to SharedLabel, which
 // ReadPhones reports if a header uses it.
 func Labels(fields map[string]plan.Value) map[string]int {
 	m := map[string]int{}
@@ -123,7 +152,7 @@ func Labels(fields map[string]plan.Value) map[string]int {
 			continue
 		}
 		if _, dup := m[label]; dup {
-			m[label] = -1
+			m[label] = SharedLabel
 			continue
 		}
 		m[label] = i
@@ -162,8 +191,8 @@ func openError(err error) string {
 
 // duplicates reports every group that an earlier group already defines: the
 // same system and the same key (HelloID GUIDs in any letter case), or, for
-// groups without a key, the same name (LOX24 exactly, HelloID in any letter
-// case, as each system matches names).
+// groups without a key, the same name (LOX24 exactly, HelloID by
+// plan.NameKey, as each system matches names).
 func duplicates(groups []plan.Group) Errors {
 	var errs Errors
 	first := map[string]plan.Group{}
@@ -173,13 +202,13 @@ func duplicates(groups []plan.Group) Errors {
 		case g.Key != "" && g.System == plan.LOX24:
 			what, id = "id "+g.Key, g.Key
 		case g.Key != "":
-			what, id = "groupGuid "+g.Key, fold(g.Key)
+			what, id = "groupGuid "+g.Key, strings.ToLower(g.Key) // a valid GUID is ASCII
 		case g.Name == "":
 			continue // reported already
 		case g.System == plan.LOX24:
 			what, id = fmt.Sprintf("%q", g.Name), "\x00"+g.Name
 		default:
-			what, id = fmt.Sprintf("%q", g.Name), "\x00"+fold(g.Name)
+			what, id = fmt.Sprintf("%q", g.Name), "\x00"+plan.NameKey(g.Name)
 		}
 		id = string(g.System) + "\x00" + id
 		if prev, dup := first[id]; dup {

@@ -130,6 +130,15 @@ helloid:
 			want:  []string{`g.yaml:4: helloid group "sales" is also defined at g.yaml:3`},
 		},
 		{
+			name:  "helloid names are one group under full case folding, as plan.NameKey says",
+			files: map[string]string{"g.yaml": "helloid:\n  groups:\n    - name: Straße\n    - name: STRASSE\n    - name: Sales\n    - name: ſales\nlox24:\n  groups:\n    - name: Sales\n    - name: ſales\n"},
+			read:  []string{"g.yaml"},
+			want: []string{
+				`g.yaml:4: helloid group "STRASSE" is also defined at g.yaml:3`,
+				`g.yaml:6: helloid group "ſales" is also defined at g.yaml:5`,
+			},
+		},
+		{
 			name:  "a file that is neither YAML nor CSV is an error",
 			files: map[string]string{"groups.txt": "lox24:\n"},
 			read:  []string{"groups.txt"},
@@ -159,7 +168,7 @@ helloid:
 				"conf/m.csv":  "phone\n0151 123\n",
 			},
 			read: []string{"conf/g.yaml"},
-			want: []string{filepath.Join("conf", "m.csv") + `:2: phone: "0151 123" is not a valid E.164 number`},
+			want: []string{filepath.Join("conf", "m.csv") + `:2: phone: "0151 123" is a national number: set default_country for its group (or --default-country), or write it with its country code (+...)`},
 		},
 		{
 			name: "only managed, non-null name_a..name_e are labels",

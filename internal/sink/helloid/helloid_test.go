@@ -54,7 +54,7 @@ func setup(t *testing.T, groups []emulator.HelloIDGroup) (*emulator.Server, *bod
 	return emu, rec, c
 }
 
-func TestReadPagesWithSkipTakeUntilAShortPage(t *testing.T) {
+func TestReadPagesWithSkipTakeUntilAnEmptyPage(t *testing.T) {
 	var groups []emulator.HelloIDGroup
 	for i := range 5 {
 		groups = append(groups, emulator.HelloIDGroup{Name: fmt.Sprintf("G%d", i)})
@@ -65,7 +65,7 @@ func TestReadPagesWithSkipTakeUntilAShortPage(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cur.Groups, 5)
 	assert.Equal(t, "G4", cur.Groups[4].Name)
-	assert.Equal(t, 3, emu.Stats().Systems["helloid"].ByRoute["GET /api/v1/groups"])
+	assert.Equal(t, 4, emu.Stats().Systems["helloid"].ByRoute["GET /api/v1/groups"], "2, 2, 1, then the empty page")
 }
 
 func TestReadAnExactMultipleOfThepageSizeEndsOnAnEmptyPage(t *testing.T) {
@@ -177,4 +177,36 @@ func TestCancelledContextSendsNothing(t *testing.T) {
 		assert.Zero(t, o.Attempts, "nothing was sent")
 	}
 	assert.Zero(t, emu.Stats().Total, "no request reached the API")
+}
+
+// The client, Diff and the emulator share one identity rule for names
+// (plan.NameKey): a name the emulator calls taken is never planned as new.
+func TestNamesTheEmulatorCallsTheSameAreOneGroup(t *testing.T) {
+	for _, tc := range []struct{ remote, desired string }{
+		{"Sales", "ſales"},
+		{"kelvin", "\u212Aelvin"},
+		{"STRASSE", "Straße"},
+	} {
+		t.Run(tc.desired, func(t *testing.T) {
+			emu, rec, c := setup(t, []emulator.HelloIDGroup{{GroupGUID: guidA, Name: tc.remote}})
+			ctx := context.Background()
+
+			// The emulator refuses the desired name as a duplicate...
+			ch := &plan.Change{System: plan.HelloID, Kind: plan.KindGroup, Action: plan.Create, Name: tc.desired,
+				Fields: []plan.FieldChange{{Field: "name", After: plan.Str(tc.desired)}}}
+			o := c.Do(ctx, ch)
+			require.Error(t, o.Err)
+			assert.Equal(t, 400, o.HTTPStatus)
+
+			// ...and the plan does not try to create it.
+			cur, err := c.Read(ctx, nil)
+			require.NoError(t, err)
+			want := plan.Desired{Groups: []plan.Group{{System: plan.HelloID, Name: tc.desired, Fields: map[string]plan.Value{}}}}
+			p := plan.Diff(want, map[plan.System]plan.Current{plan.HelloID: cur})
+			assert.Empty(t, p.Changes)
+			assert.Equal(t, 1, p.Unchanged[plan.HelloID])
+			assert.Len(t, rec.seen, 1, "only the refused create was sent")
+			assert.Len(t, emu.State().HelloID.Groups, 1)
+		})
+	}
 }

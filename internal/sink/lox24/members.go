@@ -2,223 +2,182 @@ package lox24
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strconv"
 	"unicode/utf8"
 
-	"golang.org/x/sync/errgroup"
-
 	"groupsync/internal/plan"
-	"groupsync/internal/sink"
 )
 
 // Members are the bulk of what a run reads (a million members are 33,334
 // pages), so their pages are decoded by hand: straight from the response
 // buffer into plan.RemotePhone, one allocation per member, with no
-// intermediate records. The rules are those of the collection type in
-// hydra.go: an object, never a bare array; hydra:member (or member) present,
-// once; hydra:totalItems (or totalItems) and hydra:view.hydra:next (or
-// view.next) read when given.
+// intermediate records. The rules are decodePage's: either spelling of
+// every key (both is an error), a next link that is an IRI or a page
+// number, a totalItems that is a non-negative integer, never a bare array;
+// and each member's id is checked as checkID checks it. A key given twice
+// in one object is refused too.
 
-// pageMeta is what a page says besides its members.
-type pageMeta struct {
-	total *int   // hydra:totalItems, when given
-	next  string // hydra:view.hydra:next, when given
-	count int    // members on the page
-}
-
-// readMembers reads every member of the group at path, as readAll reads a
-// collection: page 1 alone, then pages 2..N side by side (as many as the
-// client has requests in flight), each decoded into its place in the
-// result; or page by page after hydra:next when the first page does not say
-// how many there are.
-func readMembers(ctx context.Context, api *sink.Client, what, path string) ([]plan.RemotePhone, error) {
-	var out []plan.RemotePhone
-	first, err := readMemberPage(ctx, api, what, path, url.Values{"page": {"1"}}, &out, -1)
-	if err != nil {
-		return nil, err
-	}
-	if first.next == "" {
-		return checkTotal(what, out, first.total)
-	}
-	size := first.count
-	next, perr := url.Parse(first.next)
-	if first.total == nil || size == 0 || perr != nil || next.Path != path || next.Query().Get("page") != "2" {
-		return followMembers(ctx, api, what, path, first, out)
-	}
-	total := *first.total
-	if total < size {
-		return nil, fmt.Errorf("lox24: get %s: hydra:totalItems is %d but page 1 has %d items", what, total, size)
-	}
-	pages := (total + size - 1) / size
-	all := make([]plan.RemotePhone, total)
-	copy(all, out)
-	eg, ctx := errgroup.WithContext(ctx)
-	eg.SetLimit(api.MaxInFlight())
-	for n := 2; n <= pages; n++ {
-		eg.Go(func() error {
-			start, end := (n-1)*size, min(n*size, total)
-			dst := all[start:start:end]
-			meta, err := readMemberPage(ctx, api, what, path, url.Values{"page": {strconv.Itoa(n)}}, &dst, end-start)
-			if err != nil {
-				return err
-			}
-			if meta.count != end-start {
-				return fmt.Errorf("lox24: get %s page %d: %d items where %d were due (did they change while reading?)", what, n, meta.count, end-start)
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
-	}
-	return all, nil
-}
-
-// followMembers reads the pages after first one by one, as hydra:next says.
-func followMembers(ctx context.Context, api *sink.Client, what, path string, first pageMeta, out []plan.RemotePhone) ([]plan.RemotePhone, error) {
-	meta := first
-	seen := map[string]bool{"page=1": true}
-	for meta.next != "" {
-		op := fmt.Sprintf("get %s: hydra:next %q", what, meta.next)
-		next, err := url.Parse(meta.next)
-		if err != nil {
-			return nil, fmt.Errorf("lox24: %s: %w", op, err)
-		}
-		if next.Host != "" || next.Path != path {
-			return nil, fmt.Errorf("lox24: %s leaves %s", op, path)
-		}
-		query := next.Query()
-		if seen[query.Encode()] {
-			return nil, fmt.Errorf("lox24: %s points back to a page already read", op)
-		}
-		seen[query.Encode()] = true
-		if meta, err = readMemberPage(ctx, api, what, path, query, &out, -1); err != nil {
-			return nil, err
-		}
-	}
-	return checkTotal(what, out, first.total)
-}
-
-// readMemberPage reads one page of members and appends them to *out; a
-// page of more than limit members (when limit >= 0) is an error.
-func readMemberPage(ctx context.Context, api *sink.Client, what, path string, query url.Values, out *[]plan.RemotePhone, limit int) (pageMeta, error) {
-	op := fmt.Sprintf("get %s page %s", what, query.Get("page"))
-	var meta pageMeta
-	_, err := api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: path, Query: query,
-		Decode: func(body []byte) error {
-			var err error
-			meta, err = decodeMemberPage(body, out, limit)
-			if err != nil {
-				return fmt.Errorf("lox24: %s: %w", op, err)
-			}
-			return nil
-		}})
-	return meta, err
-}
-
-// errPageOverflow is a page with more members than its place holds.
-var errPageOverflow = errors.New("more items than the page size")
-
-// decodeMemberPage decodes a Hydra collection page of phone entries,
-// appending the members to *out; more than limit of them (when limit >= 0)
-// is an error.
-func decodeMemberPage(body []byte, out *[]plan.RemotePhone, limit int) (pageMeta, error) {
-	var meta pageMeta
+// decodePhones decodes one page of GET /groups/{id}/phones.
+func decodePhones(body []byte) (page[plan.RemotePhone], error) {
+	var out page[plan.RemotePhone]
 	d := &scanner{b: body}
-	d.ws()
 	if d.peek() == '[' {
-		return meta, errors.New("the API answered a plain JSON array, which carries no paging; cannot tell whether more pages exist")
+		return out, errors.New("the API answered a plain JSON array, which carries no paging; cannot tell whether more pages exist")
 	}
-	var seen [3]bool // member, totalItems, view
-	haveMembers := false
+	// Each value is kept as found: the spellings are compared at the end.
+	var member, bareMember, total, bareTotal, next, bareNext found
+	var items []plan.RemotePhone
 	err := d.object(func(key []byte) error {
-		slot := -1
 		switch string(key) {
 		case "hydra:member", "member":
-			slot = 0
-		case "hydra:totalItems", "totalItems":
-			slot = 1
-		case "hydra:view", "view":
-			slot = 2
-		}
-		if slot < 0 {
-			return d.skip()
-		}
-		if seen[slot] {
-			return fmt.Errorf("key %q given twice (or in both spellings)", key)
-		}
-		seen[slot] = true
-		switch slot {
-		case 0:
-			haveMembers = true
+			f := &member
+			if string(key) == "member" {
+				f = &bareMember
+			}
+			if err := f.once(key); err != nil {
+				return err
+			}
+			if d.peek() == 'n' {
+				return d.null()
+			}
+			f.set = true
 			return d.array(func() error {
 				p, err := d.member()
 				if err != nil {
-					return err
+					return fmt.Errorf("item %d: %w", len(items)+1, err)
 				}
-				if limit >= 0 && meta.count == limit {
-					return errPageOverflow
-				}
-				*out = append(*out, p)
-				meta.count++
+				items = append(items, p)
 				return nil
 			})
-		case 1:
-			num, err := d.number()
-			if err != nil {
-				return fmt.Errorf("hydra:totalItems: %w", err)
+		case "hydra:totalItems", "totalItems":
+			f := &total
+			if string(key) == "totalItems" {
+				f = &bareTotal
 			}
-			n, err := strconv.Atoi(string(num))
-			if err != nil || n < 0 {
-				return fmt.Errorf("hydra:totalItems %s is not a count", num)
-			}
-			meta.total = &n
-			return nil
-		default:
+			return d.raw(key, f)
+		case "hydra:view", "view":
 			if d.peek() != '{' {
-				return d.skip()
+				return d.skip() // null, or no view worth reading
 			}
-			seenNext := false
 			return d.object(func(key []byte) error {
-				if string(key) != "hydra:next" && string(key) != "next" {
-					return d.skip()
+				switch string(key) {
+				case "hydra:next":
+					return d.raw(key, &next)
+				case "next":
+					return d.raw(key, &bareNext)
 				}
-				if seenNext {
-					return fmt.Errorf("key %q given twice (or in both spellings)", key)
-				}
-				seenNext = true
-				if d.peek() == 'n' {
-					return d.null()
-				}
-				s, err := d.str()
-				meta.next = string(s)
-				return err
+				return d.skip()
 			})
 		}
+		return d.skip()
 	})
-	if err == nil {
-		d.ws()
-		if d.i != len(d.b) {
-			err = d.errorf("data after the page")
-		}
+	if err == nil && d.peek() != 0 {
+		err = d.errorf("data after the page")
 	}
 	if err != nil {
-		if errors.Is(err, errPageOverflow) {
-			return meta, err
+		if errors.As(err, new(itemError)) {
+			return out, err
 		}
-		return meta, fmt.Errorf("unexpected response body: %w", err)
+		return out, fmt.Errorf("unexpected response body: %w", err)
 	}
-	if !haveMembers {
-		return meta, errors.New("response has no hydra:member")
+	if member.set && bareMember.set {
+		return out, errors.New("the response has both hydra:member and member")
 	}
-	return meta, nil
+	if !member.set && !bareMember.set {
+		return out, errors.New("the response has no hydra:member")
+	}
+	out.Items = items
+	t, err := either2("totalItems", total, bareTotal)
+	if err != nil {
+		return out, err
+	}
+	if t != nil {
+		n, err := strconv.ParseInt(string(t), 10, 64)
+		if err != nil || n < 0 {
+			return out, fmt.Errorf("hydra:totalItems is %s, not a count", trimRaw(t))
+		}
+		out.Total, out.HasTotal = n, true
+	}
+	nx, err := either2("next", next, bareNext)
+	if err != nil || nx == nil {
+		return out, err
+	}
+	var iri string
+	if json.Unmarshal(nx, &iri) == nil {
+		out.NextIRI = iri
+		return out, nil
+	}
+	n, err := strconv.ParseInt(string(nx), 10, 64)
+	if err != nil || n < 1 {
+		return out, fmt.Errorf("hydra:next is %s, neither a link nor a page number", trimRaw(nx))
+	}
+	out.NextPage = n
+	return out, nil
 }
+
+// found is one key's value: set when the key was given with a value other
+// than null, raw the value's text (for scalars).
+type found struct {
+	given bool
+	set   bool
+	raw   json.RawMessage
+}
+
+// once records that the key was given, refusing it a second time.
+func (f *found) once(key []byte) error {
+	if f.given {
+		return fmt.Errorf("key %q given twice", key)
+	}
+	f.given = true
+	return nil
+}
+
+// raw records the value at the scanner (a scalar, or skipped whole).
+func (d *scanner) raw(key []byte, f *found) error {
+	if err := f.once(key); err != nil {
+		return err
+	}
+	start := d.i
+	if err := d.skip(); err != nil {
+		return err
+	}
+	v := json.RawMessage(trimSpace(d.b[start:d.i]))
+	if string(v) != "null" {
+		f.set, f.raw = true, v
+	}
+	return nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
+}
+
+// either2 is either for values found by the scanner.
+func either2(key string, prefixed, bare found) (json.RawMessage, error) {
+	if prefixed.set && bare.set {
+		return nil, fmt.Errorf("the response has both hydra:%s and %s", key, key)
+	}
+	if prefixed.set {
+		return prefixed.raw, nil
+	}
+	if bare.set {
+		return bare.raw, nil
+	}
+	return nil, nil
+}
+
+// itemError is a member that is well-formed JSON but not a phone entry
+// (its id): reported as readAll reports a bad key, not as a bad body.
+type itemError struct{ err error }
+
+func (e itemError) Error() string { return e.err.Error() }
+func (e itemError) Unwrap() error { return e.err }
 
 // phoneKeys are the phone entry's keys in the order of its columns, after
 // id and phone.
@@ -252,17 +211,11 @@ func (d *scanner) member() (plan.RemotePhone, error) {
 		seen |= 1 << slot
 		var err error
 		switch {
-		case slot == 0 && d.peek() == '"':
-			// A string, as the docs' schema says, but holding a number,
-			// as the paths need (encoding/json's json.Number rule).
-			if id, err = d.str(); err == nil {
-				n := &scanner{b: id}
-				if _, nerr := n.number(); nerr != nil || n.i != len(id) {
-					err = d.errorf("id %q is not a number", id)
-				}
-			}
 		case slot == 0:
-			id, err = d.number()
+			start := d.i
+			if err = d.skip(); err == nil {
+				id = trimSpace(d.b[start:d.i])
+			}
 		case d.peek() == 'n':
 			err = d.null()
 		case slot == 1:
@@ -275,7 +228,29 @@ func (d *scanner) member() (plan.RemotePhone, error) {
 	if err != nil {
 		return plan.RemotePhone{}, err
 	}
-	return plan.NewRemotePhoneBytes(id, number, &cols), nil
+	key, err := phoneKey(id)
+	if err != nil {
+		return plan.RemotePhone{}, itemError{err}
+	}
+	return plan.NewRemotePhoneBytes(key, number, &cols), nil
+}
+
+// phoneKey is checkID for a phone's raw id, without allocating for the
+// usual canonical decimal (a JSON number, or a string holding one).
+func phoneKey(raw []byte) ([]byte, error) {
+	digits := raw
+	if len(digits) >= 2 && digits[0] == '"' && digits[len(digits)-1] == '"' {
+		digits = digits[1 : len(digits)-1]
+	}
+	canonical := len(digits) > 0 && len(digits) <= 18 && digits[0] != '0'
+	for _, c := range digits {
+		canonical = canonical && c >= '0' && c <= '9'
+	}
+	if canonical {
+		return digits, nil
+	}
+	key, err := checkID("phone", raw)
+	return []byte(key), err
 }
 
 // scanner reads JSON from a buffer. Strings without escapes are returned as

@@ -2,21 +2,12 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
 	"groupsync/internal/plan"
 )
-
-// errLocked means another run holds the lock file.
-var errLocked = errors.New("another groupsync run holds the lock")
 
 // runMetrics is what a run leaves in its --metrics-file, in the Prometheus
 // textfile-collector format: when it finished, how long it took, how it
@@ -93,29 +84,5 @@ func (m *runMetrics) write(code int) error {
 			fmt.Fprintf(&b, "groupsync_last_run_items{%s,system=%q,%s=%q} %d\n", cmd, k[0], m.label, k[1], m.items[k])
 		}
 	}
-	return plan.WriteFileAtomic(m.path, b.Bytes())
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// progress returns a function that advances a progress bar of n items on w
-// when w is a terminal, and a function that finishes it; both do nothing
-// otherwise, so cron logs stay clean.
-func progress(w io.Writer, n int) (advance func(plan.Item), finish func()) {
-	if n == 0 || !isTerminal(w) {
-		return nil, func() {}
-	}
-	bar := progressbar.NewOptions(n,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("applying"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-	return func(plan.Item) { _ = bar.Add(1) }, func() { _ = bar.Finish() }
+	return writeFileAtomic(m.path, b.Bytes())
 }

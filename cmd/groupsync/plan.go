@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+
+	"groupsync/internal/plan"
+)
+
+// planned is the outcome of reading files (or a saved plan) and remote
+// state and diffing (or revalidating).
+type planned struct {
+	plan     *plan.Plan
+	sinks    map[plan.System]plan.Sink
+	readErrs map[plan.System]error
+	stale    map[int]string // saved plans: items whose remote state changed
+}
+
+// makePlan reads the files, builds the clients (every configuration problem
+// before any request), reads every system side by side and diffs. Systems
+// that could not be read are left out of the plan; their errors come back.
+func (c *cli) makePlan(ctx context.Context, f *remoteFlags, files []string) (*planned, error) {
+	want, err := f.readDesired(files)
+	if err != nil {
+		return nil, err
+	}
+	sinks, err := f.sinks(c.env, want.Systems())
+	if err != nil {
+		return nil, err
+	}
+	results := readAll(ctx, f.logger(c), want, sinks)
+	have := current(results)
+	out := &planned{plan: plan.Diff(want, have), sinks: sinks, readErrs: map[plan.System]error{}}
+	for sys, r := range results {
+		if r.err != nil {
+			out.readErrs[sys] = r.err
+		}
+	}
+	return out, nil
+}
+
+// loadPlan reads a saved plan, builds the clients of its systems, reads
+// their current state and revalidates the plan against it. The input files
+// are not read again.
+func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*planned, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	saved, err := plan.ReadJSON(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c.revalidate(ctx, f, saved, false)
+}
+
+// revalidate builds the clients of a saved plan's systems, reads their
+// current state (the members only of the groups the plan changes members
+// of) and finds the items that are stale. With settle (a retry), items
+// whose wanted state already holds are first taken out as unchanged.
+func (c *cli) revalidate(ctx context.Context, f *remoteFlags, saved *plan.Plan, settle bool) (*planned, error) {
+	sinks, err := f.sinks(c.env, saved.Systems)
+	if err != nil {
+		return nil, err
+	}
+	results := readAll(ctx, f.logger(c), membersToRead(saved), sinks)
+	have := current(results)
+	if settle {
+		plan.Settle(saved, have)
+	}
+	out := &planned{plan: saved, sinks: sinks, readErrs: map[plan.System]error{}, stale: plan.Revalidate(saved, have)}
+	for sys, r := range results {
+		if r.err != nil {
+			out.readErrs[sys] = r.err
+		}
+	}
+	return out, nil
+}
+
+// membersToRead returns, as desired groups with managed phones, the groups
+// whose members a saved plan's items need: those it adds, changes or
+// removes members of, those it deletes under a members check, and groups
+// it creates with members (by name: a retried create may have happened).
+func membersToRead(p *plan.Plan) plan.Desired {
+	want := plan.Desired{}
+	seen := map[string]bool{}
+	add := func(g plan.Group) {
+		k := string(g.System) + "/" + g.Key + "/" + g.Name
+		if !seen[k] {
+			seen[k] = true
+			g.Phones = &plan.Phones{}
+			want.Groups = append(want.Groups, g)
+		}
+	}
+	for _, ch := range p.Changes {
+		switch {
+		case ch.Kind == plan.KindPhone && ch.Group != "":
+			add(plan.Group{System: ch.System, Key: ch.Group})
+		case ch.Kind == plan.KindPhone && ch.DependsOn > 0:
+			dep := p.Changes[ch.DependsOn-1]
+			add(plan.Group{System: dep.System, Name: dep.Name})
+		case ch.Kind == plan.KindGroup && ch.Action == plan.Delete && ch.Expect != nil:
+			add(plan.Group{System: ch.System, Key: ch.Key})
+		}
+	}
+	return want
+}
+
+func (c *cli) printReadErrors(p *planned) {
+	for _, sys := range plan.Systems {
+		if err := p.readErrs[sys]; err != nil {
+			fmt.Fprintf(c.stderr, "groupsync: %s could not be read; it is left out of the plan: %v\n", sys, err)
+		}
+	}
+}
+
+func (c *cli) plan(ctx context.Context, args []string) int {
+	fs := c.newFlagSet("plan", "plan [flags] FILE...\n\nRead the remote state and print what apply would change. Sends GET requests only.")
+	var f remoteFlags
+	f.register(fs, c.env)
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
+	out := fs.String("out", "", "also save the plan as JSON to this file, for `apply --plan` (it holds no secret)")
+	files, err := parse(fs, args)
+	if err != nil {
+		return parseExit(err)
+	}
+	if len(files) == 0 {
+		return c.usageErr(fs, "no input files")
+	}
+	if msg := f.check(); msg != "" {
+		return c.usageErr(fs, "%s", msg)
+	}
+	return c.session(ctx, &f, "plan", func(m *runMetrics) int {
+		p, err := c.makePlan(ctx, &f, files)
+		if err != nil {
+			return c.inputErr(err)
+		}
+		m.fromPlan(p.plan)
+		if err := f.render(c.stdout, p.plan); err != nil {
+			return c.fatal(err)
+		}
+		if *out != "" {
+			var buf bytes.Buffer
+			if err := plan.WriteJSON(&buf, p.plan); err != nil {
+				return c.fatal(err)
+			}
+			if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+				return c.fatal(fmt.Errorf("save plan: %w", err))
+			}
+			fmt.Fprintf(c.stderr, "Plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)
+		}
+		c.printReadErrors(p)
+		for _, err := range p.plan.Check(f.guards) {
+			fmt.Fprintf(c.stderr, "groupsync: apply would refuse this plan (use --force to override): %v\n", err)
+		}
+		switch {
+		case len(p.readErrs) > 0 || p.plan.HasErrors():
+			return exitFatal
+		case *detailed && p.plan.HasChanges():
+			return exitPending
+		}
+		return exitOK
+	})
+}
