@@ -196,6 +196,13 @@ func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) (_ []T
 		}
 		if n == 1 {
 			size = len(pg.Items)
+			if hasTotal && total > int64(size) {
+				// Sized once (within the bound checked above): a million
+				// members grown by appending would be copied over and over,
+				// and the old copies held until collected.
+				out = make([]T, 0, total)
+				keys = make(map[string]bool, total)
+			}
 		}
 		if int64(len(out))+int64(len(pg.Items)) > maxItems {
 			return nil, "", false, fmt.Errorf("lox24: %s: more than %d items in one listing (--max-read-items)", op, maxItems)
