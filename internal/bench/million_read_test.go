@@ -89,7 +89,7 @@ func BenchmarkMillionRead(b *testing.B) {
 	g = emulator.LOX24Group{}
 	url, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(b, err)
-	defer stop()
+	defer func() { _ = stop() }()
 	var results []readResult
 	var conns, peaks []float64
 	b.ResetTimer()
