@@ -88,6 +88,12 @@ type Plan struct {
 	// Members counts, per LOX24 group id, the current members of each group
 	// whose members the files manage (for the delete guard).
 	Members map[string]int `json:"members,omitempty"`
+	// Unread lists the systems the files mention that could not be read,
+	// with why; nothing is planned for them.
+	Unread []Unreadable `json:"-"`
+	// Refused lists the safety guards the plan breaks: apply would refuse
+	// it. Renderers show them; Check computes them.
+	Refused []string `json:"-"`
 }
 
 // Counts tallies a plan's items per action for one system ("" for all).

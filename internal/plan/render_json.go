@@ -26,6 +26,11 @@ type planFile struct {
 	Changes         []Change              `json:"changes"`
 	Unchanged       map[System]int        `json:"unchanged"`
 	Members         map[string]int        `json:"members"`
+	// Errors lists the systems that could not be read and why: nothing is
+	// planned for them, and the plan is not the whole story.
+	Errors []Unreadable `json:"errors"`
+	// Refused lists the safety guards the plan breaks: apply would refuse it.
+	Refused []string `json:"refused"`
 }
 
 // planCounts is Counts as the JSON plan spells it.
@@ -69,6 +74,8 @@ func encodePlan(w io.Writer, p *Plan) error {
 		Changes:         orEmpty(p.Changes),
 		Unchanged:       p.Unchanged,
 		Members:         p.Members,
+		Errors:          orEmpty(p.Unread),
+		Refused:         orEmpty(p.Refused),
 	}
 	for _, sys := range p.Systems {
 		f.SummaryBySystem[sys] = countsOf(p.Count(sys))
@@ -129,7 +136,14 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan file: %w", err)
 	}
-	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members}
+	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members,
+		Unread: f.Errors, Refused: f.Refused}
+	if len(p.Unread) == 0 {
+		p.Unread = nil
+	}
+	if len(p.Refused) == 0 {
+		p.Refused = nil
+	}
 	if len(p.Changes) == 0 {
 		p.Changes = nil
 	}
@@ -185,6 +199,10 @@ func decodePlanFile(data []byte) (*planFile, error) {
 			err = dec.Decode(&f.Unchanged)
 		case "members":
 			err = dec.Decode(&f.Members)
+		case "errors":
+			err = dec.Decode(&f.Errors)
+		case "refused":
+			err = dec.Decode(&f.Refused)
 		case "changes":
 			if f.Changes, err = decodeChanges(dec, data); err != nil {
 				return nil, err

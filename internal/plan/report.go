@@ -41,10 +41,15 @@ type Tally struct {
 
 // Item is one planned item and its outcome.
 type Item struct {
-	System     System `json:"system"`
-	Kind       Kind   `json:"kind"`
-	Action     Action `json:"action"`
-	Key        string `json:"key"`
+	System System `json:"system"`
+	Kind   Kind   `json:"kind"`
+	Action Action `json:"action"`
+	// Key is the item's own remote id: for a create, the id it was given
+	// ("" until then).
+	Key string `json:"key"`
+	// Group is, for a member item, the remote id of its group ("" while
+	// the group is created in the same run).
+	Group      string `json:"group,omitempty"`
 	Name       string `json:"name"`
 	Phone      string `json:"phone,omitempty"`
 	Status     Status `json:"status"`
@@ -69,12 +74,8 @@ func newReport(p *Plan, start time.Time) *Report {
 	}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		key := c.Key
-		if c.Kind == KindPhone && key == "" {
-			key = c.Group
-		}
 		r.Items[i] = Item{
-			System: c.System, Kind: c.Kind, Action: c.Action, Key: key, Name: c.Name,
+			System: c.System, Kind: c.Kind, Action: c.Action, Key: c.Key, Group: c.Group, Name: c.Name,
 			Phone: c.Phone, Source: c.Source.String(),
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.
@@ -205,7 +206,7 @@ func (r *Report) WriteSummary(w io.Writer, opt RenderOptions) error {
 		if it.Status == Succeeded {
 			continue
 		}
-		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Name: it.Name, Phone: it.Phone}
+		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Group: it.Group, Name: it.Name, Phone: it.Phone}
 		where := ""
 		if it.Source != "" {
 			where = " (" + it.Source + ")"
