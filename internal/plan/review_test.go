@@ -140,7 +140,9 @@ func TestWriteMarkdownOverTheLimitCutsMemberLinesOnly(t *testing.T) {
 }
 
 func TestWriteTextColor(t *testing.T) {
-	text := render(t, func(b *bytes.Buffer) error { return WriteText(b, reviewPlan(), RenderOptions{Color: true, Detail: true}) })
+	text := render(t, func(b *bytes.Buffer) error {
+		return WriteText(b, reviewPlan(), RenderOptions{Color: true, Detail: true})
+	})
 	assert.Contains(t, text, "  \x1b[33m~\x1b[0m group 1 \"Big\"")
 	assert.Contains(t, text, "      \x1b[32m+\x1b[0m phone ")
 	assert.Contains(t, text, "      \x1b[31m-\x1b[0m phone ")
