@@ -6,10 +6,22 @@ import (
 	"fmt"
 )
 
-// session runs one command's work holding --lock-file, when given, and
+// session runs one command's work, with every stderr line JSON under
+// --log-format json, holding --lock-file, when given, and
 // writes --metrics-file, when given, with the run's final exit code. A run
 // that finds the lock held exits 75 at once, sending nothing.
 func (c *cli) session(ctx context.Context, f *remoteFlags, command string, work func(*runMetrics) int) int {
+	if f.logFormat == "json" && c.logOut == nil {
+		// Every stderr line becomes JSON: the logger writes records to the
+		// real stderr, and every plain line is logged as one.
+		real := c.stderr
+		lines := &jsonLines{log: newLogger(real, "json")}
+		c.stderr, c.logOut = lines, real
+		defer func() {
+			lines.Close()
+			c.stderr, c.logOut = real, nil
+		}()
+	}
 	if f.lockFile != "" {
 		unlock, err := lock(f.lockFile)
 		if errors.Is(err, errLocked) {

@@ -18,6 +18,9 @@ type RenderOptions struct {
 	Color bool
 	// BaseDir, when set, makes the input files cited relative to it.
 	BaseDir string
+	// Summary leaves the items out of text output: refusals, the systems
+	// not read and the summary lines only.
+	Summary bool
 }
 
 // WriteText writes the plan for humans: first the safety guards it breaks,
@@ -43,7 +46,9 @@ func WriteText(w io.Writer, p *Plan, opt RenderOptions) error {
 			continue
 		}
 		for _, b := range sv.blocks {
-			writeBlock(ew, b, opt)
+			if !opt.Summary {
+				writeBlock(ew, b, opt)
+			}
 		}
 		ew.printf("  %s: %s\n\n", sv.sys, summary(sv.counts))
 	}

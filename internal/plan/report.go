@@ -22,7 +22,10 @@ type Report struct {
 	Items       []Item           `json:"items"`
 	// Errors are the problems that stopped the run before any item could be
 	// planned (bad input, configuration); the items are then empty.
-	Errors    []string       `json:"errors,omitempty"`
+	Errors []string `json:"errors,omitempty"`
+	// Cancelled says that the person asked at the confirmation prompt did
+	// not answer yes: nothing was applied, by choice.
+	Cancelled bool           `json:"cancelled,omitempty"`
 	unchanged map[System]int // from the plan
 }
 
@@ -174,7 +177,7 @@ func (r *Report) OK() bool {
 // Fatal reports whether the run hit a problem beyond single items: bad
 // input or configuration, or a system that could not be read or was stopped.
 func (r *Report) Fatal() bool {
-	if len(r.Errors) > 0 {
+	if len(r.Errors) > 0 || r.Cancelled {
 		return true
 	}
 	for _, t := range r.Systems {
@@ -201,6 +204,9 @@ func (r *Report) WriteSummary(w io.Writer, opt RenderOptions) error {
 	}
 	for _, e := range r.Errors {
 		ew.printf("error: %s\n", e)
+	}
+	if r.Cancelled {
+		ew.printf("cancelled at the prompt: nothing was applied\n")
 	}
 	for _, it := range r.Items {
 		if it.Status == Succeeded {
