@@ -89,8 +89,9 @@ func realTicker(d time.Duration) (<-chan time.Time, func()) {
 }
 
 // progressLog logs, on every tick until finish, how many of total items
-// are done, the rate in items per second and the estimated time left. now
-// gives the time, so that tests control the rate.
+// are done, the rate in items per second and the estimated time left,
+// measured from now() at the start to the time each tick carries, so that
+// tests control the rate.
 func progressLog(log *slog.Logger, total int, tick <-chan time.Time, stopTicker func(), now func() time.Time) (advance func(plan.Item), finish func()) {
 	var done atomic.Int64
 	start := now()
@@ -102,9 +103,9 @@ func progressLog(log *slog.Logger, total int, tick <-chan time.Time, stopTicker 
 			select {
 			case <-quit:
 				return
-			case <-tick:
+			case at := <-tick:
 				n := done.Load()
-				elapsed := now().Sub(start)
+				elapsed := at.Sub(start)
 				rate := 0.0
 				if elapsed > 0 {
 					rate = float64(n) / elapsed.Seconds()
