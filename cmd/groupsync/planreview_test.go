@@ -271,4 +271,3 @@ func TestProgressLogOffATerminal(t *testing.T) {
 	assert.EqualValues(t, 20, second["done"])
 	assert.EqualValues(t, 20000, second["eta_ms"])
 }
-
