@@ -41,7 +41,7 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fatal(err)
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	if err := os.CopyFS(dir, samples.FS); err != nil {
 		return c.fatal(err)
 	}

@@ -14,12 +14,12 @@ func (c *cli) session(ctx context.Context, f *remoteFlags, command string, work 
 	if f.logFormat == "json" && c.logOut == nil {
 		// Every stderr line becomes JSON: the logger writes records to the
 		// real stderr, and every plain line is logged as one.
-		real := c.stderr
-		lines := &jsonLines{log: newLogger(real, "json")}
-		c.stderr, c.logOut = lines, real
+		stderr := c.stderr
+		lines := &jsonLines{log: newLogger(stderr, "json")}
+		c.stderr, c.logOut = lines, stderr
 		defer func() {
 			lines.Close()
-			c.stderr, c.logOut = real, nil
+			c.stderr, c.logOut = stderr, nil
 		}()
 	}
 	if f.lockFile != "" {
