@@ -17,6 +17,7 @@ func (c *cli) emulate(ctx context.Context, args []string) int {
 	throttle := fs.Float64("throttle", 0, usageOf("emulate", "throttle"))
 	loseRate := fs.Float64("lose-rate", 0, usageOf("emulate", "lose-rate"))
 	redirect := fs.String("redirect", "", usageOf("emulate", "redirect"))
+	quirks := fs.String("quirks", "", usageOf("emulate", "quirks"))
 	if _, err := c.parse(fs, args); err != nil {
 		return parseExit(err)
 	}
@@ -26,7 +27,11 @@ func (c *cli) emulate(ctx context.Context, args []string) int {
 	if *throttle < 0 || *latency < 0 {
 		return c.usageErr(fs, "--throttle and --latency must not be negative")
 	}
-	opts := emulator.Options{Latency: *latency, FailRate: *failRate, Throttle: *throttle, LoseRate: *loseRate, Redirect: *redirect}
+	q, err := emulator.ParseQuirks(*quirks)
+	if err != nil {
+		return c.usageErr(fs, "--quirks: %v", err)
+	}
+	opts := emulator.Options{Latency: *latency, FailRate: *failRate, Throttle: *throttle, LoseRate: *loseRate, Redirect: *redirect, Quirks: q}
 	creds := c.emulatorCredentials(&opts)
 	emu := emulator.New(opts)
 	if *stateFile != "" {

@@ -29,6 +29,7 @@ type remoteFlags struct {
 	showPhones, detail, noColor  bool
 	guards                       plan.Guards
 	maxAttempts                  int
+	maxReadItems                 int
 	metricsFile, lockFile        string
 }
 
@@ -77,6 +78,7 @@ func (f *remoteFlags) register(fs *flag.FlagSet, cmd string, getenv env) {
 		"max-changes":     func(n, u string) { fs.IntVar(&f.guards.MaxChanges, n, 0, u) },
 		"force":           func(n, u string) { fs.BoolVar(&f.guards.Force, n, false, u) },
 		"max-attempts":    func(n, u string) { fs.IntVar(&f.maxAttempts, n, f.maxAttempts, u) },
+		"max-read-items":  func(n, u string) { fs.IntVar(&f.maxReadItems, n, sink.DefaultMaxReadItems, u) },
 	}
 	for _, r := range flagTable {
 		if v, ok := vars[r.name]; ok && slices.Contains(r.cmds, cmd) {
@@ -99,6 +101,8 @@ func (f *remoteFlags) check() string {
 		return "--lox24-workers and --helloid-workers must be at least 1"
 	case f.maxAttempts < 1:
 		return "--max-attempts must be at least 1"
+	case f.maxReadItems < 1:
+		return "--max-read-items must be at least 1"
 	}
 	if f.guards.MaxDeletePct < 0 || f.guards.MaxDeletePct > 100 || f.guards.MaxChanges < 0 {
 		return "--max-delete-pct must be 0..100 and --max-changes must not be negative"

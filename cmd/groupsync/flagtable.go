@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+
+	"groupsync/internal/emulator"
+	"groupsync/internal/sink"
 )
 
 // flagRow documents one flag of one or more commands. The flag table is the
@@ -37,6 +41,7 @@ var flagTable = []flagRow{
 	{name: "lox24-workers", cmds: remoteCmds, arg: "N", def: "4", usage: "LOX24 requests in flight"},
 	{name: "helloid-workers", cmds: remoteCmds, arg: "N", def: "4", usage: "HelloID requests in flight"},
 	{name: "max-attempts", cmds: remoteCmds, arg: "N", def: "5", usage: "attempts per request on 429, 5xx and connection errors, the first included"},
+	{name: "max-read-items", cmds: remoteCmds, arg: "N", def: strconv.Itoa(sink.DefaultMaxReadItems), usage: "most items one listing may hold or claim; past it that system's read fails"},
 	{name: "format", cmds: renderCmds, arg: "text|json|markdown", def: "text", usage: "how the plan is printed on stdout"},
 	{name: "detail", cmds: renderCmds, usage: "show every member line (default: per group its counts and first 10 lines)"},
 	{name: "no-color", cmds: append(slices.Clone(renderCmds), "demo"), usage: "no colour in the plan (also when NO_COLOR is set or stdout is no terminal)"},
@@ -62,6 +67,7 @@ var flagTable = []flagRow{
 	{name: "throttle", cmds: []string{"emulate"}, arg: "N", usage: "server-side requests per second per system; beyond it 429 with Retry-After (default: off)"},
 	{name: "lose-rate", cmds: []string{"emulate"}, arg: "F", usage: "fraction of API writes that are applied but answered 502, as if the answer were lost, 0..1"},
 	{name: "redirect", cmds: []string{"emulate"}, arg: "URL", usage: "answer every API request with a 307 to this URL (to check that clients refuse redirects)"},
+	{name: "quirks", cmds: []string{"emulate"}, arg: "LIST", usage: "comma-separated answer variants where the docs are silent (see the README, Emulator): " + strings.Join(emulator.QuirkNames, ", ")},
 }
 
 // rowFor returns the table row of a command's flag.

@@ -83,10 +83,18 @@ func (s *Server) serveHelloID(w http.ResponseWriter, r *http.Request, rt *route,
 	h(w, r, args)
 }
 
-// hidListGroups answers a bare array in creation order (§3 HelloID #3),
-// paged by skip (>= 0) and take (>= 1); without take, every group after
-// skip (§3 HelloID #2).
+// hidListGroups answers the groups in creation order (§3 HelloID #2, #3).
 func (s *Server) hidListGroups(w http.ResponseWriter, r *http.Request, _ []string) {
+	s.hidListPaged(w, r, "/api/v1/groups", func() int { return len(s.db.hid) },
+		func(i int) any { return hidRep(s.db.hid[i]) })
+}
+
+// hidListPaged answers one page of a HelloID list (a bare array, §3
+// HelloID #3), paged by skip (>= 0) and take (>= 1); without take, every
+// item after skip (§3 HelloID #2). The quirks take-cap, the wrappers and
+// drift apply. count and rep are called under s.mu: the number of items in
+// the list, and item i as answered. coll names the list for drift.
+func (s *Server) hidListPaged(w http.ResponseWriter, r *http.Request, coll string, count func() int, rep func(i int) any) {
 	skip, _, ok := queryInt(r, "skip", 0)
 	if !ok {
 		hidError(w, http.StatusBadRequest, "The request is invalid: skip must be an integer of at least 0.")
@@ -97,19 +105,33 @@ func (s *Server) hidListGroups(w http.ResponseWriter, r *http.Request, _ []strin
 		hidError(w, http.StatusBadRequest, "The request is invalid: take must be an integer of at least 1.")
 		return
 	}
+	if most := s.opts.Quirks.TakeCap; most > 0 {
+		if !hasTake {
+			take = most
+		}
+		take, hasTake = min(take, most), true
+	}
+	if skip == 0 {
+		s.driftStart(coll)
+	}
 	s.mu.Lock()
-	groups := s.db.hid
-	lo := min(skip, len(groups))
-	hi := len(groups)
+	n := count()
+	lo := min(skip, n)
+	hi := n
 	if hasTake {
 		hi = lo + min(take, hi-lo)
 	}
-	out := make([]hidOut, 0, hi-lo)
-	for _, g := range groups[lo:hi] {
-		out = append(out, hidRep(g))
+	d := s.driftIndex(coll, lo, hi, n)
+	out := make([]any, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		j := i
+		if i == hi-1 && d >= 0 {
+			j = d // the listing drifts: one item again, the last one skipped
+		}
+		out = append(out, rep(j))
 	}
 	s.mu.Unlock()
-	hidRespond(w, http.StatusOK, out)
+	s.hidList(w, out)
 }
 
 func (s *Server) hidGetGroup(w http.ResponseWriter, r *http.Request, args []string) {

@@ -1,9 +1,11 @@
 // Package helloid is the client of the HelloID API for groupsync: it reads
 // every group and creates or updates groups.
 //
-// Groups are listed with explicit skip/take until a short page; updates send
-// only the changed fields (HelloID's PUT is a partial update) and address
-// the group by its GUID, never by name.
+// Collections are listed by one generic reader, readAll (read.go): explicit
+// skip/take until an empty page, bare or data/pageData-wrapped lists, every
+// key checked, and a listing that moved read once more, then failed.
+// Updates send only the changed fields (HelloID's PUT is a partial update)
+// and address the group by its GUID, never by name.
 package helloid
 
 import (
@@ -13,7 +15,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"groupsync/internal/plan"
@@ -88,70 +89,14 @@ func (g *group) remote() plan.RemoteGroup {
 	}}
 }
 
-// Read returns every group of the tenant, paging with skip/take until a
-// page comes back shorter than take.
-func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, error) {
-	cur := plan.Current{System: plan.HelloID}
-	seen := map[string]bool{}
-	for skip := 0; ; skip += c.pageSize {
-		op := fmt.Sprintf("get groups skip=%d take=%d", skip, c.pageSize)
-		resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: "/groups",
-			Query: url.Values{"skip": {strconv.Itoa(skip)}, "take": {strconv.Itoa(c.pageSize)}}})
-		if err != nil {
-			return plan.Current{}, err
-		}
-		page, err := decodeList(resp.Body)
-		if err != nil {
-			return plan.Current{}, fmt.Errorf("helloid: %s: %w", op, err)
-		}
-		for i := range page {
-			g := &page[i]
-			if g.GroupGUID == "" {
-				return plan.Current{}, fmt.Errorf("helloid: %s: a group has no groupGuid", op)
-			}
-			k := strings.ToLower(g.GroupGUID)
-			if seen[k] { // the list shifted between pages
-				return plan.Current{}, fmt.Errorf("helloid: %s: group %s listed twice (did the groups change while reading?)", op, g.GroupGUID)
-			}
-			seen[k] = true
-			cur.Groups = append(cur.Groups, g.remote())
-		}
-		if len(page) > c.pageSize {
-			return plan.Current{}, fmt.Errorf("helloid: %s: the API answered %d groups, more than the %d asked for", op, len(page), c.pageSize)
-		}
-		if len(page) < c.pageSize {
-			return cur, nil
-		}
-	}
-}
-
-// decodeList reads a list answer: a bare array, or one wrapped in "data" or
-// "pageData" as some HelloID list endpoints do.
-func decodeList(body []byte) ([]group, error) {
-	var list []group
-	if err := json.Unmarshal(body, &list); err == nil {
-		return list, nil
-	}
-	var wrapped struct {
-		Data     *[]group `json:"data"`
-		PageData *[]group `json:"pageData"`
-	}
-	if err := json.Unmarshal(body, &wrapped); err != nil {
-		return nil, fmt.Errorf("unexpected response body: %w", err)
-	}
-	switch {
-	case wrapped.Data != nil:
-		return *wrapped.Data, nil
-	case wrapped.PageData != nil:
-		return *wrapped.PageData, nil
-	}
-	return nil, fmt.Errorf("unexpected response body: neither a list nor a data/pageData wrapper")
-}
-
 // Do applies one group item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 	if ch.Kind != plan.KindGroup || (ch.Action != plan.Create && ch.Action != plan.Update) {
 		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
+	}
+	if ch.Action == plan.Update && !isGUID(ch.Key) {
+		// The key goes into a path: it must be a GUID.
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot update group %q: its key is not a GUID", ch.Key)}
 	}
 	body := map[string]any{}
 	for _, f := range ch.Fields {
@@ -164,16 +109,23 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 		// The plan creates a group only when no group had its name (names
 		// are unique, case-insensitively). If the answer to the POST is
 		// lost, a group with that name now is the one we made.
+		named := func(groups []group) string {
+			for _, g := range groups {
+				if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
+					return g.GroupGUID
+				}
+			}
+			return ""
+		}
 		reread := func(ctx context.Context) (any, error) {
-			cur, err := c.Read(ctx, nil)
+			// Look only for this group's name; other creates of the run
+			// may be moving the listing meanwhile.
+			groups, err := lookFor(ctx, c, groupListing())
 			if err != nil {
 				return nil, err
 			}
-			for _, g := range cur.Groups {
-				if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
-					found = g.Key
-					return nil, nil
-				}
+			if found = named(groups); found != "" {
+				return nil, nil
 			}
 			return body, nil
 		}
@@ -188,7 +140,7 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 	}
 	if err == nil && ch.Action == plan.Create {
 		var g group
-		if err := json.Unmarshal(resp.Body, &g); err != nil || g.GroupGUID == "" {
+		if err := json.Unmarshal(resp.Body, &g); err != nil || !isGUID(g.GroupGUID) {
 			o.Status, o.Err = plan.Failed, fmt.Errorf("helloid: create group %q: the response has no groupGuid", ch.Name)
 			return o
 		}
