@@ -31,6 +31,8 @@ type remoteFlags struct {
 	maxAttempts                  int
 	maxReadItems                 int
 	metricsFile, lockFile        string
+	// events logs the clients' retries and 429s; session sets it.
+	events func(sink.Event)
 }
 
 // groupFlag collects the values of a repeatable --group.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
@@ -13,7 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"groupsync/internal/emulator"
 	"groupsync/internal/plan"
+	"groupsync/internal/sink"
+	"groupsync/samples"
 )
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite the README's flag table from the flag table")
@@ -270,4 +274,54 @@ func TestProgressLogOffATerminal(t *testing.T) {
 	assert.EqualValues(t, 30000, first["eta_ms"])
 	assert.EqualValues(t, 20, second["done"])
 	assert.EqualValues(t, 20000, second["eta_ms"])
+}
+
+// Every retry and every 429 is logged with its system, item and attempt,
+// and a retry with its wait (in ms) and why.
+func TestRetriesAndThrottlingAreLogged(t *testing.T) {
+	t.Parallel()
+	raw, err := samples.FS.ReadFile(samples.DemoState)
+	require.NoError(t, err)
+	st, err := emulator.ReadState(bytes.NewReader(raw))
+	require.NoError(t, err)
+	emu := emulator.New(emulator.Options{Seed: 3, FailRate: 0.2, Throttle: 20})
+	require.NoError(t, emu.LoadState(st))
+	url, stop, err := emu.Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { stop() })
+	w := &world{emu: emu, url: url, dir: t.TempDir()}
+	require.NoError(t, os.CopyFS(w.dir, samples.FS))
+	for _, f := range samples.DemoFiles {
+		w.files = append(w.files, filepath.Join(w.dir, f))
+	}
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--max-attempts", "10", "--lox24-rate", "200", "--helloid-rate", "200",
+		"--log-format", "json", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)
+	require.Contains(t, []int{exitOK, exitFailed}, r.code, r.stderr)
+	retries, throttled := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+		switch rec["msg"] {
+		case "retry":
+			retries++
+			assert.Contains(t, []any{"lox24", "helloid"}, rec["system"])
+			assert.NotEmpty(t, rec["item"])
+			assert.Positive(t, rec["attempt"])
+			assert.Contains(t, rec, "wait_ms")
+			assert.Contains(t, []any{"error", "throttling"}, rec["wait_reason"])
+		case "throttled: 429 Too Many Requests":
+			throttled++
+			assert.NotEmpty(t, rec["item"])
+		}
+	}
+	stats := emu.Stats()
+	assert.Positive(t, retries, "503s at a 20%% fail rate are retried")
+	assert.Positive(t, throttled, "%d requests at 200/s against a throttle of 20/s", stats.Total)
+}
+
+func TestWaitReason(t *testing.T) {
+	assert.Equal(t, "lockout", waitReason(sink.Event{System: plan.LOX24, Reason: "HTTP 429 Too Many Requests", Wait: time.Minute}))
+	assert.Equal(t, "throttling", waitReason(sink.Event{System: plan.LOX24, Reason: "HTTP 429 Too Many Requests", Wait: time.Second}))
+	assert.Equal(t, "throttling", waitReason(sink.Event{System: plan.HelloID, Reason: "HTTP 429 Too Many Requests", Wait: time.Minute}))
+	assert.Equal(t, "error", waitReason(sink.Event{System: plan.LOX24, Reason: "HTTP 503 Service Unavailable", Wait: time.Second}))
 }

@@ -33,6 +33,7 @@ func (c *cli) session(ctx context.Context, f *remoteFlags, command string, work 
 		}
 		defer unlock()
 	}
+	f.events = sinkEvents(f.logger(c))
 	m := newMetrics(f.metricsFile, command)
 	code := finalCode(ctx, work(m))
 	if err := m.write(code); err != nil {

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -43,6 +44,32 @@ type Config struct {
 	// MaxReadItems bounds each listing: the items read and the total it
 	// claims (default DefaultMaxReadItems).
 	MaxReadItems int
+	// OnEvent, when set, is told of every retry and every 429 (from several
+	// goroutines at once); the client itself prints nothing.
+	OnEvent func(Event)
+}
+
+// EventKind says what an Event reports.
+type EventKind string
+
+// Event kinds.
+const (
+	// EventRetry: a failed attempt is followed by another after Wait.
+	EventRetry EventKind = "retry"
+	// EventThrottled: the server answered 429; Pace is the system's pace
+	// after it.
+	EventThrottled EventKind = "throttled"
+)
+
+// Event is a retry or a throttling answer, for the run's log.
+type Event struct {
+	Kind    EventKind
+	System  plan.System
+	Op      string        // the item, e.g. "put group 12344"
+	Attempt int           // the attempt that failed, from 1
+	Reason  string        // the failure, e.g. "HTTP 503 Service Unavailable"
+	Wait    time.Duration // before the next attempt (EventRetry)
+	Pace    float64       // requests per second after the event
 }
 
 // Client sends requests to one API: one limiter, one http.Client that never
@@ -60,6 +87,7 @@ type Client struct {
 	reqIDName string
 	message   func(body []byte) string
 	secrets   []string // never shown: replaced in what the API says
+	onEvent   func(Event)
 
 	maxReadItems int
 
@@ -133,6 +161,7 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 		reqIDName: opt.RequestIDHeader,
 		message:   opt.Message,
 		secrets:   nonEmpty(opt.Secrets),
+		onEvent:   cfg.OnEvent,
 
 		maxReadItems: cfg.MaxReadItems,
 	}, nil
@@ -236,11 +265,13 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		wait := c.retry.wait(attempt, err, c.pacer.random())
 		if resp.StatusCode == http.StatusTooManyRequests {
 			c.pacer.throttled(c.clock.Now())
+			c.event(Event{Kind: EventThrottled, Op: req.Op, Attempt: attempt, Reason: reason(err), Pace: c.pace()})
 		}
 		idempotent := req.Method == http.MethodGet || req.Method == http.MethodPut || req.Method == http.MethodDelete
 		if !idempotent && !sure && req.BeforeRetry == nil {
 			return resp, err
 		}
+		c.event(Event{Kind: EventRetry, Op: req.Op, Attempt: attempt, Reason: reason(err), Wait: wait, Pace: c.pace()})
 		if serr := c.clock.Sleep(ctx, wait); serr != nil {
 			return resp, fmt.Errorf("not retried (%v): %w", serr, err) //nolint:errorlint // err is what callers branch on; serr only says why
 		}
@@ -255,6 +286,26 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			req.Body = next
 		}
 	}
+}
+
+func (c *Client) event(e Event) {
+	if c.onEvent != nil {
+		e.System = c.system
+		c.onEvent(e)
+	}
+}
+
+// reason is err's text without the operation it names.
+func reason(err error) string {
+	var se *StatusError
+	if errors.As(err, &se) {
+		s := fmt.Sprintf("HTTP %d", se.StatusCode)
+		if t := http.StatusText(se.StatusCode); t != "" {
+			s += " " + t
+		}
+		return s
+	}
+	return err.Error()
 }
 
 // nilIfUnsent returns resp when a request was sent, nil otherwise.
