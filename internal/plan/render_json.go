@@ -315,6 +315,14 @@ func validate(p *Plan) error {
 			return fmt.Errorf("unchanged: %s: %d is negative", sys, p.Unchanged[sys])
 		}
 	}
+	for i, u := range p.Unread {
+		if _, err := ParseSystem(string(u.System)); err != nil {
+			return fmt.Errorf("errors[%d]: %w", i, err)
+		}
+		if inPlan[u.System] {
+			return fmt.Errorf("errors[%d]: %s was read: it is one of the plan's systems", i, u.System)
+		}
+	}
 	for i := range p.Changes {
 		if err := validateChange(p, i, inPlan); err != nil {
 			return fmt.Errorf("changes[%d]: %w", i, err)

@@ -155,3 +155,11 @@ func TestRelSource(t *testing.T) {
 	assert.Equal(t, "/etc/x.yaml:1", RelSource(Source{"/etc/x.yaml", 1}, "/tmp/demo-1").String())
 	assert.Equal(t, "a.yaml:1", RelSource(Source{"a.yaml", 1}, "").String())
 }
+
+func TestReadJSONChecksTheUnreadSystems(t *testing.T) {
+	p := reviewPlan()
+	p.Unread = append(p.Unread, Unreadable{System: LOX24, Error: "x"})
+	assert.ErrorContains(t, WriteJSON(&bytes.Buffer{}, p), "errors[1]: lox24 was read")
+	p.Unread = []Unreadable{{System: "ldap", Error: "x"}}
+	assert.ErrorContains(t, WriteJSON(&bytes.Buffer{}, p), `errors[0]: unknown system "ldap"`)
+}
