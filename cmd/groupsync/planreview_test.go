@@ -325,3 +325,51 @@ func TestWaitReason(t *testing.T) {
 	assert.Equal(t, "throttling", waitReason(sink.Event{System: plan.HelloID, Reason: "HTTP 429 Too Many Requests", Wait: time.Minute}))
 	assert.Equal(t, "error", waitReason(sink.Event{System: plan.LOX24, Reason: "HTTP 503 Service Unavailable", Wait: time.Second}))
 }
+
+// Colour on a terminal only, and never with NO_COLOR or --no-color.
+func TestPlanColour(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	args := append([]string{"plan"}, w.files...)
+	onTerminal := runCLIOn(t, "", true, w.env(), args...)
+	require.Equal(t, exitOK, onTerminal.code, onTerminal.stderr)
+	assert.Contains(t, onTerminal.stdout, "\x1b[32m+\x1b[0m")
+	assert.Contains(t, onTerminal.stdout, "\x1b[33m~\x1b[0m")
+	assert.Contains(t, onTerminal.stdout, "\x1b[31m-\x1b[0m")
+	for name, r := range map[string]result{
+		"off a terminal": runCLI(t, w.env(), args...),
+		"NO_COLOR":       runCLIOn(t, "", true, append(w.env(), "NO_COLOR=1"), args...),
+		"--no-color":     runCLIOn(t, "", true, w.env(), append([]string{"plan", "--no-color"}, w.files...)...),
+	} {
+		assert.NotContains(t, r.stdout, "\x1b[", name)
+	}
+}
+
+// Off a terminal apply starts a 10 s progress ticker; on one it shows the
+// bar instead.
+func TestApplyProgressTicker(t *testing.T) {
+	t.Parallel()
+	for _, terminal := range []bool{false, true} {
+		w := newWorld(t)
+		var intervals []time.Duration
+		var stdout, stderr strings.Builder
+		env := map[string]string{}
+		for _, kv := range w.env() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		c := &cli{env: func(k string) string { return env[k] }, stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+			terminal: func(any) bool { return terminal },
+			newTicker: func(d time.Duration) (<-chan time.Time, func()) {
+				intervals = append(intervals, d)
+				return make(chan time.Time), func() {}
+			}}
+		code := c.run(t.Context(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...))
+		require.Equal(t, exitOK, code, stderr.String())
+		if terminal {
+			assert.Empty(t, intervals)
+			continue
+		}
+		assert.Equal(t, []time.Duration{10 * time.Second}, intervals)
+	}
+}
