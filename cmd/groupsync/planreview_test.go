@@ -288,7 +288,7 @@ func TestRetriesAndThrottlingAreLogged(t *testing.T) {
 	require.NoError(t, emu.LoadState(st))
 	url, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() { assert.NoError(t, stop()) })
 	w := &world{emu: emu, url: url, dir: t.TempDir()}
 	require.NoError(t, os.CopyFS(w.dir, samples.FS))
 	for _, f := range samples.DemoFiles {
