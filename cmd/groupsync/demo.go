@@ -86,7 +86,7 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 		return c.fatal(fmt.Errorf("demo: apply exited %d; see %s", code, report))
 	}
 	writes := emu.Stats()
-	fmt.Fprintf(c.stdout, "\nThe apply sent %d requests (%d writes to LOX24, %d to HelloID) and wrote its report.\n\n",
+	fmt.Fprintf(c.stdout, "\nThe apply sent %d requests (%d writes to LOX24, %d to HelloID) and wrote its report\n(in the copy, so it goes with it).\n\n",
 		writes.Total, writes.Systems["lox24"].Writes, writes.Systems["helloid"].Writes)
 
 	emu.ResetStats()

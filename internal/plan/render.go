@@ -40,15 +40,21 @@ func WriteText(w io.Writer, p *Plan, opt RenderOptions) error {
 		ew.printf("\n")
 	}
 	for _, sv := range newView(p).systems {
+		if opt.Summary {
+			if sv.unread != "" {
+				ew.printf("%s\n", unreadLine(sv.sys, sv.unread))
+			} else {
+				ew.printf("%s: %s\n", sv.sys, summary(sv.counts))
+			}
+			continue
+		}
 		ew.printf("%s\n", sv.sys)
 		if sv.unread != "" {
 			ew.printf("  %s\n\n", unreadLine(sv.sys, sv.unread))
 			continue
 		}
 		for _, b := range sv.blocks {
-			if !opt.Summary {
-				writeBlock(ew, b, opt)
-			}
+			writeBlock(ew, b, opt)
 		}
 		ew.printf("  %s: %s\n\n", sv.sys, summary(sv.counts))
 	}

@@ -163,3 +163,11 @@ func TestReadJSONChecksTheUnreadSystems(t *testing.T) {
 	p.Unread = []Unreadable{{System: "ldap", Error: "x"}}
 	assert.ErrorContains(t, WriteJSON(&bytes.Buffer{}, p), `errors[0]: unknown system "ldap"`)
 }
+
+func TestWriteTextSummaryOnly(t *testing.T) {
+	text := render(t, func(b *bytes.Buffer) error { return WriteText(b, reviewPlan(), RenderOptions{Summary: true}) })
+	assert.Equal(t, refusedIntro+"\n  - the plan has 211 changes, more than --max-changes 100\n\n"+
+		"lox24: 202 to create, 6 to update, 3 to delete, 4 unchanged\n"+
+		"helloid: NOT READ (helloid: get groups: 401 Unauthorized: the API key is not valid); nothing planned for it\n"+
+		"Plan: 202 to create, 6 to update, 3 to delete, 4 unchanged. 1 system NOT READ.\n", text)
+}
