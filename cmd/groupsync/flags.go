@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 
 	"groupsync/internal/plan"
@@ -18,7 +17,7 @@ import (
 // show, which renders a plan. Each command registers those of them that the
 // flag table lists for it.
 type remoteFlags struct {
-	cmd                          string
+	input                        inputFlags
 	lox24URL, helloidURL         string
 	only                         string
 	groups                       groupFlag
@@ -50,7 +49,6 @@ func (g *groupFlag) Set(v string) error {
 
 // register registers on fs the flags of remoteFlags that cmd takes.
 func (f *remoteFlags) register(fs *flag.FlagSet, cmd string, getenv env) {
-	f.cmd = cmd
 	f.format, f.logFormat = "text", "text"
 	f.lox24Rate, f.helloidRate = 10, 10
 	f.lox24Workers, f.helloidWorkers = 4, 4
@@ -82,15 +80,15 @@ func (f *remoteFlags) register(fs *flag.FlagSet, cmd string, getenv env) {
 		"max-attempts":    func(n, u string) { fs.IntVar(&f.maxAttempts, n, f.maxAttempts, u) },
 		"max-read-items":  func(n, u string) { fs.IntVar(&f.maxReadItems, n, sink.DefaultMaxReadItems, u) },
 	}
-	for _, r := range flagTable {
-		if v, ok := vars[r.name]; ok && slices.Contains(r.cmds, cmd) {
-			v(r.name, r.usage)
-		}
-	}
+	f.input.addVars(fs, vars)
+	registerFromTable(fs, cmd, vars)
 }
 
 // check validates flag values; it returns a usage problem or "".
 func (f *remoteFlags) check() string {
+	if msg := f.input.check(); msg != "" {
+		return msg
+	}
 	if f.only != "" {
 		if _, err := plan.ParseSystem(f.only); err != nil {
 			return "--only: " + err.Error()
@@ -167,7 +165,7 @@ func (f *remoteFlags) retry() sink.RetryPolicy {
 // readDesired reads and validates the files, keeping only the systems the
 // run is limited to.
 func (f *remoteFlags) readDesired(files []string) (plan.Desired, error) {
-	want, err := source.Read(files)
+	want, err := source.ReadWith(files, f.input.options())
 	if err != nil {
 		return plan.Desired{}, err
 	}

@@ -28,7 +28,8 @@ type flagRow struct {
 var (
 	remoteCmds = []string{"plan", "apply", "export"}
 	planCmds   = []string{"plan", "apply"}
-	renderCmds = []string{"plan", "apply", "show"}
+	renderCmds = []string{"plan", "apply", "show", "undo"}
+	inputCmds  = []string{"validate", "plan", "apply"}
 )
 
 var flagTable = []flagRow{
@@ -42,6 +43,8 @@ var flagTable = []flagRow{
 	{name: "helloid-workers", cmds: remoteCmds, arg: "N", def: "4", usage: "HelloID requests in flight"},
 	{name: "max-attempts", cmds: remoteCmds, arg: "N", def: "5", usage: "attempts per request on 429, 5xx and connection errors, the first included"},
 	{name: "max-read-items", cmds: remoteCmds, arg: "N", def: strconv.Itoa(sink.DefaultMaxReadItems), usage: "most items one listing may hold or claim; past it that system's read fails"},
+	{name: "default-country", cmds: append(slices.Clone(inputCmds), "export"), arg: "COUNTRY", usage: "read national phone numbers (0151 ...) as numbers of this country (ISO 3166 alpha-2, as DE) where a group sets no default_country (export: remote numbers, and it writes default_country)"},
+	{name: "csv-delimiter", cmds: inputCmds, arg: ",|;|tab", usage: "delimiter of member files whose phones: reference names none (default: detected from the header line)"},
 	{name: "format", cmds: renderCmds, arg: "text|json|markdown", def: "text", usage: "how the plan is printed on stdout"},
 	{name: "detail", cmds: renderCmds, usage: "show every member line (default: per group its counts and first 10 lines)"},
 	{name: "no-color", cmds: append(slices.Clone(renderCmds), "demo"), usage: "no colour in the plan (also when NO_COLOR is set or stdout is no terminal)"},
@@ -49,6 +52,8 @@ var flagTable = []flagRow{
 	{name: "detailed-exitcode", cmds: []string{"plan"}, usage: "exit 2 when changes are pending, 4 when apply would refuse the plan, 0 when there is nothing to do"},
 	{name: "out", cmds: []string{"plan"}, arg: "PLAN.json", usage: "also save the plan as JSON, for apply --plan (it holds no secret)"},
 	{name: "plan", cmds: []string{"apply"}, arg: "PLAN.json", usage: "apply this saved plan (from plan --out) instead of planning from files"},
+	{name: "retry-failed", cmds: []string{"apply"}, arg: "REPORT.json", usage: "apply again the failed and skipped items of this report (from an earlier apply)"},
+	{name: "no-verify", cmds: []string{"apply"}, usage: "do not re-read what was applied to check that it took effect"},
 	{name: "yes", cmds: []string{"apply"}, usage: "apply without asking (required without a terminal)"},
 	{name: "report", cmds: []string{"apply"}, arg: "PATH", def: "groupsync-report.json", usage: "where to write the JSON report"},
 	{name: "force", cmds: planCmds, usage: "override the safety guards"},
@@ -57,6 +62,7 @@ var flagTable = []flagRow{
 	{name: "metrics-file", cmds: remoteCmds, arg: "PATH", usage: "write run metrics here in the Prometheus textfile-collector format"},
 	{name: "log-format", cmds: remoteCmds, arg: "text|json", def: "text", usage: "log format on stderr; json makes every stderr line a JSON object"},
 	{name: "lock-file", cmds: remoteCmds, arg: "PATH", usage: "hold this lock while running; if another run holds it, exit 75 at once"},
+	{name: "out", cmds: []string{"undo"}, arg: "PLAN.json", usage: "where to save the reversing plan, for apply --plan (required)"},
 	{name: "phones", cmds: []string{"export"}, usage: "also export each LOX24 group's members, to members-<id>.csv beside the YAML file"},
 	{name: "out", cmds: []string{"export"}, arg: "FILE", usage: "write the YAML (atomically) to FILE instead of stdout"},
 	{name: "emulator-state", cmds: []string{"export"}, usage: "write the state as the emulator's JSON state instead (members included), for groupsync emulate --state"},
@@ -66,8 +72,19 @@ var flagTable = []flagRow{
 	{name: "fail-rate", cmds: []string{"emulate"}, arg: "F", usage: "fraction of API requests answered 503 at random, 0..1"},
 	{name: "throttle", cmds: []string{"emulate"}, arg: "N", usage: "server-side requests per second per system; beyond it 429 with Retry-After (default: off)"},
 	{name: "lose-rate", cmds: []string{"emulate"}, arg: "F", usage: "fraction of API writes that are applied but answered 502, as if the answer were lost, 0..1"},
+	{name: "drop-rate", cmds: []string{"emulate"}, arg: "F", usage: "fraction of API writes answered as a success but not applied (only verify catches them), 0..1"},
 	{name: "redirect", cmds: []string{"emulate"}, arg: "URL", usage: "answer every API request with a 307 to this URL (to check that clients refuse redirects)"},
 	{name: "quirks", cmds: []string{"emulate"}, arg: "LIST", usage: "comma-separated answer variants where the docs are silent (see the README, Emulator): " + strings.Join(emulator.QuirkNames, ", ")},
+}
+
+// registerFromTable registers on fs, in the table's order, each flag of
+// cmd that vars knows how to register.
+func registerFromTable(fs *flag.FlagSet, cmd string, vars map[string]func(name, usage string)) {
+	for _, r := range flagTable {
+		if v, ok := vars[r.name]; ok && slices.Contains(r.cmds, cmd) {
+			v(r.name, r.usage)
+		}
+	}
 }
 
 // rowFor returns the table row of a command's flag.

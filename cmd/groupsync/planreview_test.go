@@ -23,7 +23,7 @@ import (
 var updateREADME = flag.Bool("update-readme", false, "rewrite the README's flag table from the flag table")
 
 // commands lists every command with its --help.
-var commands = []string{"validate", "plan", "apply", "show", "export", "emulate", "demo"}
+var commands = []string{"validate", "plan", "apply", "show", "undo", "export", "emulate", "demo"}
 
 // helpFlags returns the flags a command's --help lists, with their
 // placeholders: "--format text|json|markdown".

@@ -18,6 +18,8 @@ const (
 	fieldName       = "name"        // both: required
 	fieldPhones     = "phones"      // LOX24: path of the member CSV
 	fieldPhonesMode = "phones_mode" // LOX24: exact or additive
+	fieldCountry    = "default_country"
+	fieldColumns    = "columns" // YAML only: the member file's own headers
 )
 
 // keyFields lists the keys a group of sys may have besides its
@@ -25,7 +27,7 @@ const (
 func keyFields(sys plan.System) []string {
 	switch sys {
 	case plan.LOX24:
-		return []string{fieldID, fieldName, fieldPhones, fieldPhonesMode}
+		return []string{fieldID, fieldName, fieldPhones, fieldPhonesMode, fieldCountry, fieldColumns}
 	case plan.HelloID:
 		return []string{fieldGUID, fieldName}
 	}
@@ -107,6 +109,11 @@ type groupBuilder struct {
 	mode      plan.PhonesMode
 	modeAt    pos
 	hasMode   bool
+	country   string
+	countryAt pos
+	columns   map[string]string
+	columnsAt pos
+	dialect   Dialect
 }
 
 // newGroup starts a group of sys defined at at.
@@ -125,7 +132,7 @@ func (b *groupBuilder) accepts(field string, at pos) bool {
 	if belongs(sys, field) {
 		return true
 	}
-	if field == fieldPhones || field == fieldPhonesMode {
+	if field == fieldPhones || field == fieldPhonesMode || field == fieldCountry || field == fieldColumns {
 		b.errs.add(at.line, at.col, field, "%s groups have no phones (only %s groups have members)", sys, plan.LOX24)
 		return false
 	}
@@ -198,6 +205,13 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 			return
 		}
 		b.phones = v.S
+	case fieldCountry:
+		c := strings.ToUpper(v.S)
+		if !plan.ValidCountry(c) {
+			bad("%s is not a country code (want ISO 3166 alpha-2, as DE or GB)", quote(v.S))
+			return
+		}
+		b.country = c
 	case fieldPhonesMode:
 		switch m := plan.PhonesMode(v.S); m {
 		case plan.PhonesExact, plan.PhonesAdditive:
@@ -218,6 +232,10 @@ func (b *groupBuilder) mark(field string, at pos) {
 		b.hasPhones, b.phonesAt = true, at
 	case fieldPhonesMode:
 		b.hasMode, b.modeAt = true, at
+	case fieldCountry:
+		b.countryAt = at
+	case fieldColumns:
+		b.columnsAt = at
 	}
 }
 
@@ -230,15 +248,27 @@ func (b *groupBuilder) finish() plan.Group {
 	if b.hasMode && !b.hasPhones {
 		b.errs.add(b.modeAt.line, b.modeAt.col, fieldPhonesMode, "only valid with phones")
 	}
+	if !b.hasPhones {
+		if b.countryAt.line > 0 {
+			b.errs.add(b.countryAt.line, b.countryAt.col, fieldCountry, "only valid with phones")
+		}
+		if b.columnsAt.line > 0 {
+			b.errs.add(b.columnsAt.line, b.columnsAt.col, fieldColumns, "only valid with phones")
+		}
+	}
 	if b.phones != "" {
 		mode := b.mode
 		if mode == "" {
 			mode = plan.PhonesExact
 		}
 		b.g.Phones = &plan.Phones{
-			File:   resolve(b.errs.file, b.phones),
-			Mode:   mode,
-			Source: plan.Source{File: b.errs.file, Line: b.phonesAt.line},
+			File:      resolve(b.errs.file, b.phones),
+			Mode:      mode,
+			Source:    plan.Source{File: b.errs.file, Line: b.phonesAt.line},
+			Country:   b.country,
+			Columns:   b.columns,
+			Delimiter: b.dialect.Delimiter,
+			Encoding:  b.dialect.Encoding,
 		}
 	}
 	return b.g

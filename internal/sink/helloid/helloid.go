@@ -91,6 +91,9 @@ func (g *group) remote() plan.RemoteGroup {
 
 // Do applies one group item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
+	if ch.Kind == plan.KindGroup && ch.Action == plan.Delete {
+		return c.deleteGroup(ctx, ch)
+	}
 	if ch.Kind != plan.KindGroup || (ch.Action != plan.Create && ch.Action != plan.Update) {
 		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
 	}
