@@ -231,6 +231,7 @@ func TestJSONLogsEveryLine(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(line), &rec), "not JSON: %q", line)
 		if msg, _ := rec["msg"].(string); strings.HasPrefix(msg, "lox24: ") {
 			sawSummary = true
+			assert.Contains(t, msg, "verified", "the summary counts the verified items")
 		}
 		if _, ok := rec["duration_ms"]; ok {
 			sawMS = true
