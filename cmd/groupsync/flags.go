@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -164,8 +165,8 @@ func (f *remoteFlags) retry() sink.RetryPolicy {
 
 // readDesired reads and validates the files, keeping only the systems the
 // run is limited to.
-func (f *remoteFlags) readDesired(files []string) (plan.Desired, error) {
-	want, err := source.ReadWith(files, f.input.options())
+func (f *remoteFlags) readDesired(ctx context.Context, files []string) (plan.Desired, error) {
+	want, err := source.ReadContext(ctx, files, f.input.options())
 	if err != nil {
 		return plan.Desired{}, err
 	}
@@ -177,6 +178,11 @@ func (f *remoteFlags) readDesired(files []string) (plan.Desired, error) {
 			}
 		}
 		want.Groups = keep
+		for sys := range want.Prune {
+			if string(sys) != f.only {
+				delete(want.Prune, sys)
+			}
+		}
 	}
 	if len(f.groups) > 0 {
 		keep, err := selectGroups(want.Groups, f.groups)

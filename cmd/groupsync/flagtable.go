@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"groupsync/internal/emulator"
+	"groupsync/internal/plan"
 	"groupsync/internal/sink"
+	"groupsync/internal/source"
 )
 
 // flagRow documents one flag of one or more commands. The flag table is the
@@ -44,6 +46,8 @@ var flagTable = []flagRow{
 	{name: "max-attempts", cmds: remoteCmds, arg: "N", def: "5", usage: "attempts per request on 429, 5xx and connection errors, the first included"},
 	{name: "max-read-items", cmds: remoteCmds, arg: "N", def: strconv.Itoa(sink.DefaultMaxReadItems), usage: "most items one listing may hold or claim; past it that system's read fails"},
 	{name: "default-country", cmds: append(slices.Clone(inputCmds), "export"), arg: "COUNTRY", usage: "read national phone numbers (0151 ...) as numbers of this country (ISO 3166 alpha-2, as DE) where a group sets no default_country (export: remote numbers, and it writes default_country)"},
+	{name: "root", cmds: inputCmds, arg: "DIR", usage: "files named inside the input files (phones:, users:) must resolve inside DIR (default: the directory of the file naming them)"},
+	{name: "max-file-size", cmds: inputCmds, arg: "BYTES", def: strconv.FormatInt(source.DefaultMaxFileSize, 10), usage: "largest input file read, in bytes (the files given and the files they name)"},
 	{name: "csv-delimiter", cmds: inputCmds, arg: ",|;|tab", usage: "delimiter of member files whose phones: reference names none (default: detected from the header line)"},
 	{name: "format", cmds: renderCmds, arg: "text|json|markdown", def: "text", usage: "how the plan is printed on stdout"},
 	{name: "detail", cmds: renderCmds, usage: "show every member line (default: per group its counts and first 10 lines)"},
@@ -57,7 +61,9 @@ var flagTable = []flagRow{
 	{name: "yes", cmds: []string{"apply"}, usage: "apply without asking (required without a terminal)"},
 	{name: "report", cmds: []string{"apply"}, arg: "PATH", def: "groupsync-report.json", usage: "where to write the JSON report"},
 	{name: "force", cmds: planCmds, usage: "override the safety guards"},
-	{name: "max-delete-pct", cmds: planCmds, arg: "PCT", def: "30", usage: "refuse to delete more than this percentage of a group's members (groups of 10 or more)"},
+	{name: "max-delete-pct", cmds: planCmds, arg: "PCT", def: "30", usage: "refuse to delete more than this percentage of a group's members (groups of 10 or more) or of the groups in a prune prefix (prefixes of 10 or more)"},
+	{name: "baseline", cmds: planCmds, arg: "PATH", usage: "compare the files with this baseline and refuse a run whose groups or files shrank past --max-shrink-pct; apply writes it after a run that exits 0"},
+	{name: "max-shrink-pct", cmds: planCmds, arg: "PCT", def: strconv.Itoa(plan.DefaultMaxShrinkPct), usage: "refuse when a group's wanted members or a file's rows fall by more than this percentage since the baseline, or to zero"},
 	{name: "max-changes", cmds: planCmds, arg: "N", usage: "refuse a plan with more changes than this (default: no limit)"},
 	{name: "metrics-file", cmds: remoteCmds, arg: "PATH", usage: "write run metrics here in the Prometheus textfile-collector format"},
 	{name: "log-format", cmds: remoteCmds, arg: "text|json", def: "text", usage: "log format on stderr; json makes every stderr line a JSON object"},

@@ -41,7 +41,7 @@ func (c *cli) undo(_ context.Context, args []string) int {
 	if err := plan.WriteJSON(&buf, p); err != nil {
 		return c.fatal(err)
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := c.writeFile(*out, buf.Bytes()); err != nil {
 		return c.fatal(fmt.Errorf("save plan: %w", err))
 	}
 	at := c.display(*out)

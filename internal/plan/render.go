@@ -56,6 +56,12 @@ func WriteText(w io.Writer, p *Plan, opt RenderOptions) error {
 		for _, b := range sv.blocks {
 			writeBlock(ew, b, opt)
 		}
+		if sc, ok := p.Prune[sv.sys]; ok {
+			ew.printf("  %s\n", pruneLine(p, sv.sys, sc))
+			for _, k := range sc.Kept {
+				ew.printf("      stays: group %s %q (%s)\n", k.Key, k.Name, k.Why)
+			}
+		}
 		ew.printf("  %s: %s\n\n", sv.sys, summary(sv.counts))
 	}
 	ew.printf("%s\n", closing(p))
@@ -202,6 +208,29 @@ func colored(sym string, opt RenderOptions) string {
 		return sym
 	}
 	return "\x1b[" + code + "m" + sym + "\x1b[0m"
+}
+
+// memberCount renders a group delete's member count ("not read" when the
+// members were not read).
+func memberCount(c *Change) string {
+	if c.Members == nil {
+		return "not read"
+	}
+	return fmt.Sprint(*c.Members)
+}
+
+// pruneLine summarises a system's prune scope: how many groups are in the
+// prefix, how many are deleted and how many stay.
+func pruneLine(p *Plan, sys System, sc PruneScope) string {
+	n := 0
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.System == sys && c.Kind == KindGroup && c.Action == Delete && c.Error == "" {
+			n++
+		}
+	}
+	return fmt.Sprintf("prune %q: %d of %d %s in the prefix to delete, %d %s",
+		sc.NamePrefix, n, sc.InScope, plural(sc.InScope, "group", "groups"), len(sc.Kept), plural(len(sc.Kept), "stays", "stay"))
 }
 
 // deleteRef is what human output adds to a delete's source: the remote id

@@ -93,6 +93,12 @@ func renderMarkdown(p *Plan, v view, opt RenderOptions, rows []string, kept, lim
 			continue
 		}
 		b.WriteString(summary(sv.counts) + "\n")
+		if sc, ok := p.Prune[sv.sys]; ok {
+			fmt.Fprintf(&b, "\n%s\n", mdText(pruneLine(p, sv.sys, sc)))
+			for _, k := range sc.Kept {
+				fmt.Fprintf(&b, "- stays: %s\n", mdText(fmt.Sprintf("group %s %q (%s)", k.Key, k.Name, k.Why)))
+			}
+		}
 		for i, bl := range sv.blocks {
 			if i == 0 {
 				b.WriteString("\n| | Item | Source | Change |\n|---|---|---|---|\n")

@@ -62,8 +62,11 @@ type Item struct {
 	DurationMS int64  `json:"duration_ms"`
 	Source     string `json:"source"`
 	Error      string `json:"error"`
-	// Group is, for a member item, the remote id of its group, also when
-	// the group was created in the same run (once it was).
+	// Snapshot is, for a group delete, the group's whole record and every
+	// member as read before the delete, so that undo can rebuild it.
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
+	// Group is, for a member or phone item, the remote id of its group, also
+	// when the group was created in the same run (once it was).
 	Group string `json:"group,omitempty"`
 	// NewKey is, for creates that succeeded, the id the system gave the
 	// new record.
@@ -99,6 +102,7 @@ func newReport(p *Plan, start time.Time) *Report {
 		r.Items[i] = Item{
 			System: c.System, Kind: c.Kind, Action: c.Action, Key: c.Key, Group: c.Group, Name: c.Name,
 			Phone: c.Phone, Source: c.Source.String(), DependsOn: c.DependsOn, Expect: c.Expect,
+			Snapshot: c.Snapshot,
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.
 			Status: Skipped, Error: "not started",

@@ -155,10 +155,14 @@ type fieldLine struct {
 
 // itemFields are the field lines shown under an item: its field changes,
 // and for a delete what is being removed (the record as read, null fields
-// and the number a phone's title already shows left out).
+// and the number a phone's title already shows left out; for a group, first
+// how many members go with it).
 func itemFields(c *Change, opt RenderOptions) []fieldLine {
 	if c.Action == Delete && len(c.Fields) == 0 {
 		var out []fieldLine
+		if c.Kind == KindGroup {
+			out = append(out, fieldLine{field: "members", after: memberCount(c) + " (deleted with the group)"})
+		}
 		for _, k := range recordOrder(c) {
 			v := c.Base[k]
 			if !v.Valid || v.S == "" || (k == "phone" && c.Phone != "") {

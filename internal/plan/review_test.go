@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -170,4 +171,65 @@ func TestWriteTextSummaryOnly(t *testing.T) {
 		"lox24: 202 to create, 6 to update, 3 to delete, 4 unchanged\n"+
 		"helloid: NOT READ (helloid: get groups: 401 Unauthorized: the API key is not valid); nothing planned for it\n"+
 		"Plan: 202 to create, 6 to update, 3 to delete, 4 unchanged. 1 system NOT READ.\n", text)
+}
+
+// guardedPlan prunes one of three groups in its prefix and shrank since its
+// baseline, and a system could not be read: every safety-guard output at
+// once.
+func guardedPlan() *Plan {
+	two := 2
+	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{LOX24: 1},
+		Unread: []Unreadable{{System: HelloID, Error: "helloid: get groups: 401 Unauthorized"}},
+		Prune: map[System]PruneScope{LOX24: {NamePrefix: "HR ", InScope: 3, Kept: []KeptGroup{
+			{Key: "1", Name: "HR Sales", Why: "named by the files"}, {Key: "2", Name: "HR Ops", Why: "named by the files"}}}},
+		Shrinks: []Shrink{{What: "group", Name: "lox24:HR Sales", Before: 8, After: 3, MaxPct: 50}}}
+	p.Changes = []Change{{System: LOX24, Kind: KindGroup, Action: Delete, Key: "6", Name: "HR Gone", Members: &two,
+		Source: Source{"groups.yaml", 2}, Note: "no file names it (prune: name_prefix \"HR \")",
+		Base: map[string]Value{"name": Str("HR Gone")}}}
+	for _, err := range p.Check(Guards{MaxDeletePct: DefaultMaxDeletePct}) {
+		p.Refused = append(p.Refused, err.Error())
+	}
+	return p
+}
+
+func TestSafetyGuardsLeadThePlanInTheRefusedBlock(t *testing.T) {
+	p := guardedPlan()
+	const shrink = "shrink guard: group lox24:HR Sales shrank from 8 to 3 since the baseline (-62.5%, more than --max-shrink-pct 50%)"
+	require.Equal(t, []string{shrink}, p.Refused)
+
+	text := render(t, func(b *bytes.Buffer) error { return WriteText(b, p, RenderOptions{}) })
+	assert.True(t, strings.HasPrefix(text, refusedIntro+"\n  - "+shrink+"\n\n"), "the shrink refusal leads the plan in the REFUSED block:\n%s", text)
+	assert.Equal(t, 1, strings.Count(text, "shrink guard"), "said once, in the block:\n%s", text)
+	assert.Regexp(t, `- group 6 "HR Gone".*\n +members: 2 \(deleted with the group\)\n`, text)
+	assert.Contains(t, text, `  prune "HR ": 1 of 3 groups in the prefix to delete, 2 stay`)
+	assert.Contains(t, text, `stays: group 1 "HR Sales" (named by the files)`)
+	assert.Contains(t, text, `stays: group 2 "HR Ops" (named by the files)`)
+
+	md := render(t, func(b *bytes.Buffer) error { return WriteMarkdown(b, p, RenderOptions{}) })
+	box := md[strings.Index(md, "> [!CAUTION]"):strings.Index(md, "### lox24")]
+	assert.Contains(t, box, "> - shrink guard: group lox24:HR Sales shrank", "the shrink refusal is in the caution box")
+	assert.Equal(t, 1, strings.Count(md, "shrink guard"), md)
+	assert.Contains(t, md, "members: 2 (deleted with the group)")
+	assert.Contains(t, md, `prune "HR ": 1 of 3 groups in the prefix to delete, 2 stay`)
+
+	js := writeJSON(t, p)
+	var doc struct {
+		Errors  []Unreadable          `json:"errors"`
+		Refused []string              `json:"refused"`
+		Prune   map[System]PruneScope `json:"prune"`
+		Shrinks []Shrink              `json:"shrinks"`
+	}
+	require.NoError(t, json.Unmarshal(js, &doc))
+	assert.Equal(t, p.Unread, doc.Errors)
+	assert.Equal(t, p.Refused, doc.Refused)
+	assert.Equal(t, p.Prune, doc.Prune)
+	assert.Equal(t, p.Shrinks, doc.Shrinks)
+	whole, err := json.MarshalIndent(planFile{Version: PlanVersion, Systems: p.Systems, Summary: countsOf(p.Count("")),
+		SummaryBySystem: map[System]planCounts{LOX24: countsOf(p.Count(LOX24))}, Changes: p.Changes, Unchanged: p.Unchanged,
+		Members: map[string]int{}, Errors: p.Unread, Refused: p.Refused, Prune: p.Prune, Shrinks: p.Shrinks}, "", "  ")
+	require.NoError(t, err)
+	assert.Equal(t, string(whole)+"\n", string(js), "the streamed plan is the whole document, field for field")
+	got, err := ReadJSON(bytes.NewReader(js))
+	require.NoError(t, err)
+	assert.Equal(t, p, got, "a saved plan keeps its errors, refusals, prune scope and shrinks")
 }

@@ -88,6 +88,7 @@ type Client struct {
 	message   func(body []byte) string
 	secrets   []string // never shown: replaced in what the API says
 	onEvent   func(Event)
+	redactor  *Redactor
 
 	maxReadItems int
 
@@ -162,6 +163,7 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 		message:   opt.Message,
 		secrets:   nonEmpty(opt.Secrets),
 		onEvent:   cfg.OnEvent,
+		redactor:  NewRedactor(opt.Secrets...),
 
 		maxReadItems: cfg.MaxReadItems,
 	}, nil
