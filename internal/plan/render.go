@@ -28,8 +28,10 @@ type RenderOptions struct {
 // - delete, ! cannot be applied) with its field diffs and the input
 // file:line it comes from, each group's member changes rolled up into
 // counts and its first MemberLines member lines (all with opt.Detail), a
-// system that could not be read said plainly, a summary line per system and
-// one for the whole plan. The output is a pure function of the plan.
+// group delete with the members it takes along, a system's prune scope with
+// the groups in the prefix that stay, a system that could not be read said
+// plainly, a summary line per system and one for the whole plan. The output
+// is a pure function of the plan.
 func WriteText(w io.Writer, p *Plan, opt RenderOptions) error {
 	ew := &errWriter{w: w}
 	if len(p.Refused) > 0 {
