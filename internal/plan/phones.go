@@ -320,7 +320,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		j := idx[e164Digits(want.Number)].remote
 		if j < 0 {
 			c := Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, Group: key,
-				DependsOn: dependsOn, Phone: want.Number, Source: src,
+				DependsOn: dependsOn, Phone: want.Number, Country: ph.Country, Source: src,
 				Fields: []FieldChange{{Field: "phone", Before: Null, After: Str(want.Number)}}}
 			for col, managed := range ph.Managed {
 				if v := want.Cols.Get(col); managed && v != "" {
@@ -345,7 +345,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 			continue
 		}
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Update, Key: r.ID,
-			Name: name, Group: key, Phone: want.Number, Source: src, Fields: fields, Base: phoneRecord(r)})
+			Name: name, Group: key, Phone: want.Number, Country: ph.Country, Source: src, Fields: fields, Base: phoneRecord(r)})
 	}
 	for _, j := range dups {
 		// A duplicate of a listed number carries minus that number's line.
@@ -373,7 +373,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		}
 		r := &remote[i]
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: r.ID,
-			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Source: src, Note: note, Base: phoneRecord(r)})
+			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Country: ph.Country, Source: src, Note: note, Base: phoneRecord(r)})
 	}
 }
 

@@ -44,12 +44,15 @@ type Tally struct {
 
 // Item is one planned item and its outcome.
 type Item struct {
-	System     System `json:"system"`
-	Kind       Kind   `json:"kind"`
-	Action     Action `json:"action"`
-	Key        string `json:"key"`
-	Name       string `json:"name"`
-	Phone      string `json:"phone,omitempty"`
+	System System `json:"system"`
+	Kind   Kind   `json:"kind"`
+	Action Action `json:"action"`
+	Key    string `json:"key"`
+	Name   string `json:"name"`
+	Phone  string `json:"phone,omitempty"`
+	// Country is, for phone items, the group's default_country (see
+	// Change.Country).
+	Country    string `json:"country,omitempty"`
 	Status     Status `json:"status"`
 	HTTPStatus int    `json:"http_status"`
 	Attempts   int    `json:"attempts"`
@@ -97,7 +100,7 @@ func newReport(p *Plan, start time.Time) *Report {
 		}
 		r.Items[i] = Item{
 			System: c.System, Kind: c.Kind, Action: c.Action, Key: key, Name: c.Name,
-			Phone: c.Phone, Source: c.Source.String(), Group: c.Group, DependsOn: c.DependsOn,
+			Phone: c.Phone, Country: c.Country, Source: c.Source.String(), Group: c.Group, DependsOn: c.DependsOn,
 			Expect: c.Expect,
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.

@@ -29,12 +29,14 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 	if !isKey(group) {
 		return failAll(outs, fmt.Errorf("lox24: %s: the group id %q is not a positive integer", op, group))
 	}
-	// have maps the numbers of a fresh listing to their ids.
+	// have maps the numbers of a fresh listing to their ids, a number in
+	// national form read in the group's country as the diff reads it.
+	country := cs[0].Country
 	have := func(list []phone) map[string]string {
 		m := make(map[string]string, len(list))
 		for _, p := range list {
 			id, err := checkID("phone", p.ID)
-			if n, ok := plan.NormalizePhone(p.Phone); ok && err == nil {
+			if n, ok := plan.NormalizePhoneIn(p.Phone, country); ok && err == nil {
 				m[n] = id
 			}
 		}
