@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -369,4 +370,30 @@ func TestBatchCheckReadsNationalNumbersInTheGroupsCountry(t *testing.T) {
 	assert.Equal(t, plan.Succeeded, outs[0].Status)
 	assert.Equal(t, "70", outs[0].NewKey)
 	assert.Equal(t, 1, posts, "not sent again")
+}
+
+// A next link that names no page number and brings back the items already
+// read (a cursor that never advances the listing) ends the read with an
+// error after a few requests, not at --max-read-items.
+func TestReadStopsWhenNextLinksBringNothingNew(t *testing.T) {
+	var mu sync.Mutex
+	gets := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/ld+json")
+		mu.Lock()
+		gets++
+		mu.Unlock()
+		k, _ := strconv.Atoi(r.URL.Query().Get("cursor"))
+		fmt.Fprintf(w, `{"hydra:member":[{"id":1,"name":"G1"}],"hydra:view":{"hydra:next":"/groups?cursor=%d"}}`, k+1)
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1000, Retry: sink.RetryPolicy{Base: 1, Max: 1}}, "demo:demo")
+	require.NoError(t, err)
+	_, err = c.Read(context.Background(), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "does not advance")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.LessOrEqual(t, gets, 8, "bounded")
 }
