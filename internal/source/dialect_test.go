@@ -93,6 +93,13 @@ func TestReadPhonesColumnMapping(t *testing.T) {
 		_, errs := ReadPhonesWith("hr.csv", strings.NewReader(hr), PhoneOptions{Country: "DE"})
 		assert.Contains(t, errStrings(errs), `hr.csv:1: unknown column "Email" (want phone, a..e, callback_data, or a label from the group's name_a..name_e)`)
 	})
+	t.Run("a column the mapping does not name is ignored, even one called as a field", func(t *testing.T) {
+		in := "Mobile,a,b,callback_data\n+49 151 12345678,Dr.,Anna,crm-1\n"
+		got, errs := ReadPhonesWith("hr.csv", strings.NewReader(in), PhoneOptions{Columns: map[string]string{"phone": "Mobile", "a": "b"}})
+		require.Empty(t, errStrings(errs))
+		assert.Equal(t, [plan.NumPhoneCols]bool{true}, got.Managed, "only a is managed, read from the file's b")
+		assert.Equal(t, []plan.Phone{{Number: "+4915112345678", Cols: plan.MakeColumns("Anna"), Line: 2}}, got.List)
+	})
 	t.Run("a mapped header the file does not have is an error", func(t *testing.T) {
 		opts := PhoneOptions{Columns: map[string]string{"phone": "Handy"}}
 		_, errs := ReadPhonesWith("hr.csv", strings.NewReader(hr), opts)
