@@ -63,6 +63,30 @@ func TestReadPhonesDialects(t *testing.T) {
 		_, errs := ReadPhonesWith("p.csv", strings.NewReader(b.String()), PhoneOptions{})
 		assert.Equal(t, []string{`p.csv:3: not valid UTF-8 (the first bad byte is on this line): save the file as "CSV UTF-8", or name its encoding (encoding: windows-1252)`}, errStrings(errs))
 	})
+	t.Run("a lone surrogate in UTF-16 is one error for the file, naming its line", func(t *testing.T) {
+		for _, big := range []bool{false, true} {
+			in := utf16File("phone,a\n+49 151 12345678,Ann\n+49 151 12345679,B", big)
+			if big {
+				in += "\xD8\x00"
+			} else {
+				in += "\x00\xD8"
+			}
+			in += utf16File("ob\n+49 151 12345670,Cy\n", big)[2:] // no second byte order mark
+			_, errs := ReadPhonesWith("p.csv", strings.NewReader(in), PhoneOptions{})
+			assert.Equal(t, []string{`p.csv:3: not valid UTF-16 (the first bad character is on this line): save the file as "CSV UTF-8"`}, errStrings(errs))
+		}
+	})
+	t.Run("a UTF-16 file that ends in half a character is an error", func(t *testing.T) {
+		in := utf16File("phone,a\n+49 151 12345678,Ann\n", false) + "x"
+		_, errs := ReadPhonesWith("p.csv", strings.NewReader(in), PhoneOptions{})
+		assert.Equal(t, []string{`p.csv:3: not valid UTF-16 (the first bad character is on this line): save the file as "CSV UTF-8"`}, errStrings(errs))
+	})
+	t.Run("a replacement character written in UTF-16 is text like any other", func(t *testing.T) {
+		in := utf16File("phone,a\n+49 151 12345678,A\uFFFD\U0001F600\n", false)
+		got, errs := ReadPhonesWith("p.csv", strings.NewReader(in), PhoneOptions{})
+		require.Empty(t, errStrings(errs))
+		assert.Equal(t, []plan.Phone{{Number: "+4915112345678", Cols: plan.MakeColumns("A\uFFFD\U0001F600"), Line: 2}}, got.List)
+	})
 	t.Run("the first bad byte is found across the reader's buffer", func(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("phone,a\n")
