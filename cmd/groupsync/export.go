@@ -155,7 +155,7 @@ func (c *cli) writeExport(x *export.File, path string) int {
 		dir = filepath.Dir(path)
 	}
 	for _, m := range x.Members {
-		if err := writeFileAtomic(filepath.Join(dir, m.Name), m.Data); err != nil {
+		if err := c.writeFile(filepath.Join(dir, m.Name), m.Data); err != nil {
 			return c.fatal(fmt.Errorf("export: write member file: %w", err))
 		}
 	}
@@ -165,7 +165,7 @@ func (c *cli) writeExport(x *export.File, path string) int {
 			return c.fatal(fmt.Errorf("export: write: %w", err))
 		}
 	} else {
-		if err := writeFileAtomic(path, x.YAML); err != nil {
+		if err := c.writeFile(path, x.YAML); err != nil {
 			return c.fatal(fmt.Errorf("export: write: %w", err))
 		}
 		where = path
@@ -237,7 +237,7 @@ func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) 
 		}
 		return exitOK
 	}
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := c.writeFile(path, b); err != nil {
 		return c.fatal(fmt.Errorf("export: %w", err))
 	}
 	fmt.Fprintf(c.stderr, "Emulator state of %d lox24 and %d helloid groups written to %s; rehearse with: groupsync emulate --state %s\n",

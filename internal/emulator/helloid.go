@@ -25,14 +25,24 @@ type hidOut struct {
 	IsQrEnabled       bool     `json:"isQrEnabled"`
 	ManagedByUserGUID *string  `json:"managedByUserGuid"`
 	Users             []string `json:"users"`
+	Source            string   `json:"source"`
 }
 
 func hidRep(g *hidGroup) hidOut {
 	return hidOut{
 		GroupGUID: g.guid, Name: g.name, IsEnabled: g.isEnabled, IsDefault: g.isDefault,
 		IsQrEnabled: g.isQrEnabled, ManagedByUserGUID: clone(g.manager),
-		Users: append(make([]string, 0, len(g.users)), g.users...),
+		Users:  append(make([]string, 0, len(g.users)), g.users...),
+		Source: hidSource(g.source),
 	}
+}
+
+// hidSource is the source a group reports: "Local" for one made in HelloID.
+func hidSource(s string) string {
+	if s == "" {
+		return "Local"
+	}
+	return s
 }
 
 // hidError answers status with HelloID's error shape {"message": ...}.

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"net/url"
 	"regexp"
 	"strings"
@@ -38,7 +39,7 @@ func TestHelloIDCreate(t *testing.T) {
 	delete(g, "groupGuid")
 	assert.Equal(t, map[string]any{
 		"name": "Support", "isEnabled": true, "isDefault": false, "isQrEnabled": true,
-		"managedByUserGuid": manager, "users": []any{},
+		"managedByUserGuid": manager, "users": []any{}, "source": "Local",
 	}, g, "keys match ignoring case; GUIDs come back lowercase; booleans default to false")
 
 	g = object(t, call(t, s, req{method: "POST", path: "/api/v1/groups", body: `{"name":"department_x","isEnabled":true,"userGuids":["` + strings.ToUpper(userX) + `"],"userNames":["bob"],"applicationNames":[],"applicationGUIDs":null}`}, 200))
@@ -125,7 +126,7 @@ func TestHelloIDPartialPut(t *testing.T) {
 	g = object(t, call(t, s, req{method: "PUT", path: "/api/v1/groups/" + guidA, body: `{"name":"TestApiRenamed","isEnabled":false,"managedByUserGuid":"` + managerU + `"}`}, 200))
 	assert.Equal(t, map[string]any{
 		"groupGuid": guidA, "name": "TestApiRenamed", "isEnabled": false, "isDefault": true, "isQrEnabled": false,
-		"managedByUserGuid": manager, "users": []any{userX},
+		"managedByUserGuid": manager, "users": []any{userX}, "source": "Local",
 	}, g, "the answer is the whole group after the change")
 
 	call(t, s, req{method: "PUT", path: "/api/v1/groups/" + guidA, body: `{"name":"TESTAPIRENAMED"}`}, 200)
@@ -260,4 +261,20 @@ func TestHelloIDAuthAndRoutes(t *testing.T) {
 	assert.Equal(t, "GET, PUT, DELETE", w.Header().Get("Allow"))
 	assert.NotEmpty(t, object(t, w)["message"])
 	call(t, s, req{method: "DELETE", path: "/api/v1/groups"}, 405)
+}
+
+func TestHelloIDSource(t *testing.T) {
+	s, _ := newServer(t, Options{})
+	require.NoError(t, s.LoadState(State{HelloID: HelloIDState{Groups: []HelloIDGroup{
+		{GroupGUID: guidA, Name: "HR Sales", Source: "AD"},
+		{Name: "HR Ops"},
+	}}}))
+	var list []map[string]any
+	w := call(t, s, req{method: "GET", path: "/api/v1/groups?skip=0&take=10"}, 200)
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &list))
+	require.Len(t, list, 2)
+	assert.Equal(t, "AD", list[0]["source"], "the state's source is listed")
+	assert.Equal(t, "Local", list[1]["source"], "a group made in HelloID reports Local")
+	assert.Equal(t, "AD", s.State().HelloID.Groups[0].Source, "source survives a state round trip")
+	assert.Empty(t, s.State().HelloID.Groups[1].Source)
 }

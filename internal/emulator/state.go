@@ -74,6 +74,9 @@ type HelloIDGroup struct {
 	IsQrEnabled       bool     `json:"isQrEnabled"`
 	ManagedByUserGUID *string  `json:"managedByUserGuid"`
 	Users             []string `json:"users"` // user GUIDs
+	// Source is where the group comes from: "" or "Local" for a group made
+	// in HelloID, otherwise the system that synchronises it (e.g. "AD").
+	Source string `json:"source,omitempty"`
 }
 
 // ReadState parses a state file. Unknown keys, trailing data and values of
@@ -272,6 +275,7 @@ func (s *Server) validateState(st State) (*store, error) {
 			isEnabled:   g.IsEnabled,
 			isDefault:   g.IsDefault,
 			isQrEnabled: g.IsQrEnabled,
+			source:      g.Source,
 		}
 		if g.GroupGUID == "" {
 			hg.guid = s.newGUID()
@@ -394,6 +398,7 @@ func (db *store) snapshot() State {
 			IsQrEnabled:       g.isQrEnabled,
 			ManagedByUserGUID: clone(g.manager),
 			Users:             append(make([]string, 0, len(g.users)), g.users...),
+			Source:            g.source,
 		})
 	}
 	return st

@@ -40,6 +40,7 @@ type hidGroup struct {
 	isQrEnabled bool
 	manager     *string  // lowercase GUID
 	users       []string // lowercase GUIDs, in link order
+	source      string   // "" for a group made here
 }
 
 func newStore() *store {

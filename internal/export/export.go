@@ -190,8 +190,10 @@ func textProblem(s string, limit int) string {
 		return ""
 	case strings.HasPrefix(p, "not "):
 		return "is " + p // is not valid UTF-8
-	default:
+	case p[0] >= '0' && p[0] <= '9':
 		return "has " + p // has 300 characters, at most 255
+	default:
+		return p // contains control character U+001B (not allowed in text)
 	}
 }
 

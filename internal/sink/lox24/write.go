@@ -32,12 +32,11 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 	// have maps the numbers of a fresh listing to their ids, a number in
 	// national form read in the group's country as the diff reads it.
 	country := cs[0].Country
-	have := func(list []phone) map[string]string {
+	have := func(list []plan.RemotePhone) map[string]string {
 		m := make(map[string]string, len(list))
 		for _, p := range list {
-			id, err := checkID("phone", p.ID)
-			if n, ok := plan.NormalizePhoneIn(p.Phone, country); ok && err == nil {
-				m[n] = id
+			if n, ok := plan.NormalizePhoneIn(p.Number, country); ok {
+				m[n] = p.ID // checked by decodePhones
 			}
 		}
 		return m
@@ -45,7 +44,7 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 	reread := func(ctx context.Context) (any, error) {
 		// Look only for this batch's numbers; other writes of the run may
 		// be moving the listing meanwhile.
-		list, err := lookFor(ctx, c.api, phoneListing(group), func(list []phone) bool {
+		list, err := lookFor(ctx, c.api, phoneListing(group), func(list []plan.RemotePhone) bool {
 			m := have(list)
 			for _, i := range pending {
 				if _, ok := m[cs[i].Phone]; !ok {
@@ -221,6 +220,15 @@ func (c *Client) updateGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 	}
 	resp, err := c.api.Do(ctx, sink.Request{Op: "put group " + ch.Key, Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: g})
 	return sink.Outcome(resp, err)
+}
+
+// deleted is the outcome of a group delete: a 404 on a retry means an
+// earlier attempt, whose answer was lost, deleted the group.
+func deleted(o plan.Outcome) plan.Outcome {
+	if o.Status == plan.Failed && o.HTTPStatus == http.StatusNotFound && o.Attempts > 1 {
+		o.Status, o.Err = plan.Succeeded, nil
+	}
+	return o
 }
 
 // failAll marks every outcome failed with err.
