@@ -45,6 +45,10 @@ type Change struct {
 	DependsOn int `json:"depends_on,omitempty"`
 	// Phone is, for phone items, the number in E.164 form.
 	Phone string `json:"phone,omitempty"`
+	// Country is, for phone items (and a LOX24 group delete with Expect),
+	// the group's default_country: a remote number in national form is
+	// read in it, as the diff read it.
+	Country string `json:"country,omitempty"`
 	// Fields are the fields the item sets: for creates every managed field,
 	// for updates only those that differ.
 	Fields []FieldChange `json:"fields,omitempty"`
