@@ -400,7 +400,7 @@ func runUnit(ctx, reqCtx context.Context, p *Plan, sink Sink, j job, keys map[in
 	if j.first.IsZero() {
 		res.job.first = time.Now()
 	}
-	rctx := withRequeue(reqCtx, j.attempts)
+	rctx := WithRequeue(reqCtx, j.attempts)
 	var outs []Outcome
 	b, ok := sink.(Batcher)
 	if ok && cs[0].Kind == KindPhone && cs[0].Action == Create {
@@ -468,7 +468,9 @@ func (e *ThrottledError) Unwrap() error { return e.Err }
 
 type requeueKey struct{}
 
-func withRequeue(ctx context.Context, attempts int) context.Context {
+// WithRequeue marks ctx for a write that may be requeued after a 429, with
+// attempts requests sent for the item before (Apply marks its writes so).
+func WithRequeue(ctx context.Context, attempts int) context.Context {
 	return context.WithValue(ctx, requeueKey{}, attempts)
 }
 
