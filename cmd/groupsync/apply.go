@@ -49,6 +49,11 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	if err := checkWritable("--report", *reportPath); err != nil {
 		return c.fatal(err)
 	}
+	if b.path != "" {
+		if err := checkWritable("--baseline", b.path); err != nil {
+			return c.fatal(err)
+		}
+	}
 	return c.session(ctx, &f, "apply", func(m *runMetrics) (code int) {
 		start := time.Now()
 		defer func() {
@@ -76,13 +81,21 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		if err != nil {
 			code := c.inputErr(err)
 			r := plan.FailedReport(start, time.Now(), err)
+			// A signal before the first write still ends an interrupted run.
+			r.Interrupted = ctx.Err() != nil
 			m.fromReport(r)
 			c.writeReport(*reportPath, r)
 			return code
 		}
 		r, code := c.execute(ctx, &f, p, start, *reportPath, *yes, !*noVerify)
 		m.fromReport(r)
-		if code == exitOK && b.path != "" && p.want != nil {
+		narrowed := f.only != "" || len(f.groups) > 0
+		if code == exitOK && b.path != "" && p.want != nil && narrowed {
+			// The baseline records the whole desired state; a run limited
+			// to some groups or one system would forget the others.
+			fmt.Fprintf(c.stderr, "Baseline %s not updated: --only or --group limited this run\n", b.path)
+		}
+		if code == exitOK && b.path != "" && p.want != nil && !narrowed {
 			if err := writeBaseline(b.path, *p.want); err != nil {
 				return c.fatal(err)
 			}

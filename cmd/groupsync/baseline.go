@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"groupsync/internal/plan"
 )
@@ -58,7 +59,7 @@ func readBaseline(path string) (b plan.Baseline, ok bool, err error) {
 
 // writeBaseline writes the baseline of want atomically.
 func writeBaseline(path string, want plan.Desired) error {
-	data, err := json.MarshalIndent(plan.BaselineOf(want), "", "  ")
+	data, err := json.MarshalIndent(baselineOf(path, want), "", "  ")
 	if err != nil {
 		return err
 	}
@@ -83,4 +84,23 @@ func (c *cli) loadBaseline(b *baselineFlags) (*plan.Baseline, error) {
 		return nil, nil
 	}
 	return &before, nil
+}
+
+// baselineOf is the baseline of want, its files named relative to the
+// baseline file's directory: the same file is the same entry whichever
+// directory groupsync runs from, or whichever way its path is written.
+func baselineOf(baselinePath string, want plan.Desired) plan.Baseline {
+	rows := make(map[string]int, len(want.Rows))
+	base, err := filepath.Abs(filepath.Dir(baselinePath))
+	for f, n := range want.Rows {
+		key := f
+		if abs, aerr := filepath.Abs(f); err == nil && aerr == nil {
+			if rel, rerr := filepath.Rel(base, abs); rerr == nil {
+				key = filepath.ToSlash(rel)
+			}
+		}
+		rows[key] += n
+	}
+	want.Rows = rows
+	return plan.BaselineOf(want)
 }

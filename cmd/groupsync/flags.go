@@ -190,6 +190,10 @@ func (f *remoteFlags) readDesired(ctx context.Context, files []string) (plan.Des
 			return plan.Desired{}, err
 		}
 		want.Groups = keep
+		// Pruning deletes the groups in its prefix that no file names: with
+		// the files narrowed to a few groups, every other group would look
+		// unnamed. A run limited by --group never prunes.
+		want.Prune = nil
 	}
 	return want, nil
 }

@@ -61,7 +61,7 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, fi
 		}
 	}
 	if before != nil {
-		out.plan.Shrinks = plan.CompareBaseline(*before, plan.BaselineOf(want), b.maxShrink)
+		out.plan.Shrinks = plan.CompareBaseline(*before, baselineOf(b.path, want), b.maxShrink)
 	}
 	out.review(f)
 	return out, nil

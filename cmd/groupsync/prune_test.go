@@ -229,7 +229,12 @@ func TestBaselineShrinkGuard(t *testing.T) {
 	r = apply()
 	assert.Equal(t, exitRefused, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "shrink guard: group lox24:1 shrank from 8 to 3 since the baseline (-62.5%, more than --max-shrink-pct 50%)")
-	assert.Contains(t, r.stderr, "file "+filepath.Join(w.dir, "hr.csv")+" shrank from 8 to 3")
+	assert.Contains(t, r.stderr, "file hr.csv shrank from 8 to 3", "files are named relative to the baseline")
+	// The same files written another way are the same entries: the guard
+	// holds whatever directory the run starts from.
+	other := runCLI(t, w.env(), "apply", "--yes", "--report", report, "--baseline", baseline, w.dir+"/./../"+filepath.Base(w.dir)+"/hr.yaml")
+	assert.Equal(t, exitRefused, other.code, other.stderr)
+	assert.Contains(t, other.stderr, "file hr.csv shrank from 8 to 3")
 	assert.Equal(t, writes, w.emu.Stats().Systems["lox24"].Writes, "nothing is written")
 	p := runCLI(t, w.env(), append([]string{"plan", "--baseline", baseline}, files...)...)
 	assert.Equal(t, exitOK, p.code, p.stderr)
@@ -253,6 +258,27 @@ func TestBaselineShrinkGuard(t *testing.T) {
 
 	u := runCLI(t, w.env(), "apply", "--yes", "--baseline", baseline, "--plan", filepath.Join(w.dir, "p.json"))
 	assert.Equal(t, exitUsage, u.code)
+
+	// A run narrowed by --group or --only leaves the baseline of the whole
+	// state as it was.
+	writeFiles(t, w.dir, map[string]string{"hr.csv": rows(2)})
+	before, err := os.ReadFile(baseline)
+	require.NoError(t, err)
+	for _, narrow := range [][]string{{"--group", "HR Sales"}, {"--only", "lox24"}} {
+		r = apply(narrow...)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "not updated: --only or --group limited this run")
+		after, err := os.ReadFile(baseline)
+		require.NoError(t, err)
+		assert.Equal(t, string(before), string(after))
+	}
+
+	// A baseline that cannot be written is found before any request.
+	total := w.emu.Stats().Total
+	r = runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", report, "--baseline", filepath.Join(w.dir, "missing", "b.json")}, files...)...)
+	assert.Equal(t, exitFatal, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--baseline")
+	assert.Equal(t, total, w.emu.Stats().Total, "no request was sent")
 }
 
 // A saved plan deletes a pruned group only while it is as the plan's
@@ -281,4 +307,18 @@ func TestSavedPlanPruneIsStaleWhenMembersChanged(t *testing.T) {
 	assert.Contains(t, r.stderr, "its members changed since the plan (2 then, 3 now)")
 	assert.Contains(t, groupNames(w.emu.State()), "lox24:HR Gone")
 	assert.Zero(t, w.emu.Stats().Systems["lox24"].ByRoute["DELETE /groups/{id}"])
+}
+
+// --group limits a run to the groups it names: the other groups in a prune
+// prefix are not "named by no file", and nothing is pruned.
+func TestGroupNeverPrunes(t *testing.T) {
+	t.Parallel()
+	w := stateWorld(t, pruneState())
+	files := writeFiles(t, w.dir, map[string]string{"hr.yaml": pruneYAML}, "hr.yaml")
+	report := filepath.Join(w.dir, "r.json")
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", report, "--group", "lox24:HR Sales"}, files...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.NotContains(t, r.stdout+r.stderr, "HR Gone")
+	assert.Equal(t, groupNames(pruneState()), groupNames(w.emu.State()), "no group was deleted")
+	assert.Zero(t, w.emu.Stats().Systems["lox24"].Writes)
 }

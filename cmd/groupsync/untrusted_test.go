@@ -62,7 +62,7 @@ func TestSignalAtEveryStageBeforeTheFirstWrite(t *testing.T) {
 			assert.Zero(t, w.emu.Stats().Systems["lox24"].Writes+w.emu.Stats().Systems["helloid"].Writes, "nothing remote is written")
 			raw, err := os.ReadFile(report)
 			require.NoError(t, err, "the report is written: %s", r.stderr)
-			assert.Contains(t, string(raw), "interrupted")
+			assert.Regexp(t, `"interrupted":\s*true`, string(raw), "the report says the run was interrupted")
 			assert.NotContains(t, string(raw), `"status": "succeeded"`)
 		})
 	}
