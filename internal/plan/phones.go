@@ -258,9 +258,20 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	// them, then the remote ones that no file lists. A remote number that
 	// libphonenumber does not accept matches nothing; it is keyed by its
 	// raw form, apart. Later entries of a number are duplicates.
-	idx := make(map[uint64]numberSlot, len(ph.List))
-	for i := range ph.List {
-		idx[e164Digits(ph.List[i].Number)] = numberSlot{remote: -1}
+	// A new or empty group has nothing to match: it needs no index.
+	var idx map[uint64]numberSlot
+	if len(remote) > 0 {
+		idx = make(map[uint64]numberSlot, len(ph.List))
+		for i := range ph.List {
+			idx[e164Digits(ph.List[i].Number)] = numberSlot{remote: -1}
+		}
+	}
+	// remoteOf is the first remote entry of a desired number, -1 for none.
+	remoteOf := func(number string) int32 {
+		if slot, ok := idx[e164Digits(number)]; ok {
+			return slot.remote
+		}
+		return -1
 	}
 	var (
 		other   map[uint64]int32
@@ -320,7 +331,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	// every slice grown by doubling and each create's fields on their own.
 	creates, nfields := 0, 0
 	for i := range ph.List {
-		if idx[e164Digits(ph.List[i].Number)].remote < 0 {
+		if remoteOf(ph.List[i].Number) < 0 {
 			creates++
 			nfields += 1 + managedValues(ph.Managed, ph.List[i].Cols)
 		}
@@ -330,7 +341,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	for i := range ph.List {
 		want := &ph.List[i]
 		src := Source{File: file, Line: want.Line}
-		j := idx[e164Digits(want.Number)].remote
+		j := remoteOf(want.Number)
 		if j < 0 {
 			start := len(slab)
 			slab = append(slab, FieldChange{Field: "phone", Before: Null, After: Str(want.Number)})
