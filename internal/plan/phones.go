@@ -378,7 +378,8 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		// A duplicate of a listed number carries minus that number's line.
 		// (A duplicate of a number no file lists stays 0: not in the file.)
 		if digits, ok := keyOf(remote[j].Number); ok {
-			if first := idx[digits].remote; first >= 0 {
+			if slot, listed := idx[digits]; listed && slot.remote >= 0 {
+				first := slot.remote
 				wantLine[j] = -wantLine[first]
 			}
 		}

@@ -212,6 +212,20 @@ func TestDiffPhonesOfANewGroupAllocateOnce(t *testing.T) {
 	assert.Less(t, allocs, float64(n/10), "allocations must not grow with the members")
 }
 
+// A remote duplicate of a number that no file lists is not in the file: it
+// is not taken for a duplicate of whichever listed number came first.
+func TestDiffPhonesDuplicateOfAnUnlistedNumber(t *testing.T) {
+	p := phoneDiff(t, members(PhonesExact, managedAB, want("+4915112345678", 5)), []RemotePhone{
+		have("1", "+4915112345678"), have("2", "+4915199999999"), have("3", "+4915199999999"),
+	})
+	require.Len(t, p.Changes, 2)
+	for _, c := range p.Changes {
+		assert.Equal(t, Delete, c.Action, c.Key)
+		assert.Equal(t, "not in clients.csv", c.Note, c.Key)
+		assert.Equal(t, Source{"groups.yaml", 6}, c.Source, c.Key)
+	}
+}
+
 func TestGuards(t *testing.T) {
 	// A group of n members of which del are deleted.
 	planWith := func(n, del int) *Plan {
