@@ -45,6 +45,10 @@ type Change struct {
 	DependsOn int `json:"depends_on,omitempty"`
 	// Phone is, for phone items, the number in E.164 form.
 	Phone string `json:"phone,omitempty"`
+	// Country is, for phone items (and a LOX24 group delete with Expect),
+	// the group's default_country: a remote number in national form is
+	// read in it, as the diff read it.
+	Country string `json:"country,omitempty"`
 	// Fields are the fields the item sets: for creates every managed field,
 	// for updates only those that differ.
 	Fields []FieldChange `json:"fields,omitempty"`
@@ -105,6 +109,12 @@ type Plan struct {
 	// Members counts, per LOX24 group id, the current members of each group
 	// whose members the files manage (for the delete guard).
 	Members map[string]int `json:"members,omitempty"`
+	// Unread lists the systems the files mention that could not be read,
+	// with why; nothing is planned for them.
+	Unread []Unreadable `json:"-"`
+	// Refused lists the safety guards the plan breaks: apply would refuse
+	// it. Renderers show them; Check computes them.
+	Refused []string `json:"-"`
 	// Prune holds, per system with a prune scope, what pruning found.
 	Prune map[System]PruneScope `json:"prune,omitempty"`
 	// Shrinks are the groups and files that shrank past --max-shrink-pct

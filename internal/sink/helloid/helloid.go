@@ -131,15 +131,20 @@ func (c *Client) ReadMembers(ctx context.Context, cur *plan.Current, keys []stri
 
 // Do applies one group item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
-	if ch.Kind == plan.KindGroup && ch.Action == plan.Delete {
-		return c.deleteGroup(ctx, ch)
-	}
-	if ch.Kind != plan.KindGroup || (ch.Action != plan.Create && ch.Action != plan.Update) {
+	if ch.Kind != plan.KindGroup {
 		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
 	}
-	if ch.Action == plan.Update && !isGUID(ch.Key) {
-		// The key goes into a path: it must be a GUID.
-		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot update group %q: its key is not a GUID", ch.Key)}
+	if ch.Action != plan.Create && !isGUID(ch.Key) {
+		// The key goes into a path, for every action but a create: it
+		// must be a GUID before anything is sent.
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s group %q: its key is not a GUID", ch.Action, ch.Key)}
+	}
+	switch ch.Action {
+	case plan.Delete:
+		return c.deleteGroup(ctx, ch)
+	case plan.Create, plan.Update:
+	default:
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
 	}
 	body := map[string]any{}
 	for _, f := range ch.Fields {

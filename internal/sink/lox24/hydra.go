@@ -157,7 +157,8 @@ func readAll[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, e
 // before them go), or without a total, any inconsistency. It stops with an error, never a hang or unbounded memory,
 // when a key is missing or malformed, a next link returns to a page
 // already read, an empty page links on, or the listing claims or holds more
-// than the client's MaxReadItems.
+// than the client's MaxReadItems, or a page holds only items already read
+// (a next link that names no page number cannot be told apart otherwise).
 //
 // When a next link is the page=N scheme and totalItems says how many pages
 // are left, the next few pages are asked for side by side (within the
@@ -207,6 +208,7 @@ func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) (_ []T
 		if int64(len(out))+int64(len(pg.Items)) > maxItems {
 			return nil, "", false, fmt.Errorf("lox24: %s: more than %d items in one listing (--max-read-items)", op, maxItems)
 		}
+		fresh := false
 		for i := range pg.Items {
 			k, err := l.key(&pg.Items[i])
 			if err != nil {
@@ -215,7 +217,13 @@ func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) (_ []T
 			if keys[k] && moved == "" {
 				moved = fmt.Sprintf("%s %s listed twice", l.noun, k)
 			}
+			fresh = fresh || !keys[k]
 			keys[k] = true
+		}
+		if n > 1 && len(pg.Items) > 0 && !fresh {
+			// Whatever its link says (a cursor, an offset), the page is one
+			// already read: following on would never end.
+			return nil, "", false, fmt.Errorf("lox24: %s: hydra:next does not advance: the page holds only %ss already read", op, l.noun)
 		}
 		out = append(out, pg.Items...)
 		if pg.NextIRI == "" && pg.NextPage == 0 {
