@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -291,9 +292,20 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	// them, then the remote ones that no file lists. A remote number that
 	// libphonenumber does not accept matches nothing; it is keyed by its
 	// raw form, apart. Later entries of a number are duplicates.
-	idx := make(map[uint64]numberSlot, len(ph.List))
-	for i := range ph.List {
-		idx[e164Digits(ph.List[i].Number)] = numberSlot{remote: -1}
+	// A new or empty group has nothing to match: it needs no index.
+	var idx map[uint64]numberSlot
+	if len(remote) > 0 {
+		idx = make(map[uint64]numberSlot, len(ph.List))
+		for i := range ph.List {
+			idx[e164Digits(ph.List[i].Number)] = numberSlot{remote: -1}
+		}
+	}
+	// remoteOf is the first remote entry of a desired number, -1 for none.
+	remoteOf := func(number string) int32 {
+		if slot, ok := idx[e164Digits(number)]; ok {
+			return slot.remote
+		}
+		return -1
 	}
 	var (
 		other   map[uint64]int32
@@ -348,20 +360,36 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	// when the file does not list it.
 	wantLine := make([]int32, len(remote))
 	file := ph.File
+	// The creates and their fields are sized once: a new group of a million
+	// members then costs one array of changes and one of fields, instead of
+	// every slice grown by doubling and each create's fields on their own.
+	creates, nfields := 0, 0
+	for i := range ph.List {
+		if remoteOf(ph.List[i].Number) < 0 {
+			creates++
+			nfields += 1 + managedValues(ph.Managed, ph.List[i].Cols)
+		}
+	}
+	p.Changes = slices.Grow(p.Changes, creates)
+	slab := make([]FieldChange, 0, nfields)
 	for i := range ph.List {
 		want := &ph.List[i]
 		src := Source{File: file, Line: want.Line}
-		j := idx[e164Digits(want.Number)].remote
+		j := remoteOf(want.Number)
 		if j < 0 {
-			c := Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, Group: key,
-				DependsOn: dependsOn, Phone: want.Number, Country: ph.Country, Source: src,
-				Fields: []FieldChange{{Field: "phone", Before: Null, After: Str(want.Number)}}}
+			start := len(slab)
+			slab = append(slab, FieldChange{Field: "phone", Before: Null, After: Str(want.Number)})
+			cols := want.Cols.Array()
 			for col, managed := range ph.Managed {
-				if v := want.Cols.Get(col); managed && v != "" {
-					c.Fields = append(c.Fields, FieldChange{Field: PhoneColumns[col], Before: Null, After: Str(v)})
+				if v := cols[col]; managed && v != "" {
+					slab = append(slab, FieldChange{Field: PhoneColumns[col], Before: Null, After: Str(v)})
 				}
 			}
-			p.Changes = append(p.Changes, c)
+			// Capped, so that appending to one item's fields never writes
+			// into the next item's.
+			p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, Group: key,
+				DependsOn: dependsOn, Phone: want.Number, Country: ph.Country, Source: src,
+				Fields: slab[start:len(slab):len(slab)]})
 			continue
 		}
 		r := &remote[j]
@@ -385,7 +413,8 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		// A duplicate of a listed number carries minus that number's line.
 		// (A duplicate of a number no file lists stays 0: not in the file.)
 		if digits, ok := keyOf(remote[j].Number); ok {
-			if first := idx[digits].remote; first >= 0 {
+			if slot, listed := idx[digits]; listed && slot.remote >= 0 {
+				first := slot.remote
 				wantLine[j] = -wantLine[first]
 			}
 		}
@@ -409,6 +438,17 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: r.ID,
 			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Country: ph.Country, Source: src, Note: note, Base: phoneRecord(r)})
 	}
+}
+
+// managedValues counts the managed columns that cols sets.
+func managedValues(managed [NumPhoneCols]bool, cols Columns) int {
+	n := 0
+	for col, v := range cols.Array() {
+		if managed[col] && v != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // e164Digits returns the digits of a number already in E.164 form.

@@ -177,6 +177,55 @@ func TestDiffPhonesOfANewGroupWaitForItsCreate(t *testing.T) {
 	assert.Empty(t, p.Changes[2].Group)
 }
 
+// A new group of many members is planned with a fixed number of
+// allocations, not a few per member: its creates and their fields are each
+// one array, sized once. Each create's fields are capped, so that appending
+// to one never writes into the next.
+func TestDiffPhonesOfANewGroupAllocateOnce(t *testing.T) {
+	const n = 2000
+	list := make([]Phone, n)
+	for i := range list {
+		cols := []string{"Mr.", fmt.Sprintf("Customer %d", i)}
+		if i%2 == 1 {
+			cols = cols[:1] // column b empty: no field for it
+		}
+		list[i] = want(fmt.Sprintf("+49151%08d", i), i+2, cols...)
+	}
+	g := Group{System: LOX24, Name: "New", Fields: map[string]Value{}, Phones: members(PhonesExact, managedAB, list...)}
+	diff := func() *Plan {
+		return Diff(Desired{Groups: []Group{g}}, map[System]Current{LOX24: {}})
+	}
+	p := diff()
+	require.Len(t, p.Changes, n+1)
+	for i, c := range p.Changes[1:] {
+		wantFields := []FieldChange{
+			{Field: "phone", Before: Null, After: Str(list[i].Number)},
+			{Field: "a", Before: Null, After: Str("Mr.")},
+		}
+		if i%2 == 0 {
+			wantFields = append(wantFields, FieldChange{Field: "b", Before: Null, After: Str(fmt.Sprintf("Customer %d", i))})
+		}
+		require.Equal(t, wantFields, c.Fields, "member %d", i)
+		require.Equal(t, len(c.Fields), cap(c.Fields), "member %d", i)
+	}
+	allocs := testing.AllocsPerRun(3, func() { diff() })
+	assert.Less(t, allocs, float64(n/10), "allocations must not grow with the members")
+}
+
+// A remote duplicate of a number that no file lists is not in the file: it
+// is not taken for a duplicate of whichever listed number came first.
+func TestDiffPhonesDuplicateOfAnUnlistedNumber(t *testing.T) {
+	p := phoneDiff(t, members(PhonesExact, managedAB, want("+4915112345678", 5)), []RemotePhone{
+		have("1", "+4915112345678"), have("2", "+4915199999999"), have("3", "+4915199999999"),
+	})
+	require.Len(t, p.Changes, 2)
+	for _, c := range p.Changes {
+		assert.Equal(t, Delete, c.Action, c.Key)
+		assert.Equal(t, "not in clients.csv", c.Note, c.Key)
+		assert.Equal(t, Source{"groups.yaml", 6}, c.Source, c.Key)
+	}
+}
+
 func TestGuards(t *testing.T) {
 	// A group of n members of which del are deleted.
 	planWith := func(n, del int) *Plan {
