@@ -11,7 +11,6 @@ import (
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
 	"groupsync/internal/sink/lox24"
-	"groupsync/internal/source"
 )
 
 // remoteFlags are the flags of every command that talks to the APIs, and of
@@ -165,8 +164,8 @@ func (f *remoteFlags) retry() sink.RetryPolicy {
 
 // readDesired reads and validates the files, keeping only the systems the
 // run is limited to.
-func (f *remoteFlags) readDesired(ctx context.Context, files []string) (plan.Desired, error) {
-	want, err := source.ReadContext(ctx, files, f.input.options())
+func (f *remoteFlags) readDesired(ctx context.Context, c *cli, files []string) (plan.Desired, error) {
+	want, err := c.readInput(ctx, files, &f.input)
 	if err != nil {
 		return plan.Desired{}, err
 	}

@@ -30,7 +30,7 @@ type planned struct {
 // With a baseline, the plan's Shrinks say which groups and files shrank.
 func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, files []string) (*planned, error) {
 	c.stage("files")
-	want, err := f.readDesired(ctx, files)
+	want, err := f.readDesired(ctx, c, files)
 	if err != nil {
 		return nil, err
 	}

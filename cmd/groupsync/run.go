@@ -149,6 +149,12 @@ func (c *cli) stage(name string) {
 // key:secret pair and the password of a base URL. A credential that cannot
 // be read here is reported where it is used.
 func credentialRedactor(getenv env) *sink.Redactor {
+	return sink.NewRedactor(credentials(getenv)...)
+}
+
+// credentials returns every credential the environment gives, as
+// credentialRedactor redacts them.
+func credentials(getenv env) []string {
 	values := func(name string) []string {
 		vs := []string{getenv(name)}
 		if file := getenv(name + "_FILE"); file != "" {
@@ -184,7 +190,7 @@ func credentialRedactor(getenv env) *sink.Redactor {
 			}
 		}
 	}
-	return sink.NewRedactor(creds...)
+	return creds
 }
 
 // writeFile writes data to path atomically, through the redaction.

@@ -24,7 +24,7 @@ func (c *cli) validate(ctx context.Context, args []string) int {
 		return c.usageErr(fs, "no input files")
 	}
 	c.stage("files")
-	want, err := source.ReadContext(ctx, files, in.options())
+	want, err := c.readInput(ctx, files, &in)
 	if err != nil {
 		return c.inputErr(err)
 	}

@@ -42,6 +42,11 @@ type Options struct {
 	// Delimiter is the delimiter of member files whose reference names
 	// none (0: detected from each file's header line).
 	Delimiter rune
+	// Refuse, when set, is asked about every file before it is read, those
+	// given and those named inside them: a file it gives a reason for (a
+	// credential file) is not read, and its error names it, never its
+	// content.
+	Refuse func(fs.FileInfo) string
 }
 
 // ReadWith is Read with command-line defaults.
@@ -174,12 +179,32 @@ func (r reader) readFile(path string) ([]plan.Group, map[plan.System]plan.Prune,
 		return nil, nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %s (want .yaml, .yml or .csv)", quote(ext))}}
 	}
 	f, err := openRegular(path, r.opt.MaxFileSize)
+	if err == nil {
+		err = r.refuse(f)
+	}
 	if err != nil {
 		return nil, nil, Errors{{File: path, Msg: openError(err)}}
 	}
 	defer f.Close()
 	f.ctx = r.ctx
 	return read(path, f)
+}
+
+// refuse closes f and returns an error if Options.Refuse refuses it.
+func (r reader) refuse(f *File) error {
+	if r.opt.Refuse == nil {
+		return nil
+	}
+	st, err := f.Stat()
+	if err == nil {
+		if why := r.opt.Refuse(st); why != "" {
+			err = errors.New(why)
+		}
+	}
+	if err != nil {
+		f.Close()
+	}
+	return err
 }
 
 // loadPhones reads the member file of g and fills g.Phones.
@@ -197,6 +222,9 @@ func (r reader) loadPhones(g *plan.Group) Errors {
 		rel = ph.File // absolute as written: OpenReferenced refuses it
 	}
 	f, err := OpenReferenced(dir, r.opt.Root, rel, r.opt.MaxFileSize)
+	if err == nil {
+		err = r.refuse(f)
+	}
 	if err != nil {
 		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", ph.File, openError(err))}}
 	}
