@@ -91,14 +91,53 @@ func OpenReferenced(dir, root, rel string, maxSize int64) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot resolve the directory it must stay in: %w", unwrapPath(err))
 	}
-	target, err := realPath(filepath.Join(dir, rel))
+	// A path outside gets errEscapes whether or not it exists, so that
+	// the error tells nothing of the files outside: first lexically, then
+	// resolved as far as the path exists, dangling symlinks followed.
+	if root == "" && !filepath.IsLocal(rel) {
+		return nil, errEscapes
+	}
+	full, err := filepath.Abs(filepath.Join(dir, rel))
 	if err != nil {
+		return nil, err
+	}
+	target, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		if !inside(withinReal, resolveAsFar(full, 0)) {
+			return nil, errEscapes
+		}
 		return nil, err
 	}
 	if !inside(withinReal, target) {
 		return nil, errEscapes
 	}
 	return openRegular(target, maxSize)
+}
+
+// maxLinkHops bounds how many symlinks resolveAsFar follows.
+const maxLinkHops = 40
+
+// resolveAsFar returns where the absolute, clean path p leads: its symlinks
+// resolved as far as it exists, a dangling symlink's target followed, and
+// the rest of p joined on.
+func resolveAsFar(p string, hops int) string {
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		return real
+	}
+	parent := filepath.Dir(p)
+	if parent == p {
+		return p
+	}
+	q := filepath.Join(resolveAsFar(parent, hops), filepath.Base(p))
+	if hops < maxLinkHops {
+		if link, err := os.Readlink(q); err == nil {
+			if !filepath.IsAbs(link) {
+				link = filepath.Join(filepath.Dir(q), link)
+			}
+			return resolveAsFar(link, hops+1)
+		}
+	}
+	return q
 }
 
 // realPath returns the absolute path of p with every symlink resolved.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -173,4 +174,38 @@ func TestMemberFileErrorsQuoteAShortExcerpt(t *testing.T) {
 	msg := errs.Error()
 	assert.Contains(t, msg, `unknown column "`+header[:80]+`"...`)
 	assert.Less(t, len(msg), 400)
+}
+
+// Whether a file outside the directory exists or not, a reference to it
+// gets the same error: the error is no way to probe for files.
+func TestAnEscapeSaysNothingOfWhetherTheFileExists(t *testing.T) {
+	base := t.TempDir()
+	t.Chdir(base)
+	require.NoError(t, os.MkdirAll("conf/sub", 0o755))
+	require.NoError(t, os.WriteFile("there.csv", []byte("phone\n"), 0o644))
+	require.NoError(t, os.Symlink(base, "conf/up"))
+	require.NoError(t, os.Symlink("../there.csv", "conf/to-there.csv"))
+	require.NoError(t, os.Symlink("../absent.csv", "conf/to-absent.csv"))
+	require.NoError(t, os.Symlink("../../absent-dir/x", "conf/sub/deep.csv"))
+	errFor := func(t *testing.T, opt Options, phones string) string {
+		t.Helper()
+		require.NoError(t, os.WriteFile("conf/g.yaml", []byte("lox24:\n  groups:\n    - name: A\n      phones: "+phones+"\n"), 0o644))
+		return regexp.MustCompile(`cannot open [^:]*:`).ReplaceAllString(readErr(t, opt, "conf/g.yaml"), "cannot open PATH:")
+	}
+	for _, opt := range []Options{{}, {Root: filepath.Join(base, "conf")}} {
+		for _, pair := range [][2]string{
+			{"../there.csv", "../absent.csv"},
+			{"up/there.csv", "up/absent.csv"},
+			{"to-there.csv", "to-absent.csv"},
+			{"../there.csv", "../absent-dir/x.csv"},
+			{"../there.csv", "sub/deep.csv"},
+			{"../there.csv", "up/absent-dir/x.csv"},
+		} {
+			exists, absent := errFor(t, opt, pair[0]), errFor(t, opt, pair[1])
+			assert.Contains(t, exists, "resolves outside", pair)
+			assert.Equal(t, exists, absent, "root %q: %v", opt.Root, pair)
+		}
+	}
+	assert.Contains(t, errFor(t, Options{}, "absent.csv"), "no such file", "a missing file inside is still named missing")
+	assert.Contains(t, errFor(t, Options{}, "sub/absent.csv"), "no such file")
 }
