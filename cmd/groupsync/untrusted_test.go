@@ -83,7 +83,7 @@ func TestSignalAtEveryStageBeforeTheFirstWrite(t *testing.T) {
 // goroutine dump.
 func TestPanicInAnyStageIsCaughtAndReported(t *testing.T) {
 	t.Parallel()
-	for _, at := range []string{"files", "read", "read lox24", "diff", "apply", "item"} {
+	for _, at := range []string{"files", "read", "read lox24", "diff", "apply", "item", "verify lox24"} {
 		t.Run(at, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)

@@ -11,8 +11,8 @@ import (
 
 // verify re-reads, per system and side by side, exactly the groups the
 // run's succeeded items touched and checks each item against what it
-// wrote (plan.Verify). A system whose re-read fails is marked in the
-// report: its items stay unverified.
+// wrote (plan.Verify). A system whose re-read fails, or panics, is marked
+// in the report: its items stay unverified.
 func (c *cli) verify(ctx context.Context, log *slog.Logger, r *plan.Report, sinks map[plan.System]plan.Sink) {
 	if r.Interrupted || ctx.Err() != nil {
 		return
@@ -28,7 +28,21 @@ func (c *cli) verify(ctx context.Context, log *slog.Logger, r *plan.Report, sink
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cur, err := gr.ReadGroups(ctx, refs)
+			var (
+				cur plan.Current
+				err error
+			)
+			func() {
+				// A panic in the re-read fails this system's verification,
+				// rather than the process.
+				defer func() {
+					if v := recover(); v != nil {
+						err = fmt.Errorf("internal error: %v", v)
+					}
+				}()
+				c.stage("verify " + string(sys))
+				cur, err = gr.ReadGroups(ctx, refs)
+			}()
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
