@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"strings"
 	"unicode"
@@ -113,7 +114,7 @@ func renderMarkdown(p *Plan, v view, opt RenderOptions, rows []string, kept, lim
 			if len(bl.members) == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n", mdText(bl.title(opt)), mdText(bl.rollup()))
+			fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n", htmlText(bl.title(opt)), htmlText(bl.rollup()))
 			shown := 0
 			if !sizing {
 				shown = min(len(bl.members), max(kept-row, 0))
@@ -197,6 +198,14 @@ func mdText(s string) string {
 		prev = r
 	}
 	return b.String()
+}
+
+// htmlText escapes s for text inside a raw HTML block (a <summary>), where
+// Markdown's backslash escapes do not apply: it is HTML-escaped, and a line
+// break, which could end the block, becomes a space.
+func htmlText(s string) string {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	return html.EscapeString(s)
 }
 
 func isWordRune(r rune) bool {

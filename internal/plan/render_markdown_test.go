@@ -84,7 +84,7 @@ func TestWriteMarkdownEscapes(t *testing.T) {
 			rows = append(rows, l)
 		}
 	}
-	assert.Equal(t, "<details><summary>group 12 \"tick\\`s\": members: +0 \\~0 -1</summary>", lines[12])
+	assert.Equal(t, "<details><summary>group 12 &#34;tick`s&#34;: members: +0 ~0 -1</summary>", lines[12])
 	for _, row := range rows {
 		assert.Len(t, cells(row), 6, "four cells between the outer pipes: %s", row)
 	}
@@ -98,6 +98,30 @@ func TestWriteMarkdownEscapes(t *testing.T) {
 		"|---|---|---|---|",
 		"| `-` | phone +49151\\*\\*\\*\\*\\*678 | `g.yaml:6`; id 9, not in a\\|b.csv |  |",
 	}, rows)
+}
+
+// A summary sits in raw HTML, where Markdown's backslashes do not apply: a
+// group name in it is HTML-escaped, so it can neither close the block nor
+// add a tag.
+func TestWriteMarkdownSummaryIsHTMLEscaped(t *testing.T) {
+	const evil = "<img src=x onerror=alert(1)></details>"
+	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{LOX24: 0}, Changes: []Change{
+		{System: LOX24, Kind: KindGroup, Action: Update, Key: "14", Name: evil, Source: Source{"g.yaml", 3},
+			Fields: []FieldChange{{Field: "description", Before: Str("a"), After: Str("b")}}},
+		{System: LOX24, Kind: KindPhone, Action: Create, Name: evil, Group: "14", Phone: "+4915112345678",
+			Source: Source{"g.yaml", 6}},
+	}}
+	out := writeMarkdown(t, p, RenderOptions{})
+	assert.Equal(t, 1, strings.Count(out, "</details>"), out)
+	assert.NotContains(t, strings.ReplaceAll(out, `\<img`, ""), "<img", "only escaped in the table")
+	var summary string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "<details><summary>") {
+			summary = l
+		}
+	}
+	inner := strings.TrimSuffix(strings.TrimPrefix(summary, "<details><summary>"), "</summary>")
+	assert.Equal(t, "group 14 &#34;&lt;img src=x onerror=alert(1)&gt;&lt;/details&gt;&#34;: members: +1 ~0 -0", inner)
 }
 
 func TestMarkdownEscapeHelpers(t *testing.T) {

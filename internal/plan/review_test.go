@@ -124,7 +124,7 @@ func TestWriteMarkdownOverTheLimitCutsMemberLinesOnly(t *testing.T) {
 	assert.Less(t, len(md), MarkdownLimit)
 	assert.Greater(t, len(md), MarkdownLimit-500, "it fills the room it has")
 	// Every group-level item is there, however late in the plan.
-	for _, want := range []string{`group 1 "Big"`, `group "New"`, `group 3 "Last"`, `group 2 "Huge": members: +2000 \~0 -0`} {
+	for _, want := range []string{`group 1 "Big"`, `group "New"`, `group 3 "Last"`, `group 2 &#34;Huge&#34;: members: +2000 ~0 -0`} {
 		assert.Contains(t, md, want)
 	}
 	rows := strings.Count(md, "| `+` | phone ") + strings.Count(md, "| `~` | phone ") + strings.Count(md, "| `-` | phone ")
