@@ -21,7 +21,10 @@ const MarkdownLimit = 60000
 // its group-level items (never cut), then per group with member changes a
 // collapsed <details> block with its counts and a table of its member
 // lines. The whole stays under MarkdownLimit bytes: member lines are cut
-// from the end to fit, and it says how many. Cells hold the same words as
+// from the end to fit, and it says how many; a group whose member lines are
+// all cut gets no block, only a count in one line per system. Group-level
+// items are never cut: if they alone are over the limit, they are all
+// shown, with every member line cut, and it says so. Cells hold the same words as
 // WriteText, with phone numbers masked unless opt.ShowPhones; everything
 // taken from the plan is escaped, so no name or value can break the table
 // or turn into markup. The output is a pure function of the plan.
@@ -32,36 +35,69 @@ func WriteMarkdown(w io.Writer, p *Plan, opt RenderOptions) error {
 func writeMarkdownLimit(w io.Writer, p *Plan, opt RenderOptions, limit int) error {
 	opt.Color = false
 	v := newView(p)
-	// Every member row, in output order; keep[i] says whether row i fits.
-	var rows []string
+	l := mdLayout{rows: map[*block][]string{}, shown: map[*block]int{}}
+	var order []*block // the blocks with member rows, in output order
 	for _, sv := range v.systems {
+		if sv.unread != "" {
+			continue
+		}
 		for _, b := range sv.blocks {
-			for _, c := range b.members {
-				rows = append(rows, mdRow(memberTitle(c, opt), c, opt))
+			if len(b.members) == 0 {
+				continue
 			}
+			rows := make([]string, len(b.members))
+			for i, c := range b.members {
+				rows[i] = mdRow(memberTitle(c, opt), c, opt)
+			}
+			l.rows[b] = rows
+			l.cut += len(rows)
+			order = append(order, b)
 		}
 	}
-	// The fixed part with room for every cut note, then member rows while
-	// they fit.
-	fixed := len(renderMarkdown(p, v, opt, rows, len(rows), limit, true))
-	kept, size := 0, fixed
-	for _, r := range rows {
-		if size+len(r) > limit {
+	// What is never cut, with every member line cut and every note at its
+	// longest: then each group's block, in order, while it fits; the first
+	// that does not fit whole shows the member lines that fit, and every
+	// later one is cut whole, so that lines are cut from the end.
+	size := len(renderMarkdown(p, v, opt, l, limit))
+	if size > limit {
+		l.over = true
+	}
+	for _, b := range order {
+		if l.over {
 			break
 		}
-		size += len(r)
-		kept++
+		rows := l.rows[b]
+		if whole := len(mdDetails(b, rows, len(rows), opt)); size+whole <= limit {
+			size += whole
+			l.shown[b] = len(rows)
+			l.cut -= len(rows)
+			continue
+		}
+		size += len(mdDetails(b, rows, 0, opt))
+		n := 0
+		for n < len(rows) && size+len(rows[n]) <= limit {
+			size += len(rows[n])
+			n++
+		}
+		l.shown[b] = n
+		l.cut -= n
+		break
 	}
-	_, err := io.WriteString(w, renderMarkdown(p, v, opt, rows, kept, limit, false))
+	_, err := io.WriteString(w, renderMarkdown(p, v, opt, l, limit))
 	return err
 }
 
-// renderMarkdown renders the plan with the first kept member rows. With
-// sizing set it renders no member row and the longest form of every note,
-// to measure what is not a member row.
-func renderMarkdown(p *Plan, v view, opt RenderOptions, rows []string, kept, limit int, sizing bool) string {
+// mdLayout says which member lines a Markdown plan shows.
+type mdLayout struct {
+	rows  map[*block][]string // every member row of each block
+	shown map[*block]int      // how many of a block's rows are shown; 0: its block is left out
+	cut   int                 // member rows not shown
+	over  bool                // the part never cut is over the limit alone
+}
+
+// renderMarkdown renders the plan with the member lines l shows.
+func renderMarkdown(p *Plan, v view, opt RenderOptions, l mdLayout, limit int) string {
 	var b strings.Builder
-	cut := len(rows) - kept
 	switch {
 	case len(v.systems) == 0:
 		b.WriteString("## groupsync plan: No system to plan for\n")
@@ -79,14 +115,12 @@ func renderMarkdown(p *Plan, v view, opt RenderOptions, rows []string, kept, lim
 			fmt.Fprintf(&b, "> - %s\n", mdText(oneLine(r)))
 		}
 	}
-	if sizing || cut > 0 {
-		n := cut
-		if sizing {
-			n = len(rows)
-		}
+	switch n := l.cut; {
+	case l.over:
+		fmt.Fprintf(&b, "\n%d member %s cut: the group-level changes alone are over %d characters, and they are never cut; `groupsync plan --format text --detail` shows them all.\n", n, plural(n, "line", "lines"), limit)
+	case n > 0:
 		fmt.Fprintf(&b, "\n%d member %s cut to keep this comment under %d characters; `groupsync plan --format text --detail` shows them all.\n", n, plural(n, "line", "lines"), limit)
 	}
-	row := 0
 	for _, sv := range v.systems {
 		fmt.Fprintf(&b, "\n### %s\n\n", mdText(string(sv.sys)))
 		if sv.unread != "" {
@@ -110,28 +144,40 @@ func renderMarkdown(p *Plan, v view, opt RenderOptions, rows []string, kept, lim
 			}
 			fmt.Fprintf(&b, "| | %s | | %s |\n", mdText(bl.title(opt)), mdText(bl.rollup()))
 		}
+		hiddenGroups, hiddenRows := 0, 0
 		for _, bl := range sv.blocks {
 			if len(bl.members) == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n", htmlText(bl.title(opt)), htmlText(bl.rollup()))
-			shown := 0
-			if !sizing {
-				shown = min(len(bl.members), max(kept-row, 0))
+			if n := l.shown[bl]; n > 0 {
+				b.WriteString(mdDetails(bl, l.rows[bl], n, opt))
+				continue
 			}
-			if sizing || shown > 0 {
-				b.WriteString("\n| | Member | Source | Change |\n|---|---|---|---|\n")
-			}
-			for i := range shown {
-				b.WriteString(rows[row+i])
-			}
-			row += len(bl.members)
-			if n := len(bl.members) - shown; n > 0 {
-				fmt.Fprintf(&b, "\n… %d member %s of this group cut for size\n", n, plural(n, "line", "lines"))
-			}
-			b.WriteString("\n</details>\n")
+			hiddenGroups++
+			hiddenRows += len(bl.members)
+		}
+		if hiddenGroups > 0 {
+			fmt.Fprintf(&b, "\n… the member lines of %d more %s (%d %s) cut for size\n",
+				hiddenGroups, plural(hiddenGroups, "group", "groups"), hiddenRows, plural(hiddenRows, "line", "lines"))
 		}
 	}
+	return b.String()
+}
+
+// mdDetails is the collapsed block of a group's member lines showing the
+// first shown of rows, and saying how many of them it cuts. With shown 0
+// it is the block's size with no row, at its longest.
+func mdDetails(bl *block, rows []string, shown int, opt RenderOptions) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n", htmlText(bl.title(opt)), htmlText(bl.rollup()))
+	b.WriteString("\n| | Member | Source | Change |\n|---|---|---|---|\n")
+	for _, r := range rows[:shown] {
+		b.WriteString(r)
+	}
+	if n := len(rows) - shown; n > 0 {
+		fmt.Fprintf(&b, "\n… %d member %s of this group cut for size\n", n, plural(n, "line", "lines"))
+	}
+	b.WriteString("\n</details>\n")
 	return b.String()
 }
 

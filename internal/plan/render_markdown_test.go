@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -151,4 +152,57 @@ func TestMarkdownEscapeHelpers(t *testing.T) {
 	for in, want := range code {
 		assert.Equal(t, want, mdCode(in), "mdCode(%q)", in)
 	}
+}
+
+// manyNewGroups is a plan of n new LOX24 groups with m new members each.
+func manyNewGroups(n, m int) *Plan {
+	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{LOX24: 0}}
+	for g := range n {
+		name := fmt.Sprintf("Team %03d", g)
+		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindGroup, Action: Create, Name: name,
+			Source: Source{"groups.yaml", 3*g + 2}, Fields: []FieldChange{{Field: "name", After: Str(name)}}})
+		dep := len(p.Changes)
+		for i := range m {
+			phone := fmt.Sprintf("+49151%04d%04d", g, i)
+			p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, DependsOn: dep,
+				Phone: phone, Source: Source{fmt.Sprintf("team%03d.csv", g), i + 2}, Fields: []FieldChange{{Field: "phone", After: Str(phone)}}})
+		}
+	}
+	return p
+}
+
+// The wrappers of groups whose member lines are cut count against the
+// limit too: 400 new groups of 20 members stay under it, with every group
+// line and the count of member lines cut.
+func TestWriteMarkdownManyGroupsStaysUnderTheLimit(t *testing.T) {
+	md := writeMarkdown(t, manyNewGroups(400, 20), RenderOptions{})
+	assert.Less(t, len(md), MarkdownLimit)
+	assert.Greater(t, len(md), MarkdownLimit-1000, "it fills the room it has")
+	for g := range 400 {
+		assert.Contains(t, md, fmt.Sprintf("| `+` | group \"Team %03d\" | `groups.yaml:%d` |", g, 3*g+2))
+	}
+	rows := strings.Count(md, "| `+` | phone ")
+	assert.Positive(t, rows)
+	cut := 8000 - rows
+	assert.Contains(t, md, fmt.Sprintf("\n%d member lines cut to keep this comment under 60000 characters", cut))
+	assert.Equal(t, strings.Count(md, "<details>"), strings.Count(md, "</details>"))
+	assert.Equal(t, strings.Count(md, "<details>"), strings.Count(md, "| | Member | Source | Change |"),
+		"no <details> block is left empty")
+	// Cut from the end: the groups shown in full come first.
+	assert.Contains(t, md, "phone +49151\\*\\*\\*\\*\\*000 | `team000.csv:2`")
+	golden(t, "many-groups-cut.md.golden", []byte(md))
+}
+
+// When the group-level lines alone are over the limit, they are all kept
+// (they are never cut), every member line is cut, and it says so.
+func TestWriteMarkdownGroupLinesOverTheLimitAreKept(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, writeMarkdownLimit(&buf, manyNewGroups(40, 2), RenderOptions{}, 2000))
+	md := buf.String()
+	for g := range 40 {
+		assert.Contains(t, md, fmt.Sprintf("group \"Team %03d\"", g))
+	}
+	assert.NotContains(t, md, "<details>")
+	assert.Contains(t, md, "\n80 member lines cut")
+	assert.Contains(t, md, "the group-level changes alone are over 2000 characters")
 }
