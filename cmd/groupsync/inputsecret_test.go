@@ -52,7 +52,7 @@ func TestCredentialFileIsNeverReadAsInput(t *testing.T) {
 func TestInputErrorsDoNotQuoteAPieceOfACredential(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	secretFile := filepath.Join(filepath.Join(t.TempDir(), "hsecret.txt"))
+	secretFile := filepath.Join(t.TempDir(), "hsecret.txt")
 	require.NoError(t, os.WriteFile(secretFile, []byte(longSecret+"\n"), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "members.csv"), []byte(longSecret+"\n+4915112345678\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "x.csv"), []byte("x"+longSecret+"\n+4915112345678\n"), 0o644))

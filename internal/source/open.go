@@ -121,8 +121,8 @@ const maxLinkHops = 40
 // resolved as far as it exists, a dangling symlink's target followed, and
 // the rest of p joined on.
 func resolveAsFar(p string, hops int) string {
-	if real, err := filepath.EvalSymlinks(p); err == nil {
-		return real
+	if resolved, err := filepath.EvalSymlinks(p); err == nil {
+		return resolved
 	}
 	parent := filepath.Dir(p)
 	if parent == p {
