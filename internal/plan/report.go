@@ -47,6 +47,7 @@ type Item struct {
 	Key        string `json:"key"`
 	Name       string `json:"name"`
 	Phone      string `json:"phone,omitempty"`
+	User       string `json:"user,omitempty"`
 	Status     Status `json:"status"`
 	HTTPStatus int    `json:"http_status"`
 	Attempts   int    `json:"attempts"`
@@ -75,7 +76,7 @@ func newReport(p *Plan, start time.Time) *Report {
 		}
 		r.Items[i] = Item{
 			System: c.System, Kind: c.Kind, Action: c.Action, Key: key, Name: c.Name,
-			Phone: c.Phone, Source: c.Source.String(),
+			Phone: c.Phone, User: c.User, Source: c.Source.String(),
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.
 			Status: Skipped, Error: "not started",
@@ -205,7 +206,7 @@ func (r *Report) WriteSummary(w io.Writer, opt RenderOptions) error {
 		if it.Status == Succeeded {
 			continue
 		}
-		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Name: it.Name, Phone: it.Phone}
+		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Name: it.Name, Phone: it.Phone, User: it.User}
 		where := ""
 		if it.Source != "" {
 			where = " (" + it.Source + ")"
