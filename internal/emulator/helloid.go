@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 )
 
 // HelloID messages. "Group not found" and "User not found" are matched by
@@ -25,13 +26,21 @@ type hidOut struct {
 	IsQrEnabled       bool     `json:"isQrEnabled"`
 	ManagedByUserGUID *string  `json:"managedByUserGuid"`
 	Users             []string `json:"users"`
+	Source            string   `json:"source"`
+}
+
+// hidUserOut is a HelloID user as /users returns it.
+type hidUserOut struct {
+	UserGUID string `json:"userGuid"`
+	UserName string `json:"userName"`
 }
 
 func hidRep(g *hidGroup) hidOut {
 	return hidOut{
 		GroupGUID: g.guid, Name: g.name, IsEnabled: g.isEnabled, IsDefault: g.isDefault,
 		IsQrEnabled: g.isQrEnabled, ManagedByUserGUID: clone(g.manager),
-		Users: append(make([]string, 0, len(g.users)), g.users...),
+		Users:  append(make([]string, 0, len(g.users)), g.users...),
+		Source: g.source,
 	}
 }
 
@@ -87,28 +96,69 @@ func (s *Server) serveHelloID(w http.ResponseWriter, r *http.Request, rt *route,
 // paged by skip (>= 0) and take (>= 1); without take, every group after
 // skip (§3 HelloID #2).
 func (s *Server) hidListGroups(w http.ResponseWriter, r *http.Request, _ []string) {
+	lo, hi, ok := hidPage(w, r, func() int { return len(s.db.hid) }, &s.mu)
+	if !ok {
+		return
+	}
+	out := make([]hidOut, 0, hi-lo)
+	for _, g := range s.db.hid[lo:hi] {
+		out = append(out, hidRep(g))
+	}
+	s.mu.Unlock()
+	hidRespond(w, http.StatusOK, out)
+}
+
+// hidPage reads skip (>= 0) and take (>= 1) and returns the bounds of the
+// page of a collection of n() items, with mu locked (unlocked when !ok).
+func hidPage(w http.ResponseWriter, r *http.Request, n func() int, mu *sync.Mutex) (lo, hi int, ok bool) {
 	skip, _, ok := queryInt(r, "skip", 0)
 	if !ok {
 		hidError(w, http.StatusBadRequest, "The request is invalid: skip must be an integer of at least 0.")
-		return
+		return 0, 0, false
 	}
 	take, hasTake, ok := queryInt(r, "take", 1)
 	if !ok {
 		hidError(w, http.StatusBadRequest, "The request is invalid: take must be an integer of at least 1.")
-		return
+		return 0, 0, false
 	}
-	s.mu.Lock()
-	groups := s.db.hid
-	lo := min(skip, len(groups))
-	hi := len(groups)
+	mu.Lock()
+	total := n()
+	lo = min(skip, total)
+	hi = total
 	if hasTake {
 		hi = lo + min(take, hi-lo)
 	}
-	out := make([]hidOut, 0, hi-lo)
-	for _, g := range groups[lo:hi] {
-		out = append(out, hidRep(g))
+	return lo, hi, true
+}
+
+// hidListUsers is GET /users: the directory as a bare array in creation
+// order, paged like /groups.
+func (s *Server) hidListUsers(w http.ResponseWriter, r *http.Request, _ []string) {
+	lo, hi, ok := hidPage(w, r, func() int { return len(s.db.hidUsers) }, &s.mu)
+	if !ok {
+		return
+	}
+	out := make([]hidUserOut, 0, hi-lo)
+	for _, u := range s.db.hidUsers[lo:hi] {
+		out = append(out, hidUserOut{UserGUID: u.guid, UserName: u.name})
 	}
 	s.mu.Unlock()
+	hidRespond(w, http.StatusOK, out)
+}
+
+// hidGetUser is GET /users/{userNameOrGuid}: 404 "User not found".
+func (s *Server) hidGetUser(w http.ResponseWriter, r *http.Request, args []string) {
+	s.mu.Lock()
+	u := s.db.hidUser(args[0])
+	var out hidUserOut
+	if u != nil {
+		out = hidUserOut{UserGUID: u.guid, UserName: u.name}
+	}
+	s.mu.Unlock()
+	if u == nil {
+		hidError(w, http.StatusNotFound, msgUserNotFound)
+		return
+	}
 	hidRespond(w, http.StatusOK, out)
 }
 
@@ -142,6 +192,11 @@ func (s *Server) hidCreateGroup(w http.ResponseWriter, r *http.Request, _ []stri
 	if _, dup := s.db.hidByName(*hw.name); dup != nil {
 		s.mu.Unlock()
 		hidError(w, http.StatusBadRequest, duplicateName(*hw.name))
+		return
+	}
+	if msg := s.db.unknownUser(hw.users); msg != "" {
+		s.mu.Unlock()
+		hidError(w, http.StatusBadRequest, msg)
 		return
 	}
 	g := hw.newGroup(guid)
@@ -197,6 +252,11 @@ func (s *Server) hidCreateGroups(w http.ResponseWriter, r *http.Request, _ []str
 		if _, dup := s.db.hidByName(*hw.name); dup != nil || seen[key] {
 			s.mu.Unlock()
 			hidError(w, http.StatusBadRequest, fmt.Sprintf("Item %d: %s", i, duplicateName(*hw.name)))
+			return
+		}
+		if msg := s.db.unknownUser(hw.users); msg != "" {
+			s.mu.Unlock()
+			hidError(w, http.StatusBadRequest, fmt.Sprintf("Item %d: %s", i, msg))
 			return
 		}
 		seen[key] = true
@@ -268,32 +328,37 @@ func (s *Server) hidDeleteGroup(w http.ResponseWriter, r *http.Request, args []s
 	hidOK(w)
 }
 
-// link makes user a member of the group named by ref: 200 also when it
-// already is one (§3 HelloID #10).
-func (s *Server) link(w http.ResponseWriter, find func() *hidGroup, user string) {
+// link makes the user (a GUID or userName) a member of the group find
+// returns: 200 also when it already is one (§3 HelloID #10); an unknown user
+// or group is 404.
+func (s *Server) link(w http.ResponseWriter, find func() *hidGroup, userSeg string) {
 	s.mu.Lock()
-	g := find()
-	if g != nil {
-		g.users = appendUnique(g.users, user)
+	g, u := find(), s.db.hidUser(userSeg)
+	if g != nil && u != nil {
+		g.users = appendUnique(g.users, u.guid)
 	}
 	s.mu.Unlock()
-	if g == nil {
+	switch {
+	case u == nil:
+		hidError(w, http.StatusNotFound, msgUserNotFound)
+	case g == nil:
 		hidError(w, http.StatusNotFound, msgGroupNotFound)
-		return
+	default:
+		hidOK(w)
 	}
-	hidOK(w)
 }
 
 // unlink removes user from the group named by ref: 400 when the user is
 // not a member (§3 HelloID #10).
 func (s *Server) unlink(w http.ResponseWriter, groupRef, userSeg string) {
-	user, ok := userRef(userSeg)
-	if !ok {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.db.hidUser(userSeg)
+	if u == nil {
 		hidError(w, http.StatusNotFound, msgUserNotFound)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	user := u.guid
 	_, g := s.db.hidFind(groupRef)
 	if g == nil {
 		hidError(w, http.StatusNotFound, msgGroupNotFound)
@@ -325,11 +390,7 @@ func (s *Server) hidUnlinkUser(w http.ResponseWriter, r *http.Request, args []st
 
 // hidLinkGroupToUser is POST /users/{user}/groups with {"groupGUID": ...}.
 func (s *Server) hidLinkGroupToUser(w http.ResponseWriter, r *http.Request, args []string) {
-	user, ok := userRef(args[0])
-	if !ok {
-		hidError(w, http.StatusNotFound, msgUserNotFound)
-		return
-	}
+	user := args[0]
 	group, ok := readGUIDBody(w, r, "groupGUID")
 	if !ok {
 		return

@@ -59,9 +59,18 @@ type LOX24Phone struct {
 	UnsubscribeReason *int    `json:"unsubscribe_reason"`
 }
 
-// HelloIDState is the HelloID tenant: its groups.
+// HelloIDState is the HelloID tenant: its groups and its user directory.
 type HelloIDState struct {
 	Groups []HelloIDGroup `json:"groups"`
+	Users  []HelloIDUser  `json:"users"`
+}
+
+// HelloIDUser is one user of the HelloID directory. An empty UserGUID in a
+// loaded state means "assign one". userNames are unique under the one
+// identity rule (plan.NameKey).
+type HelloIDUser struct {
+	UserGUID string `json:"userGuid"`
+	UserName string `json:"userName"`
 }
 
 // HelloIDGroup is one HelloID group. An empty GroupGUID in a loaded state
@@ -73,7 +82,8 @@ type HelloIDGroup struct {
 	IsDefault         bool     `json:"isDefault"`
 	IsQrEnabled       bool     `json:"isQrEnabled"`
 	ManagedByUserGUID *string  `json:"managedByUserGuid"`
-	Users             []string `json:"users"` // user GUIDs
+	Users             []string `json:"users"`  // user GUIDs, each one of HelloIDState.Users
+	Source            string   `json:"source"` // "" or "Local": HelloID's own; else the system that syncs its members
 }
 
 // ReadState parses a state file. Unknown keys, trailing data and values of
@@ -182,6 +192,28 @@ func (s *Server) validateState(st State) (*store, error) {
 		}
 	}
 
+	userGUIDs := map[string]bool{}
+	userNames := map[string]int{}
+	for i, u := range st.HelloID.Users {
+		where := fmt.Sprintf("helloid.users[%d]", i)
+		if u.UserGUID != "" {
+			id, ok := parseGUID(u.UserGUID)
+			switch {
+			case !ok:
+				bad("%s.userGuid: %q is not a GUID", where, u.UserGUID)
+			case userGUIDs[id]:
+				bad("%s.userGuid: %s is used twice", where, u.UserGUID)
+			}
+			userGUIDs[id] = true
+		}
+		if strings.TrimSpace(u.UserName) == "" {
+			bad("%s.userName: required", where)
+		} else if j, dup := userNames[foldName(u.UserName)]; dup {
+			bad("%s.userName: %q is also the userName of helloid.users[%d] (ignoring case)", where, u.UserName, j)
+		} else {
+			userNames[foldName(u.UserName)] = i
+		}
+	}
 	guids := map[string]bool{}
 	names := map[string]int{}
 	for i, g := range st.HelloID.Groups {
@@ -221,6 +253,9 @@ func (s *Server) validateState(st State) (*store, error) {
 			}
 			if seen[id] {
 				bad("%s.users[%d]: %s is listed twice", where, j, u)
+			}
+			if !userGUIDs[id] {
+				bad("%s.users[%d]: %s is not a user of helloid.users", where, j, u)
 			}
 			seen[id] = true
 		}
@@ -266,8 +301,18 @@ func (s *Server) validateState(st State) (*store, error) {
 		}
 		db.insertGroup(lg)
 	}
+	for _, u := range st.HelloID.Users {
+		hu := &hidUser{name: u.UserName}
+		if u.UserGUID == "" {
+			hu.guid = s.newGUID()
+		} else {
+			hu.guid, _ = parseGUID(u.UserGUID)
+		}
+		db.hidUsers = append(db.hidUsers, hu)
+	}
 	for _, g := range st.HelloID.Groups {
 		hg := &hidGroup{
+			source:      g.Source,
 			name:        g.Name,
 			isEnabled:   g.IsEnabled,
 			isDefault:   g.IsDefault,
@@ -353,7 +398,10 @@ func clone[T any](p *T) *T {
 func (db *store) snapshot() State {
 	st := State{
 		LOX24:   LOX24State{Groups: make([]LOX24Group, 0, len(db.groups))},
-		HelloID: HelloIDState{Groups: make([]HelloIDGroup, 0, len(db.hid))},
+		HelloID: HelloIDState{Groups: make([]HelloIDGroup, 0, len(db.hid)), Users: make([]HelloIDUser, 0, len(db.hidUsers))},
+	}
+	for _, u := range db.hidUsers {
+		st.HelloID.Users = append(st.HelloID.Users, HelloIDUser{UserGUID: u.guid, UserName: u.name})
 	}
 	for _, g := range db.groups {
 		out := LOX24Group{
@@ -394,6 +442,7 @@ func (db *store) snapshot() State {
 			IsQrEnabled:       g.isQrEnabled,
 			ManagedByUserGUID: clone(g.manager),
 			Users:             append(make([]string, 0, len(g.users)), g.users...),
+			Source:            g.source,
 		})
 	}
 	return st
