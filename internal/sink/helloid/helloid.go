@@ -1,5 +1,7 @@
 // Package helloid is the client of the HelloID API for groupsync: it reads
-// every group and creates or updates groups.
+// every group (and, for groups whose users the files manage, the user
+// directory and their members), creates or updates groups, and links and
+// unlinks users.
 //
 // Groups are listed with explicit skip/take until a short page; updates send
 // only the changed fields (HelloID's PUT is a partial update) and address
@@ -73,6 +75,7 @@ type group struct {
 	IsDefault         bool    `json:"isDefault"`
 	IsQrEnabled       bool    `json:"isQrEnabled"`
 	ManagedByUserGUID *string `json:"managedByUserGuid"`
+	Source            string  `json:"source"`
 }
 
 func (g *group) remote() plan.RemoteGroup {
@@ -80,7 +83,7 @@ func (g *group) remote() plan.RemoteGroup {
 	if g.ManagedByUserGUID != nil && *g.ManagedByUserGUID != "" {
 		manager = plan.Str(*g.ManagedByUserGUID)
 	}
-	return plan.RemoteGroup{Key: g.GroupGUID, Name: g.Name, Fields: map[string]plan.Value{
+	return plan.RemoteGroup{Key: g.GroupGUID, Name: g.Name, ExternalSource: g.Source, Fields: map[string]plan.Value{
 		"isEnabled":         plan.Bool(g.IsEnabled),
 		"isDefault":         plan.Bool(g.IsDefault),
 		"isQrEnabled":       plan.Bool(g.IsQrEnabled),
@@ -89,8 +92,25 @@ func (g *group) remote() plan.RemoteGroup {
 }
 
 // Read returns every group of the tenant, paging with skip/take until a
-// page comes back shorter than take.
+// page comes back shorter than take. When some group of want manages its
+// users, it also reads the user directory (one paged listing of /users)
+// and the members of each such group (GET /groups/{guid}).
 func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, error) {
+	cur, err := c.readGroups(ctx)
+	if err != nil || !plan.ManagesUsers(want) {
+		return cur, err
+	}
+	if cur.Users, err = c.readUsers(ctx); err != nil {
+		return plan.Current{}, err
+	}
+	if err := c.readMembers(ctx, &cur, want); err != nil {
+		return plan.Current{}, err
+	}
+	return cur, nil
+}
+
+// readGroups lists every group.
+func (c *Client) readGroups(ctx context.Context) (plan.Current, error) {
 	cur := plan.Current{System: plan.HelloID}
 	seen := map[string]bool{}
 	for skip := 0; ; skip += c.pageSize {
@@ -148,45 +168,60 @@ func decodeList(body []byte) ([]group, error) {
 	return nil, fmt.Errorf("unexpected response body: neither a list nor a data/pageData wrapper")
 }
 
-// Do applies one group item.
+// Do applies one group or user item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
-	if ch.Kind != plan.KindGroup || (ch.Action != plan.Create && ch.Action != plan.Update) {
-		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
+	switch {
+	case ch.Kind == plan.KindUser:
+		return c.doUser(ctx, ch)
+	case ch.Kind == plan.KindGroup && ch.Action == plan.Create:
+		return c.create(ctx, ch, nil)
+	case ch.Kind == plan.KindGroup && ch.Action == plan.Update:
+		body := map[string]any{}
+		for _, f := range ch.Fields {
+			body[f.Field] = encode(f.Field, f.After)
+		}
+		resp, err := c.api.Do(ctx, sink.Request{Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key),
+			Body: body, Op: "put group " + ch.Key})
+		return sink.Outcome(resp, err)
 	}
+	return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
+}
+
+// create sends POST /groups with the create's fields and, when given, the
+// GUIDs of its first members (userGuids), in one request.
+func (c *Client) create(ctx context.Context, ch *plan.Change, userGUIDs []string) plan.Outcome {
 	body := map[string]any{}
 	for _, f := range ch.Fields {
 		body[f.Field] = encode(f.Field, f.After)
 	}
-	req := sink.Request{Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: body,
-		Op: "put group " + ch.Key}
-	var found string
-	if ch.Action == plan.Create {
-		// The plan creates a group only when no group had its name (names
-		// are unique, case-insensitively). If the answer to the POST is
-		// lost, a group with that name now is the one we made.
-		reread := func(ctx context.Context) (any, error) {
-			cur, err := c.Read(ctx, nil)
-			if err != nil {
-				return nil, err
-			}
-			for _, g := range cur.Groups {
-				if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
-					found = g.Key
-					return nil, nil
-				}
-			}
-			return body, nil
-		}
-		req = sink.Request{Method: http.MethodPost, Path: "/groups", Body: body,
-			Op: fmt.Sprintf("create group %q", ch.Name), BeforeRetry: reread}
+	if len(userGUIDs) > 0 {
+		body["userGuids"] = userGUIDs
 	}
-	resp, err := c.api.Do(ctx, req)
+	// The plan creates a group only when no group had its name (names are
+	// unique, case-insensitively). If the answer to the POST is lost, a
+	// group with that name now is the one we made, members included.
+	var found string
+	reread := func(ctx context.Context) (any, error) {
+		cur, err := c.readGroups(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range cur.Groups {
+			if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
+				found = g.Key
+				return nil, nil
+			}
+		}
+		return body, nil
+	}
+	resp, err := c.api.Do(ctx, sink.Request{Method: http.MethodPost, Path: "/groups", Body: body,
+		Op: fmt.Sprintf("create group %q", ch.Name), BeforeRetry: reread})
 	o := sink.Outcome(resp, err)
 	if err == nil && found != "" {
 		o.NewKey = found
 		return o
 	}
-	if err == nil && ch.Action == plan.Create {
+	if err == nil {
 		var g group
 		if err := json.Unmarshal(resp.Body, &g); err != nil || g.GroupGUID == "" {
 			o.Status, o.Err = plan.Failed, fmt.Errorf("helloid: create group %q: the response has no groupGuid", ch.Name)

@@ -1,0 +1,213 @@
+package helloid
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"groupsync/internal/plan"
+	"groupsync/internal/sink"
+)
+
+// user is a HelloID user as GET /users reads it. Connectors read both
+// userGuid and userGUID; encoding/json matches keys ignoring case.
+type user struct {
+	UserGUID string `json:"userGuid"`
+	UserName string `json:"userName"`
+}
+
+// readUsers reads the whole user directory: one paged listing of /users
+// (skip/take until a page shorter than take), never a request per user.
+func (c *Client) readUsers(ctx context.Context) ([]plan.RemoteUser, error) {
+	var out []plan.RemoteUser
+	seen := map[string]bool{}
+	err := readPages(ctx, c, "/users", "users", func(u *user) error {
+		if !plan.IsGUID(u.UserGUID) {
+			return fmt.Errorf("a user has no valid userGuid (%q)", u.UserGUID)
+		}
+		k := strings.ToLower(u.UserGUID)
+		if seen[k] {
+			return fmt.Errorf("user %s listed twice (did the users change while reading?)", u.UserGUID)
+		}
+		seen[k] = true
+		out = append(out, plan.RemoteUser{GUID: u.UserGUID, UserName: u.UserName})
+		return nil
+	})
+	if out == nil && err == nil {
+		out = []plan.RemoteUser{}
+	}
+	return out, err
+}
+
+// readPages lists a collection with explicit skip/take and hands each item
+// to each, until a page comes back shorter than take.
+func readPages[T any](ctx context.Context, c *Client, path, what string, each func(*T) error) error {
+	for skip := 0; ; skip += c.pageSize {
+		op := fmt.Sprintf("get %s skip=%d take=%d", what, skip, c.pageSize)
+		resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: path,
+			Query: url.Values{"skip": {strconv.Itoa(skip)}, "take": {strconv.Itoa(c.pageSize)}}})
+		if err != nil {
+			return err
+		}
+		page, err := decodeListOf[T](resp.Body)
+		if err != nil {
+			return fmt.Errorf("helloid: %s: %w", op, err)
+		}
+		if len(page) > c.pageSize {
+			return fmt.Errorf("helloid: %s: the API answered %d %s, more than the %d asked for", op, len(page), what, c.pageSize)
+		}
+		for i := range page {
+			if err := each(&page[i]); err != nil {
+				return fmt.Errorf("helloid: %s: %w", op, err)
+			}
+		}
+		if len(page) < c.pageSize {
+			return nil
+		}
+	}
+}
+
+// decodeListOf reads a list answer: a bare array, or one wrapped in "data"
+// or "pageData". null or any other shape is an error, never an empty list.
+func decodeListOf[T any](body []byte) ([]T, error) {
+	var list []T
+	if err := json.Unmarshal(body, &list); err == nil && list != nil {
+		return list, nil
+	}
+	var wrapped struct {
+		Data     *[]T `json:"data"`
+		PageData *[]T `json:"pageData"`
+	}
+	if err := json.Unmarshal(body, &wrapped); err != nil {
+		return nil, errors.New("unexpected response body: neither a list nor a data/pageData wrapper")
+	}
+	switch {
+	case wrapped.Data != nil:
+		return *wrapped.Data, nil
+	case wrapped.PageData != nil:
+		return *wrapped.PageData, nil
+	}
+	return nil, errors.New("unexpected response body: neither a list nor a data/pageData wrapper")
+}
+
+// readMembers fills in the members of each remote group that a desired
+// group manages users of, one GET /groups/{guid} per such group; groups
+// that do not manage users are not read.
+func (c *Client) readMembers(ctx context.Context, cur *plan.Current, want []plan.Group) error {
+	byKey := make(map[string]int, len(cur.Groups))
+	byName := make(map[string]int, len(cur.Groups))
+	for i := range cur.Groups {
+		byKey[strings.ToLower(cur.Groups[i].Key)] = i
+		byName[plan.NameKey(cur.Groups[i].Name)] = i
+	}
+	for _, g := range want {
+		if g.Users == nil {
+			continue
+		}
+		i, ok := byKey[strings.ToLower(g.Key)]
+		if g.Key == "" {
+			i, ok = byName[plan.NameKey(g.Name)]
+		}
+		if !ok || cur.Groups[i].Users != nil {
+			continue // created in this run, or read already
+		}
+		members, err := c.members(ctx, cur.Groups[i].Key)
+		if err != nil {
+			return err
+		}
+		cur.Groups[i].Users = members
+	}
+	return nil
+}
+
+// members returns the user GUIDs of one group (GET /groups/{guid}, `users`).
+func (c *Client) members(ctx context.Context, guid string) ([]string, error) {
+	op := "get group " + guid
+	resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: "/groups/" + url.PathEscape(guid)})
+	if err != nil {
+		return nil, err
+	}
+	var g struct {
+		Users *[]string `json:"users"`
+	}
+	if err := json.Unmarshal(resp.Body, &g); err != nil || g.Users == nil {
+		return nil, fmt.Errorf("helloid: %s: the response has no users list", op)
+	}
+	out := make([]string, 0, len(*g.Users))
+	for _, u := range *g.Users {
+		if !plan.IsGUID(u) {
+			return nil, fmt.Errorf("helloid: %s: member %q is not a user GUID", op, u)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// doUser links (create) or unlinks (delete) one member. Linking a user who
+// is a member already, or unlinking one who is not, is success: the group
+// is as the plan wants it. HelloID answers the latter with a 400, so a 400
+// is checked against a fresh read of the group's members.
+func (c *Client) doUser(ctx context.Context, ch *plan.Change) plan.Outcome {
+	if !plan.IsGUID(ch.Key) || !plan.IsGUID(ch.Group) {
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: user %s of group %s: not a GUID", ch.Key, ch.Group)}
+	}
+	group := url.PathEscape(ch.Group)
+	var req sink.Request
+	switch ch.Action {
+	case plan.Create:
+		body := map[string]any{"userGuid": ch.Key}
+		req = sink.Request{Method: http.MethodPost, Path: "/groups/" + group + "/users", Body: body,
+			Op: fmt.Sprintf("link user %s to group %s", ch.User, ch.Group),
+			// Linking is idempotent: sending it again cannot duplicate.
+			BeforeRetry: func(context.Context) (any, error) { return body, nil }}
+	case plan.Delete:
+		req = sink.Request{Method: http.MethodDelete, Path: "/groups/" + group + "/users/" + url.PathEscape(ch.Key),
+			Op: fmt.Sprintf("unlink user %s from group %s", ch.User, ch.Group)}
+	default:
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a user", ch.Action)}
+	}
+	resp, err := c.api.Do(ctx, req)
+	o := sink.Outcome(resp, err)
+	var se *sink.StatusError
+	if err != nil && errors.As(err, &se) && se.StatusCode == http.StatusBadRequest {
+		members, rerr := c.members(ctx, ch.Group)
+		if rerr == nil && isMember(members, ch.Key) == (ch.Action == plan.Create) {
+			o.Status, o.Err = plan.Succeeded, nil
+		}
+	}
+	return o
+}
+
+func isMember(members []string, guid string) bool {
+	for _, m := range members {
+		if strings.EqualFold(m, guid) {
+			return true
+		}
+	}
+	return false
+}
+
+var _ plan.GroupCreator = (*Client)(nil)
+
+// CreateWithMembers creates a group with its users in one request (POST
+// /groups with userGuids). Every item shares the create's outcome.
+func (c *Client) CreateWithMembers(ctx context.Context, ch *plan.Change, members []*plan.Change) []plan.Outcome {
+	guids := make([]string, 0, len(members))
+	for _, m := range members {
+		guids = append(guids, m.Key)
+	}
+	o := c.create(ctx, ch, guids)
+	outs := make([]plan.Outcome, 0, len(members)+1)
+	outs = append(outs, o)
+	for range members {
+		m := o
+		m.NewKey = ""
+		outs = append(outs, m)
+	}
+	return outs
+}
