@@ -46,6 +46,9 @@ func Read(paths []string) (plan.Desired, error) {
 		if g.Phones != nil {
 			errs = append(errs, loadPhones(g)...)
 		}
+		if g.Users != nil && g.Users.File != "" {
+			errs = append(errs, loadUsers(g)...)
+		}
 	}
 	if len(errs) > 0 {
 		errs = errs.unique()

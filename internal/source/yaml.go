@@ -206,12 +206,42 @@ func (y yamlReader) group(sys plan.System, m *yaml.Node) plan.Group {
 		}
 		val = deref(val)
 		vat := pos{val.Line, val.Column}
+		if key == fieldUsers && val.Kind == yaml.SequenceNode {
+			b.setUserList(y.userList(val), at)
+			return
+		}
 		b.mark(key, vat)
 		if v, ok := y.value(key, val); ok {
 			b.set(key, v, vat)
 		}
 	})
 	return b.finish()
+}
+
+// userList reads an inline list of users: userNames and/or userGuids, each
+// cited by its own line. A user named twice is an error.
+func (y yamlReader) userList(n *yaml.Node) []plan.UserRef {
+	var list []plan.UserRef
+	seen := map[string]int{}
+	for _, item := range n.Content {
+		item = deref(item)
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			y.wrongKind(item, fieldUsers, "a userName or userGuid")
+			continue
+		}
+		if msg := CheckUser(item.Value); msg != "" {
+			y.errs.add(item.Line, item.Column, fieldUsers, "%s", msg)
+			continue
+		}
+		k := UserKey(item.Value)
+		if first, dup := seen[k]; dup {
+			y.errs.add(item.Line, item.Column, fieldUsers, "user %s is listed twice (first at line %d)", quote(item.Value), first)
+			continue
+		}
+		seen[k] = item.Line
+		list = append(list, plan.UserRef{Ref: item.Value, Source: plan.Source{File: y.errs.file, Line: item.Line}})
+	}
+	return list
 }
 
 // value turns a field's node into a Value: null, a boolean for boolean
