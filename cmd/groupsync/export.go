@@ -18,6 +18,7 @@ import (
 	"groupsync/internal/emulator"
 	"groupsync/internal/export"
 	"groupsync/internal/plan"
+	"groupsync/internal/sink/helloid"
 	"groupsync/internal/sink/lox24"
 )
 
@@ -32,7 +33,8 @@ func (c *cli) export(ctx context.Context, args []string) int {
 	var f remoteFlags
 	f.register(fs, c.env)
 	fs.Lookup("only").Usage = "export one system only: lox24 or helloid (default: both, and both must be configured)"
-	withPhones := fs.Bool("phones", false, "also export each LOX24 group's members, to members-<id>.csv beside the YAML file")
+	withMembers := fs.Bool("members", false, "also export members: each LOX24 group's phones, to members-<id>.csv beside the YAML file, and each HelloID group's users (by userName)")
+	withPhones := fs.Bool("phones", false, "also export each LOX24 group's members, to members-<id>.csv beside the YAML file (the LOX24 part of --members)")
 	out := fs.String("out", "", "write the YAML to `FILE` (atomically) instead of stdout")
 	asState := fs.Bool("emulator-state", false, "write the state as the emulator's JSON state instead (members included), to rehearse on `groupsync emulate --state FILE`")
 	rest, err := parse(fs, args)
@@ -60,7 +62,8 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		if err != nil {
 			return c.fatal(err)
 		}
-		cur, err := exportRead(ctx, f.logger(c), sinks, *withPhones || *asState, f.lox24Workers)
+		phones := *withPhones || *withMembers || *asState
+		cur, err := exportRead(ctx, f.logger(c), sinks, phones, *withMembers || *asState, f.lox24Workers)
 		if err != nil {
 			return c.fatal(err)
 		}
@@ -71,7 +74,7 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		if f.showPhones {
 			mask = func(n string) string { return n }
 		}
-		x := export.Build(systems, cur, *withPhones, mask)
+		x := export.Build(systems, cur, phones, mask)
 		if err := x.Check(cur); err != nil {
 			return c.fatal(fmt.Errorf("export: nothing written: %w", err))
 		}
@@ -115,9 +118,10 @@ func (c *cli) exportSinks(f *remoteFlags, systems []plan.System) (map[plan.Syste
 }
 
 // exportRead reads every system side by side; with phones, LOX24's members
-// of every group too. The first failure cancels the other reads and is the
-// error returned.
-func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]plan.Sink, phones bool, lox24Workers int) (map[plan.System]plan.Current, error) {
+// of every group too, and with users HelloID's user directory and the
+// members of every group. The first failure cancels the other reads and is
+// the error returned.
+func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]plan.Sink, phones, users bool, lox24Workers int) (map[plan.System]plan.Current, error) {
 	var mu sync.Mutex
 	out := map[plan.System]plan.Current{}
 	eg, ctx := errgroup.WithContext(ctx)
@@ -126,6 +130,9 @@ func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]pla
 		if lc, ok := s.(*lox24.Client); ok && phones {
 			lc.SetReadWorkers(lox24Workers)
 			read = lc.ReadWithMembers
+		}
+		if hc, ok := s.(*helloid.Client); ok && users {
+			read = hc.ReadWithMembers
 		}
 		eg.Go(func() error {
 			start := time.Now()
@@ -184,12 +191,15 @@ func (c *cli) writeExport(x *export.File, path string) int {
 
 // writeEmulatorState writes the state read as the emulator's JSON state,
 // so that a migration can be rehearsed on a copy of the real groups.
-// Subscription timestamps and HelloID memberships are not read by
-// groupsync and so not copied.
+// Subscription timestamps are not read by groupsync and so not copied.
 func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) int {
 	var st emulator.State
 	st.LOX24.Groups = []emulator.LOX24Group{}
 	st.HelloID.Groups = []emulator.HelloIDGroup{}
+	st.HelloID.Users = []emulator.HelloIDUser{}
+	for _, u := range cur[plan.HelloID].Users {
+		st.HelloID.Users = append(st.HelloID.Users, emulator.HelloIDUser{UserGUID: u.GUID, UserName: u.UserName})
+	}
 	opt := func(v plan.Value) *string {
 		if !v.Valid {
 			return nil
@@ -224,7 +234,8 @@ func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) 
 	for _, g := range cur[plan.HelloID].Groups {
 		st.HelloID.Groups = append(st.HelloID.Groups, emulator.HelloIDGroup{GroupGUID: g.Key, Name: g.Name,
 			IsEnabled: g.Fields["isEnabled"].S == "true", IsDefault: g.Fields["isDefault"].S == "true",
-			IsQrEnabled: g.Fields["isQrEnabled"].S == "true", ManagedByUserGUID: opt(g.Fields["managedByUserGuid"]), Users: []string{}})
+			IsQrEnabled: g.Fields["isQrEnabled"].S == "true", ManagedByUserGUID: opt(g.Fields["managedByUserGuid"]),
+			Users: append([]string{}, g.Users...), Source: g.ExternalSource})
 	}
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {

@@ -66,6 +66,10 @@ func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*plann
 			seen[ch.Group] = true
 			want.Groups = append(want.Groups, plan.Group{System: ch.System, Key: ch.Group, Phones: &plan.Phones{}})
 		}
+		if ch.Kind == plan.KindUser && ch.Group != "" && !seen[ch.Group] {
+			seen[ch.Group] = true
+			want.Groups = append(want.Groups, plan.Group{System: ch.System, Key: ch.Group, Users: &plan.Users{}})
+		}
 	}
 	results := readAll(ctx, f.logger(c), want, sinks)
 	have := current(results)

@@ -102,7 +102,7 @@ func TestMetricsFile(t *testing.T) {
 		"# TYPE groupsync_last_run_timestamp_seconds gauge\n",
 		`groupsync_last_run_exit_code{command="apply"} 0` + "\n",
 		`groupsync_last_run_items{command="apply",system="lox24",status="succeeded"} 13` + "\n",
-		`groupsync_last_run_items{command="apply",system="helloid",status="unchanged"} 2` + "\n",
+		`groupsync_last_run_items{command="apply",system="helloid",status="unchanged"} 3` + "\n",
 		`groupsync_last_run_duration_seconds{command="apply"} `,
 	} {
 		assert.Contains(t, m, want)
@@ -132,7 +132,7 @@ func TestJSONLogs(t *testing.T) {
 		assert.Contains(t, rec, "level")
 		n++
 		if rec["msg"] == "apply finished" {
-			assert.EqualValues(t, 18, rec["succeeded"])
+			assert.EqualValues(t, 25, rec["succeeded"])
 		}
 	}
 	assert.GreaterOrEqual(t, n, 3)

@@ -211,3 +211,22 @@ func (c *Client) CreateWithMembers(ctx context.Context, ch *plan.Change, members
 	}
 	return outs
 }
+
+// ReadWithMembers returns every group with its members, and the user
+// directory: what `export --members` writes. It costs one GET per group
+// besides the listings.
+func (c *Client) ReadWithMembers(ctx context.Context) (plan.Current, error) {
+	cur, err := c.readGroups(ctx)
+	if err != nil {
+		return plan.Current{}, err
+	}
+	if cur.Users, err = c.readUsers(ctx); err != nil {
+		return plan.Current{}, err
+	}
+	for i := range cur.Groups {
+		if cur.Groups[i].Users, err = c.members(ctx, cur.Groups[i].Key); err != nil {
+			return plan.Current{}, err
+		}
+	}
+	return cur, nil
+}
