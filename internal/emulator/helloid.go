@@ -29,6 +29,21 @@ type hidOut struct {
 	Source            string   `json:"source"`
 }
 
+// hidListItem is a HelloID group as GET /groups lists it: without its
+// members. They come with the single-group GET, as the connectors read
+// them; a listing leaves them out, so that it stays small however many
+// members the groups have, and no client can rely on them there (the docs
+// do not say a listing holds them).
+type hidListItem struct {
+	GroupGUID         string  `json:"groupGuid"`
+	Name              string  `json:"name"`
+	IsEnabled         bool    `json:"isEnabled"`
+	IsDefault         bool    `json:"isDefault"`
+	IsQrEnabled       bool    `json:"isQrEnabled"`
+	ManagedByUserGUID *string `json:"managedByUserGuid"`
+	Source            string  `json:"source"`
+}
+
 // hidUserOut is a HelloID user as /users returns it.
 type hidUserOut struct {
 	UserGUID string `json:"userGuid"`
@@ -100,9 +115,10 @@ func (s *Server) hidListGroups(w http.ResponseWriter, r *http.Request, _ []strin
 	if !ok {
 		return
 	}
-	out := make([]hidOut, 0, hi-lo)
+	out := make([]hidListItem, 0, hi-lo)
 	for _, g := range s.db.hid[lo:hi] {
-		out = append(out, hidRep(g))
+		out = append(out, hidListItem{GroupGUID: g.guid, Name: g.name, IsEnabled: g.isEnabled, IsDefault: g.isDefault,
+			IsQrEnabled: g.isQrEnabled, ManagedByUserGUID: clone(g.manager), Source: g.source})
 	}
 	s.mu.Unlock()
 	hidRespond(w, http.StatusOK, out)

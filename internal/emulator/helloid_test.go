@@ -187,7 +187,7 @@ func TestHelloIDListSkipTake(t *testing.T) {
 			for _, g := range list {
 				names += g["name"].(string)
 				assert.Regexp(t, guidV4, g["groupGuid"])
-				assert.Equal(t, []any{}, g["users"])
+				assert.NotContains(t, g, "users", "a listing leaves the members out")
 			}
 			assert.Equal(t, tt.want, names)
 		})
