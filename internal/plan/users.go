@@ -56,7 +56,9 @@ func (dir *userDirectory) name(guid string) string {
 	return guid
 }
 
-// IsGUID reports whether s is a GUID in the 8-4-4-4-12 hex form.
+// IsGUID reports whether s is a GUID written as 8-4-4-4-12 hex digits, in
+// either letter case. It is the one GUID rule of the reader, the plan and
+// the clients.
 func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
@@ -69,12 +71,16 @@ func IsGUID(s string) bool {
 				return false
 			}
 		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			if !isHex(c) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // users adds the member items of one HelloID group: links in the files'

@@ -353,26 +353,8 @@ func ParseID(s string) (string, bool) {
 }
 
 // IsGUID reports whether s is a GUID written as 8-4-4-4-12 hex digits, in
-// either letter case.
-func IsGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// either letter case (plan.IsGUID: one rule for the reader and the plan).
+func IsGUID(s string) bool { return plan.IsGUID(s) }
 
 // parseBool reads a CSV boolean: true/false/yes/no/1/0, in any letter case.
 func parseBool(s string) (bool, bool) {
