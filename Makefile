@@ -30,7 +30,7 @@ bench: ## benchmarks: 1M members offline, Diff, readers, the emulator scenario (
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
-	@for spec in source:FuzzReadYAML source:FuzzReadGroupsCSV source:FuzzReadPhones plan:FuzzNormalizePhone; do \
+	@for spec in source:FuzzReadYAML source:FuzzReadGroupsCSV source:FuzzReadPhones source:FuzzReadUsers plan:FuzzNormalizePhone; do \
 		pkg=$${spec%%:*}; target=$${spec#*:}; echo "fuzz $$target"; \
 		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./internal/$$pkg/ || exit 1; \
 	done
