@@ -3,6 +3,8 @@ GO      ?= go
 BIN     ?= bin/groupsync
 PKGS    := ./...
 FUZZTIME ?= 10s
+# The lint gate's version, pinned; `go run` fetches it from the Go module proxy.
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
 .DEFAULT_GOAL := help
 
@@ -30,15 +32,17 @@ bench: ## benchmarks: 1M members offline, Diff, readers, the emulator scenario (
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
-	@for spec in source:FuzzReadYAML source:FuzzReadGroupsCSV source:FuzzReadPhones source:FuzzReadUsers plan:FuzzNormalizePhone; do \
+	@for spec in source:FuzzReadYAML source:FuzzReadGroupsCSV source:FuzzReadPhones source:FuzzReadUsers plan:FuzzNormalizePhone \
+		sink/lox24:FuzzDecodeGroups sink/lox24:FuzzDecodePhones sink/helloid:FuzzDecodeGroupList; do \
 		pkg=$${spec%%:*}; target=$${spec#*:}; echo "fuzz $$target"; \
 		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./internal/$$pkg/ || exit 1; \
 	done
 
 .PHONY: lint
-lint: ## gofmt and vet
+lint: ## gofmt, vet and golangci-lint (.golangci.yml: staticcheck, errorlint, errcheck, gocritic, revive, misspell, depguard layering)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
+	$(GOLANGCI_LINT) run $(PKGS)
 
 .PHONY: clean
 clean: ## remove build output

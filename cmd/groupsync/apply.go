@@ -164,7 +164,7 @@ func (c *cli) confirm(ctx context.Context) error {
 		fmt.Fprintln(c.stderr)
 		return errors.New("apply cancelled by the interrupt")
 	case a := <-got:
-		if a.err != nil && a.err != io.EOF {
+		if a.err != nil && !errors.Is(a.err, io.EOF) {
 			return fmt.Errorf("read confirmation: %w", a.err)
 		}
 		if strings.TrimSpace(a.line) != "yes" {

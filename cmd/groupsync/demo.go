@@ -34,7 +34,7 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fatal(err)
 	}
-	defer stop()
+	defer func() { _ = stop() }() // the demo is over; a close error changes nothing
 
 	dir, err := os.MkdirTemp("", "groupsync-demo-")
 	if err != nil {

@@ -34,7 +34,7 @@ func newWorld(t *testing.T) *world {
 	require.NoError(t, emu.LoadState(st))
 	url, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() { assert.NoError(t, stop()) })
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, samples.FS))
 	w := &world{emu: emu, url: url, dir: dir}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"groupsync/internal/emulator"
 )
@@ -17,6 +18,11 @@ func (c *cli) emulate(ctx context.Context, args []string) int {
 	throttle := fs.Float64("throttle", 0, "server-side requests per second per system; beyond it 429 with Retry-After (0: off)")
 	loseRate := fs.Float64("lose-rate", 0, "fraction of API writes that are applied but answered 502, as if the answer were lost, 0..1")
 	redirect := fs.String("redirect", "", "answer every API request with a 307 to this URL (to check that clients refuse redirects)")
+	quirks := fs.String("quirks", "", "comma-separated answer variants: "+strings.Join(emulator.QuirkNames, ", ")+
+		"\n      (bare-hydra: Hydra keys without hydra:; int-next: next as a page number; phones-next-path: member listings link\n      "+
+		"to /phones?group=; short-pages: pages of 30, 25, 15; no-view: none on single pages; take-cap=N: HelloID pages of\n      "+
+		"at most N; data-wrapper, pagedata-wrapper: HelloID lists wrapped; drift-once: the first listing of each collection\n      "+
+		"lists one item twice and skips another; drift-always: every listing does)")
 	if _, err := parse(fs, args); err != nil {
 		return parseExit(err)
 	}
@@ -26,7 +32,11 @@ func (c *cli) emulate(ctx context.Context, args []string) int {
 	if *throttle < 0 || *latency < 0 {
 		return c.usageErr(fs, "--throttle and --latency must not be negative")
 	}
-	opts := emulator.Options{Latency: *latency, FailRate: *failRate, Throttle: *throttle, LoseRate: *loseRate, Redirect: *redirect}
+	q, err := emulator.ParseQuirks(*quirks)
+	if err != nil {
+		return c.usageErr(fs, "--quirks: %v", err)
+	}
+	opts := emulator.Options{Latency: *latency, FailRate: *failRate, Throttle: *throttle, LoseRate: *loseRate, Redirect: *redirect, Quirks: q}
 	creds := c.emulatorCredentials(&opts)
 	emu := emulator.New(opts)
 	if *stateFile != "" {

@@ -23,6 +23,7 @@ type remoteFlags struct {
 	showPhones                   bool
 	guards                       plan.Guards
 	maxAttempts                  int
+	maxReadItems                 int
 	metricsFile, lockFile        string
 }
 
@@ -47,6 +48,7 @@ func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
 	fs.IntVar(&f.guards.MaxChanges, "max-changes", 0, "refuse a plan with more changes than this (0: no limit)")
 	fs.BoolVar(&f.guards.Force, "force", false, "override the safety guards")
 	fs.IntVar(&f.maxAttempts, "max-attempts", sink.DefaultMaxAttempts, "attempts per request on 429, 5xx and connection errors, the first included")
+	fs.IntVar(&f.maxReadItems, "max-read-items", sink.DefaultMaxReadItems, "most items one listing may hold or claim; past it the system's read fails")
 }
 
 // check validates flag values; it returns a usage problem or "".
@@ -63,6 +65,8 @@ func (f *remoteFlags) check() string {
 		return "--lox24-workers and --helloid-workers must be at least 1"
 	case f.maxAttempts < 1:
 		return "--max-attempts must be at least 1"
+	case f.maxReadItems < 1:
+		return "--max-read-items must be at least 1"
 	}
 	if f.guards.MaxDeletePct < 0 || f.guards.MaxDeletePct > 100 || f.guards.MaxChanges < 0 {
 		return "--max-delete-pct must be 0..100 and --max-changes must not be negative"

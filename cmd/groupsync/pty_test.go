@@ -50,7 +50,7 @@ func startOnTerminal(t *testing.T, cmd *exec.Cmd, prompt string) *terminal {
 		}
 	}()
 	if !assert.Eventually(t, func() bool { return strings.Contains(term.output(), prompt) }, 20*time.Second, 10*time.Millisecond) {
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 		t.Fatalf("no prompt; output so far:\n%s", term.output())
 	}
 	return term

@@ -108,7 +108,7 @@ func secretWorld(t *testing.T, opts emulator.Options, wrongCreds bool) *world {
 	require.NoError(t, emu.LoadState(st))
 	u, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() { assert.NoError(t, stop()) })
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, samples.FS))
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "export"), 0o755))

@@ -32,7 +32,7 @@ func startApply(t *testing.T, latency time.Duration) (*exec.Cmd, *lockedBuffer, 
 	emu := emulator.New(emulator.Options{Latency: latency})
 	url, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() { assert.NoError(t, stop()) })
 	dir := t.TempDir()
 	files := chaosFiles(t, dir, 0, 0, 20)
 	report := filepath.Join(dir, "report.json")
@@ -120,7 +120,7 @@ func TestRedirectIsRefusedAndTheTokenStaysHome(t *testing.T) {
 	emu := emulator.New(emulator.Options{Redirect: other.URL})
 	url, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	defer stop()
+	defer func() { assert.NoError(t, stop()) }()
 	w := newWorld(t)
 	w.url = url
 	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", filepath.Join(w.dir, "r.json")}, w.files...)...)

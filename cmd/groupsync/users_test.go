@@ -43,7 +43,7 @@ func TestHelloIDMembersApplyReplanReapply(t *testing.T) {
 	assert.Contains(t, p.stdout, `+ user bob@acme.example in group 3b1f6c2e-8d4a-4f7b-9c1e-2a5d7e9f0b13 "Sales"`)
 	assert.Contains(t, p.stdout, `+ user tom@acme.example in new group "Finance"`)
 	stats := w.emu.Stats().Systems["helloid"].ByRoute
-	assert.Equal(t, 1, stats["GET /api/v1/users"], "one read of the directory")
+	assert.Equal(t, 2, stats["GET /api/v1/users"], "one listing of the directory: a page, then the empty page that ends it")
 	assert.Equal(t, 3, stats["GET /api/v1/groups/{group}"], "one GET per existing group that manages users: Sales, Marketing, HR (Finance is new)")
 
 	report := filepath.Join(w.dir, "report.json")
@@ -154,5 +154,5 @@ func TestExportMembersReadsBackToNoChanges(t *testing.T) {
 	assert.Contains(t, stderr, `members are not exported (unmanaged): source "AzureAD" syncs them`)
 	assert.Contains(t, yaml, "phones: members-12344.csv", "--members includes the LOX24 phones")
 	routes := w.emu.Stats().Systems["helloid"].ByRoute
-	assert.Equal(t, 2, routes["GET /api/v1/users"], "one listing of the directory by export, one by the plan that reads it back")
+	assert.Equal(t, 4, routes["GET /api/v1/users"], "one listing of the directory (a page and an empty one) by export, one by the plan that reads it back")
 }

@@ -28,8 +28,9 @@ var bigTenant = tenant{users: 50_000, groups: 2_000, managed: 200}
 
 func guidOf(kind, i int) string { return fmt.Sprintf("%08d-0000-4000-8000-%012d", kind, i) }
 
-// size is the member count of managed group i: 100..5,000, spread evenly.
-func (tn tenant) size(i int) int { return 100 + (i*4_900)/max(1, tn.managed-1) }
+// size is the member count of managed group i: 100..5,000, spread evenly,
+// and fewer than the users, so that the one user linked is a new one.
+func (tn tenant) size(i int) int { return min(100+(i*4_900)/max(1, tn.managed-1), tn.users-1) }
 
 func (tn tenant) state() emulator.State {
 	var st emulator.State
@@ -95,12 +96,13 @@ func TestMembersPlanRequests(t *testing.T) {
 	}
 	emu := newTenant(t, tn)
 	p := planMembers(t, tn, emu)
-	const take = helloid.DefaultPageSize
+	// A listing ends at the first empty page.
+	pages := func(n int) int { return (n+helloid.DefaultPageSize-1)/helloid.DefaultPageSize + 1 }
 	routes := emu.Stats().Systems["helloid"].ByRoute
-	assert.Equal(t, tn.users/take+1, routes["GET /api/v1/users"], "pages of /users, the last one empty")
-	assert.Equal(t, tn.groups/take+1, routes["GET /api/v1/groups"], "pages of /groups")
+	assert.Equal(t, pages(tn.users), routes["GET /api/v1/users"], "pages of /users")
+	assert.Equal(t, pages(tn.groups), routes["GET /api/v1/groups"], "pages of /groups")
 	assert.Equal(t, tn.managed, routes["GET /api/v1/groups/{group}"], "one GET per managed group")
-	assert.Equal(t, tn.users/take+1+tn.groups/take+1+tn.managed, emu.Stats().Systems["helloid"].Total, "and nothing else")
+	assert.Equal(t, pages(tn.users)+pages(tn.groups)+tn.managed, emu.Stats().Systems["helloid"].Total, "and nothing else")
 	c := p.Count(plan.HelloID)
 	assert.Equal(t, plan.Counts{Create: tn.managed, Delete: tn.managed, Unchanged: unchangedMembers(tn)}, c)
 }

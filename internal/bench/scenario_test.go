@@ -88,7 +88,7 @@ func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
 	require.NoError(tb, emu.LoadState(s.state()))
 	url, stop, err := emu.Listen("127.0.0.1:0")
 	require.NoError(tb, err)
-	defer stop()
+	defer func() { _ = stop() }()
 	dir := tb.TempDir()
 	yamlPath, tsvPath := s.files(tb, dir)
 	env := append(os.Environ(), "LOX24_TOKEN=demo:demo", "HELLOID_API_KEY=demo", "HELLOID_API_SECRET=demo",

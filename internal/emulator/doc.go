@@ -135,6 +135,31 @@
 // create happened before sending it again. Stats counts every API request,
 // faulted ones included.
 //
+// # Quirks
+//
+// Options.Quirks (groupsync emulate --quirks LIST; ParseQuirks reads the
+// list) make the emulator answer as a real server plausibly might where the
+// docs are silent, so that every variant a client must read is tested:
+//
+//   - bare-hydra: LOX24 collections use member, totalItems, view, first,
+//     last, previous and next, without the hydra: prefix (API Platform 3).
+//   - int-next: LOX24 view links are page numbers (2), not IRIs.
+//   - phones-next-path: links of member listings point, as absolute URLs on
+//     the same host, to GET /phones?group={id}&page=N, which serves the same
+//     pages (and exists only under this quirk).
+//   - short-pages: LOX24 pages hold 30, 25, 15, 30, 25, 15, ... items.
+//   - no-view: a LOX24 collection of one page has no view.
+//   - take-cap=N: HelloID lists return at most N items per page, whatever
+//     take asks for (and N without take).
+//   - data-wrapper, pagedata-wrapper: HelloID lists are {"data": [...]} or
+//     {"pageData": [...]} (not both).
+//   - drift-once: the first listing of each collection (LOX24 groups, each
+//     group's members, HelloID groups; a listing starts at page 1 or skip 0)
+//     serves, on its last page, an item already listed in place of the last
+//     one: one item twice, another never, with totalItems still right, as a
+//     list that moves while it is read. Later listings are right.
+//   - drift-always: every listing does that.
+//
 // The /_emulator/ routes need no credentials and are not counted: GET and
 // POST /_emulator/state (the State as JSON), GET /_emulator/stats, POST
 // /_emulator/reset-stats.

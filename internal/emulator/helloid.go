@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 )
 
 // HelloID messages. "Group not found" and "User not found" are matched by
@@ -107,59 +106,66 @@ func (s *Server) serveHelloID(w http.ResponseWriter, r *http.Request, rt *route,
 	h(w, r, args)
 }
 
-// hidListGroups answers a bare array in creation order (§3 HelloID #3),
-// paged by skip (>= 0) and take (>= 1); without take, every group after
-// skip (§3 HelloID #2).
+// hidListGroups answers the groups in creation order (§3 HelloID #2, #3).
 func (s *Server) hidListGroups(w http.ResponseWriter, r *http.Request, _ []string) {
-	lo, hi, ok := hidPage(w, r, func() int { return len(s.db.hid) }, &s.mu)
-	if !ok {
-		return
-	}
-	out := make([]hidListItem, 0, hi-lo)
-	for _, g := range s.db.hid[lo:hi] {
-		out = append(out, hidListItem{GroupGUID: g.guid, Name: g.name, IsEnabled: g.isEnabled, IsDefault: g.isDefault,
-			IsQrEnabled: g.isQrEnabled, ManagedByUserGUID: clone(g.manager), Source: g.source})
-	}
-	s.mu.Unlock()
-	hidRespond(w, http.StatusOK, out)
+	s.hidListPaged(w, r, "/api/v1/groups", func() int { return len(s.db.hid) },
+		func(i int) any {
+			g := s.db.hid[i]
+			return hidListItem{GroupGUID: g.guid, Name: g.name, IsEnabled: g.isEnabled, IsDefault: g.isDefault,
+				IsQrEnabled: g.isQrEnabled, ManagedByUserGUID: clone(g.manager), Source: g.source}
+		})
 }
 
-// hidPage reads skip (>= 0) and take (>= 1) and returns the bounds of the
-// page of a collection of n() items, with mu locked (unlocked when !ok).
-func hidPage(w http.ResponseWriter, r *http.Request, n func() int, mu *sync.Mutex) (lo, hi int, ok bool) {
+// hidListUsers is GET /users: the directory in creation order, paged (and
+// quirked) like /groups.
+func (s *Server) hidListUsers(w http.ResponseWriter, r *http.Request, _ []string) {
+	s.hidListPaged(w, r, "/api/v1/users", func() int { return len(s.db.hidUsers) },
+		func(i int) any { u := s.db.hidUsers[i]; return hidUserOut{UserGUID: u.guid, UserName: u.name} })
+}
+
+// hidListPaged answers one page of a HelloID list (a bare array, §3
+// HelloID #3), paged by skip (>= 0) and take (>= 1); without take, every
+// item after skip (§3 HelloID #2). The quirks take-cap, the wrappers and
+// drift apply. count and rep are called under s.mu: the number of items in
+// the list, and item i as answered. coll names the list for drift.
+func (s *Server) hidListPaged(w http.ResponseWriter, r *http.Request, coll string, count func() int, rep func(i int) any) {
 	skip, _, ok := queryInt(r, "skip", 0)
 	if !ok {
 		hidError(w, http.StatusBadRequest, "The request is invalid: skip must be an integer of at least 0.")
-		return 0, 0, false
+		return
 	}
 	take, hasTake, ok := queryInt(r, "take", 1)
 	if !ok {
 		hidError(w, http.StatusBadRequest, "The request is invalid: take must be an integer of at least 1.")
-		return 0, 0, false
+		return
 	}
-	mu.Lock()
-	total := n()
-	lo = min(skip, total)
-	hi = total
+	if most := s.opts.Quirks.TakeCap; most > 0 {
+		if !hasTake {
+			take = most
+		}
+		take, hasTake = min(take, most), true
+	}
+	if skip == 0 {
+		s.driftStart(coll)
+	}
+	s.mu.Lock()
+	n := count()
+	lo := min(skip, n)
+	hi := n
 	if hasTake {
 		hi = lo + min(take, hi-lo)
 	}
-	return lo, hi, true
-}
-
-// hidListUsers is GET /users: the directory as a bare array in creation
-// order, paged like /groups.
-func (s *Server) hidListUsers(w http.ResponseWriter, r *http.Request, _ []string) {
-	lo, hi, ok := hidPage(w, r, func() int { return len(s.db.hidUsers) }, &s.mu)
-	if !ok {
-		return
-	}
-	out := make([]hidUserOut, 0, hi-lo)
-	for _, u := range s.db.hidUsers[lo:hi] {
-		out = append(out, hidUserOut{UserGUID: u.guid, UserName: u.name})
+	d := s.driftIndex(coll, lo, hi, n)
+	out := make([]any, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		j := i
+		if i == hi-1 && d >= 0 {
+			j = d // the listing drifts: one item again, the last one skipped
+		}
+		out = append(out, rep(j))
 	}
 	s.mu.Unlock()
-	hidRespond(w, http.StatusOK, out)
+	s.hidList(w, out)
 }
 
 // hidGetUser is GET /users/{userNameOrGuid}: 404 "User not found".

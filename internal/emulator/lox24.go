@@ -86,15 +86,23 @@ func (s *Server) loxListGroups(w http.ResponseWriter, r *http.Request, _ []strin
 		return
 	}
 	how := memberRepr(r)
+	if page == 1 {
+		s.driftStart("/groups")
+	}
 	s.mu.Lock()
 	total := len(s.db.groups)
-	lo, hi := pageBounds(page, total)
+	lo, hi, last := s.loxPageRange(page, total)
+	d := s.driftIndex("/groups", lo, hi, total)
 	members := make([]any, 0, hi-lo)
-	for _, g := range s.db.groups[lo:hi] {
-		members = append(members, groupRep(g, how))
+	for i := lo; i < hi; i++ {
+		j := i
+		if i == hi-1 && d >= 0 {
+			j = d // the listing drifts: one item again, the last one skipped
+		}
+		members = append(members, groupRep(s.db.groups[j], how))
 	}
 	s.mu.Unlock()
-	loxCollection(w, r, "/contexts/Groups", "/groups", page, total, members)
+	s.loxCollection(w, r, "/contexts/Groups", "/groups", 0, page, last, total, members)
 }
 
 func (s *Server) loxGetGroup(w http.ResponseWriter, r *http.Request, args []string) {
@@ -185,6 +193,10 @@ func (s *Server) loxListPhones(w http.ResponseWriter, r *http.Request, args []st
 		return
 	}
 	how := memberRepr(r)
+	path := "/groups/" + strconv.FormatInt(id, 10) + "/phones"
+	if page == 1 {
+		s.driftStart(path)
+	}
 	s.mu.Lock()
 	g := s.db.group(id)
 	if g == nil {
@@ -193,13 +205,18 @@ func (s *Server) loxListPhones(w http.ResponseWriter, r *http.Request, args []st
 		return
 	}
 	total := len(g.phones)
-	lo, hi := pageBounds(page, total)
+	lo, hi, last := s.loxPageRange(page, total)
+	d := s.driftIndex(path, lo, hi, total)
 	members := make([]any, 0, hi-lo)
-	for _, p := range g.phones[lo:hi] {
-		members = append(members, phoneRep(p, how))
+	for i := lo; i < hi; i++ {
+		j := i
+		if i == hi-1 && d >= 0 {
+			j = d // the listing drifts: one item again, the last one skipped
+		}
+		members = append(members, phoneRep(g.phones[j], how))
 	}
 	s.mu.Unlock()
-	loxCollection(w, r, "/contexts/Phones", "/groups/"+strconv.FormatInt(id, 10)+"/phones", page, total, members)
+	s.loxCollection(w, r, "/contexts/Phones", path, id, page, last, total, members)
 }
 
 func (s *Server) loxCreatePhone(w http.ResponseWriter, r *http.Request, args []string) {

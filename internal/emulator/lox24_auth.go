@@ -62,7 +62,8 @@ func (s *Server) loxFailed(ip string, now time.Time) {
 			kept = append(kept, t)
 		}
 	}
-	rec.failures = append(kept, now)
+	kept = append(kept, now)
+	rec.failures = kept
 	if len(rec.failures) > lockoutThreshold {
 		rec.until = now.Add(lockoutDuration)
 		rec.failures = nil

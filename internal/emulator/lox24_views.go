@@ -163,25 +163,6 @@ func phoneRep(p *loxPhone, how repr) phoneOut {
 	return out
 }
 
-// collectionOut is the Hydra collection envelope (§1.1, §3 #4).
-type collectionOut struct {
-	Context    string   `json:"@context"`
-	IRI        string   `json:"@id"`
-	Type       string   `json:"@type"`
-	Member     any      `json:"hydra:member"`
-	TotalItems int      `json:"hydra:totalItems"`
-	View       *viewOut `json:"hydra:view,omitempty"`
-}
-
-type viewOut struct {
-	IRI      string `json:"@id"`
-	Type     string `json:"@type"`
-	First    string `json:"hydra:first"`
-	Last     string `json:"hydra:last"`
-	Previous string `json:"hydra:previous,omitempty"`
-	Next     string `json:"hydra:next,omitempty"`
-}
-
 // msgBadPage is API Platform's answer to a page below 1 (a non-integer
 // page casts to 0 in PHP, so it gets the same answer).
 const msgBadPage = "Page should not be less than 1"
@@ -199,33 +180,18 @@ func pageParam(r *http.Request) (int, bool) {
 	return n, true
 }
 
-// pageBounds returns the slice [lo:hi] of total items on page.
-func pageBounds(page, total int) (lo, hi int) {
-	if page-1 > total/loxPageSize {
-		return total, total
-	}
-	lo = (page - 1) * loxPageSize
-	return min(lo, total), min(lo+loxPageSize, total)
-}
-
 // loxCollection answers one page of a collection: a Hydra collection for
-// JSON-LD, a bare array of that page's items for plain JSON (§3 #3).
-func loxCollection(w http.ResponseWriter, r *http.Request, context, path string, page, total int, members []any) {
+// JSON-LD (shaped by the quirks), a bare array of that page's items for
+// plain JSON (§3 #3). group is the group of a member listing, 0 otherwise.
+func (s *Server) loxCollection(w http.ResponseWriter, r *http.Request, context, path string, group int64, page, last, total int, members []any) {
 	if !wantsLD(r) {
 		loxRespond(w, r, http.StatusOK, members)
 		return
 	}
-	last := max(1, (total+loxPageSize-1)/loxPageSize)
-	iri := func(n int) string { return path + "?page=" + strconv.Itoa(n) }
-	view := &viewOut{IRI: iri(page), Type: "hydra:PartialCollectionView", First: iri(1), Last: iri(last)}
-	if page > 1 {
-		view.Previous = iri(page - 1)
+	out := map[string]any{"@context": context, "@id": path, "@type": "hydra:Collection",
+		s.hydraKey("member"): members, s.hydraKey("totalItems"): total}
+	if view := s.loxView(r, path, group, page, last); view != nil {
+		out[s.hydraKey("view")] = view
 	}
-	if page < last {
-		view.Next = iri(page + 1)
-	}
-	loxRespond(w, r, http.StatusOK, collectionOut{
-		Context: context, IRI: path, Type: "hydra:Collection",
-		Member: members, TotalItems: total, View: view,
-	})
+	loxRespond(w, r, http.StatusOK, out)
 }

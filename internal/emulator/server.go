@@ -30,6 +30,7 @@ type Options struct {
 	Redirect      string           // non-empty: every API request is answered 307 to Redirect + path and query
 	Now           func() time.Time // clock for the lockout and the throttle; default time.Now
 	Seed          int64            // seed for FailRate and generated ids (request ids, GUIDs); 0: time-based
+	Quirks        Quirks           // answer in the variants real servers may use (quirks.go)
 }
 
 // System names used in Stats and routes.
@@ -58,6 +59,8 @@ type Server struct {
 	limiters map[string]*rate.Limiter // per system; nil map when not throttling
 
 	stats *statsRecorder
+
+	drift drift // which listings drift, under the drift quirks
 
 	routes []*route
 }
@@ -335,6 +338,7 @@ func (s *Server) buildRoutes() []*route {
 		// 405 (the route exists, that method does not) so that a client
 		// relying on it fails loudly.
 		mk("/phones/{id}", map[string]handlerFunc{"PUT": s.loxPutPhone, "DELETE": s.loxDeletePhone}),
+		mk("/phones", map[string]handlerFunc{"GET": s.loxListPhonesByGroup}),
 
 		mk(helloIDPrefix+"/groups", map[string]handlerFunc{"GET": s.hidListGroups, "POST": s.hidCreateGroup}),
 		mk(helloIDPrefix+"/groups/batch", map[string]handlerFunc{"POST": s.hidCreateGroups}),

@@ -401,7 +401,7 @@ func TestConcurrentClients(t *testing.T) {
 			for i := range each {
 				code, b, err := do("POST", "/groups", fmt.Sprintf(`{"name":"w%d-%d"}`, w, i))
 				if err != nil || code != 201 {
-					errs <- fmt.Errorf("create group: %d %s %v", code, b, err)
+					errs <- fmt.Errorf("create group: %d %s %w", code, b, err)
 					continue
 				}
 				var g struct{ ID int64 }
@@ -410,13 +410,13 @@ func TestConcurrentClients(t *testing.T) {
 					continue
 				}
 				if code, b, err := do("POST", fmt.Sprintf("/groups/%d/phones/batch", g.ID), `[{"phone":"+1"},{"phone":"+2"}]`); err != nil || code != 201 {
-					errs <- fmt.Errorf("batch: %d %s %v", code, b, err)
+					errs <- fmt.Errorf("batch: %d %s %w", code, b, err)
 				}
 				if code, b, err := do("POST", "/api/v1/groups", fmt.Sprintf(`{"name":"w%d-%d"}`, w, i)); err != nil || code != 200 {
-					errs <- fmt.Errorf("helloid create: %d %s %v", code, b, err)
+					errs <- fmt.Errorf("helloid create: %d %s %w", code, b, err)
 				}
 				if code, b, err := do("GET", "/groups?page=1", ""); err != nil || code != 200 {
-					errs <- fmt.Errorf("list: %d %s %v", code, b, err)
+					errs <- fmt.Errorf("list: %d %s %w", code, b, err)
 				}
 				_ = s.Stats()
 				_ = s.State()

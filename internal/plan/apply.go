@@ -330,7 +330,7 @@ func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, wor
 // (whatever the cause the caller gave its context: a signal, a deadline).
 func skipped(cause error) Outcome {
 	if errors.Is(cause, ErrStop) {
-		return Outcome{Status: Skipped, Err: fmt.Errorf("not started: the system was stopped after: %v", cause)}
+		return Outcome{Status: Skipped, Err: fmt.Errorf("not started: the system was stopped after: %v", cause)} //nolint:errorlint // the item was never sent: it must not match errors.Is(ErrStop) as the cause does
 	}
 	return Outcome{Status: Skipped, Err: errors.New("not started: the run was interrupted")}
 }

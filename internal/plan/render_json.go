@@ -38,11 +38,11 @@ type planCounts struct {
 }
 
 func countsOf(c Counts) planCounts {
-	return planCounts{Create: c.Create, Update: c.Update, Delete: c.Delete, Errors: c.Errors, Unchanged: c.Unchanged}
+	return planCounts(c)
 }
 
 func (c planCounts) String() string {
-	return summary(Counts{Create: c.Create, Update: c.Update, Delete: c.Delete, Errors: c.Errors, Unchanged: c.Unchanged})
+	return summary(Counts(c))
 }
 
 // WriteJSON writes the plan as a JSON document of schema version

@@ -40,6 +40,9 @@ type Config struct {
 	// MaxInFlight bounds the requests in flight at once, reads and writes
 	// together (default 4).
 	MaxInFlight int
+	// MaxReadItems bounds each listing: the items read and the total it
+	// claims (default DefaultMaxReadItems).
+	MaxReadItems int
 }
 
 // Client sends requests to one API: one limiter, one http.Client that never
@@ -57,6 +60,8 @@ type Client struct {
 	reqIDName string
 	message   func(body []byte) string
 	secrets   []string // never shown: replaced in what the API says
+
+	maxReadItems int
 
 	mu      sync.Mutex
 	stopErr error // set after a 401/403: no further request
@@ -106,6 +111,9 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
+	if cfg.MaxReadItems <= 0 {
+		cfg.MaxReadItems = DefaultMaxReadItems
+	}
 	return &Client{
 		system: system,
 		base:   base,
@@ -125,6 +133,8 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 		reqIDName: opt.RequestIDHeader,
 		message:   opt.Message,
 		secrets:   nonEmpty(opt.Secrets),
+
+		maxReadItems: cfg.MaxReadItems,
 	}, nil
 }
 
@@ -232,12 +242,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			return resp, err
 		}
 		if serr := c.clock.Sleep(ctx, wait); serr != nil {
-			return resp, fmt.Errorf("not retried (%v): %w", serr, err)
+			return resp, fmt.Errorf("not retried (%v): %w", serr, err) //nolint:errorlint // err is what callers branch on; serr only says why
 		}
 		if !idempotent && !sure {
 			next, rerr := req.BeforeRetry(ctx)
 			if rerr != nil {
-				return resp, fmt.Errorf("checking whether it happened anyway failed (%v) after: %w", rerr, err)
+				return resp, fmt.Errorf("checking whether it happened anyway failed (%v) after: %w", rerr, err) //nolint:errorlint // err is what callers branch on; rerr only says why
 			}
 			if next == nil {
 				return resp, nil // it happened after all

@@ -70,9 +70,9 @@ func scrubURLError(err error) error {
 // trimMessage keeps an API message short and on one line.
 func trimMessage(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	const max = 300
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
+	const maxRunes = 300
+	if r := []rune(s); len(r) > maxRunes {
+		s = string(r[:maxRunes]) + "…"
 	}
 	return s
 }

@@ -83,7 +83,7 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(k, v)
 	}
 	w.WriteHeader(a.status)
-	io.WriteString(w, a.body)
+	_, _ = io.WriteString(w, a.body)
 }
 
 func newTestClient(t *testing.T, answers ...answer) (*Client, *script, *fakeClock) {
@@ -275,7 +275,7 @@ func TestEveryRequestHasATimeoutAndATimedOutGETIsRetried(t *testing.T) {
 		if calls.Add(1) == 1 {
 			time.Sleep(300 * time.Millisecond)
 		}
-		io.WriteString(w, "{}")
+		_, _ = io.WriteString(w, "{}")
 	}))
 	defer srv.Close()
 	c, err := NewClient(plan.HelloID, Config{BaseURL: srv.URL, Timeout: 50 * time.Millisecond, Clock: &fakeClock{}}, Options{})
@@ -287,7 +287,7 @@ func TestEveryRequestHasATimeoutAndATimedOutGETIsRetried(t *testing.T) {
 
 func TestResponseBodiesAreCapped(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, strings.Repeat("x", 2048))
+		_, _ = io.WriteString(w, strings.Repeat("x", 2048))
 	}))
 	defer srv.Close()
 	c, err := NewClient(plan.HelloID, Config{BaseURL: srv.URL, MaxBody: 1024, Clock: &fakeClock{}}, Options{})

@@ -137,8 +137,8 @@ func TestSamples(t *testing.T) {
 		touched := 0
 		for _, g := range d.Groups {
 			found := 0
-			switch {
-			case g.System == plan.LOX24:
+			switch g.System {
+			case plan.LOX24:
 				for _, r := range st.LOX24.Groups {
 					if g.Key != "" && g.Key == strconv.FormatInt(r.ID, 10) || g.Key == "" && g.Name == r.Name {
 						found++

@@ -3,9 +3,11 @@
 // directory and their members), creates or updates groups, and links and
 // unlinks users.
 //
-// Groups are listed with explicit skip/take until a short page; updates send
-// only the changed fields (HelloID's PUT is a partial update) and address
-// the group by its GUID, never by name.
+// Collections are listed by one generic reader, readAll (read.go): explicit
+// skip/take until an empty page, bare or data/pageData-wrapped lists, every
+// key checked, and a listing that moved read once more, then failed.
+// Updates send only the changed fields (HelloID's PUT is a partial update)
+// and address the group by its GUID, never by name.
 package helloid
 
 import (
@@ -15,7 +17,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"groupsync/internal/plan"
@@ -91,83 +92,6 @@ func (g *group) remote() plan.RemoteGroup {
 	}}
 }
 
-// Read returns every group of the tenant, paging with skip/take until a
-// page comes back shorter than take. When some group of want manages its
-// users, it also reads the user directory (one paged listing of /users)
-// and the members of each such group (GET /groups/{guid}).
-func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, error) {
-	cur, err := c.readGroups(ctx)
-	if err != nil || !plan.ManagesUsers(want) {
-		return cur, err
-	}
-	if cur.Users, err = c.readUsers(ctx); err != nil {
-		return plan.Current{}, err
-	}
-	if err := c.readMembers(ctx, &cur, want); err != nil {
-		return plan.Current{}, err
-	}
-	return cur, nil
-}
-
-// readGroups lists every group.
-func (c *Client) readGroups(ctx context.Context) (plan.Current, error) {
-	cur := plan.Current{System: plan.HelloID}
-	seen := map[string]bool{}
-	for skip := 0; ; skip += c.pageSize {
-		op := fmt.Sprintf("get groups skip=%d take=%d", skip, c.pageSize)
-		resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: "/groups",
-			Query: url.Values{"skip": {strconv.Itoa(skip)}, "take": {strconv.Itoa(c.pageSize)}}})
-		if err != nil {
-			return plan.Current{}, err
-		}
-		page, err := decodeList(resp.Body)
-		if err != nil {
-			return plan.Current{}, fmt.Errorf("helloid: %s: %w", op, err)
-		}
-		for i := range page {
-			g := &page[i]
-			if g.GroupGUID == "" {
-				return plan.Current{}, fmt.Errorf("helloid: %s: a group has no groupGuid", op)
-			}
-			k := strings.ToLower(g.GroupGUID)
-			if seen[k] { // the list shifted between pages
-				return plan.Current{}, fmt.Errorf("helloid: %s: group %s listed twice (did the groups change while reading?)", op, g.GroupGUID)
-			}
-			seen[k] = true
-			cur.Groups = append(cur.Groups, g.remote())
-		}
-		if len(page) > c.pageSize {
-			return plan.Current{}, fmt.Errorf("helloid: %s: the API answered %d groups, more than the %d asked for", op, len(page), c.pageSize)
-		}
-		if len(page) < c.pageSize {
-			return cur, nil
-		}
-	}
-}
-
-// decodeList reads a list answer: a bare array, or one wrapped in "data" or
-// "pageData" as some HelloID list endpoints do.
-func decodeList(body []byte) ([]group, error) {
-	var list []group
-	if err := json.Unmarshal(body, &list); err == nil {
-		return list, nil
-	}
-	var wrapped struct {
-		Data     *[]group `json:"data"`
-		PageData *[]group `json:"pageData"`
-	}
-	if err := json.Unmarshal(body, &wrapped); err != nil {
-		return nil, fmt.Errorf("unexpected response body: %w", err)
-	}
-	switch {
-	case wrapped.Data != nil:
-		return *wrapped.Data, nil
-	case wrapped.PageData != nil:
-		return *wrapped.PageData, nil
-	}
-	return nil, fmt.Errorf("unexpected response body: neither a list nor a data/pageData wrapper")
-}
-
 // Do applies one group or user item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 	switch {
@@ -176,6 +100,10 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 	case ch.Kind == plan.KindGroup && ch.Action == plan.Create:
 		return c.create(ctx, ch, nil)
 	case ch.Kind == plan.KindGroup && ch.Action == plan.Update:
+		if !isGUID(ch.Key) {
+			// The key goes into a path: it must be a GUID.
+			return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot update group %q: its key is not a GUID", ch.Key)}
+		}
 		body := map[string]any{}
 		for _, f := range ch.Fields {
 			body[f.Field] = encode(f.Field, f.After)
@@ -202,13 +130,15 @@ func (c *Client) create(ctx context.Context, ch *plan.Change, userGUIDs []string
 	// group with that name now is the one we made, members included.
 	var found string
 	reread := func(ctx context.Context) (any, error) {
-		cur, err := c.readGroups(ctx)
+		// Look only for this group's name; other creates of the run may be
+		// moving the listing meanwhile.
+		groups, err := lookFor(ctx, c, groupListing())
 		if err != nil {
 			return nil, err
 		}
-		for _, g := range cur.Groups {
+		for _, g := range groups {
 			if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
-				found = g.Key
+				found = g.GroupGUID
 				return nil, nil
 			}
 		}
@@ -223,7 +153,7 @@ func (c *Client) create(ctx context.Context, ch *plan.Change, userGUIDs []string
 	}
 	if err == nil {
 		var g group
-		if err := json.Unmarshal(resp.Body, &g); err != nil || g.GroupGUID == "" {
+		if err := json.Unmarshal(resp.Body, &g); err != nil || !isGUID(g.GroupGUID) {
 			o.Status, o.Err = plan.Failed, fmt.Errorf("helloid: create group %q: the response has no groupGuid", ch.Name)
 			return o
 		}

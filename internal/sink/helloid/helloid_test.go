@@ -54,7 +54,7 @@ func setup(t *testing.T, groups []emulator.HelloIDGroup) (*emulator.Server, *bod
 	return emu, rec, c
 }
 
-func TestReadPagesWithSkipTakeUntilAShortPage(t *testing.T) {
+func TestReadPagesWithSkipTakeUntilAnEmptyPage(t *testing.T) {
 	var groups []emulator.HelloIDGroup
 	for i := range 5 {
 		groups = append(groups, emulator.HelloIDGroup{Name: fmt.Sprintf("G%d", i)})
@@ -65,7 +65,7 @@ func TestReadPagesWithSkipTakeUntilAShortPage(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cur.Groups, 5)
 	assert.Equal(t, "G4", cur.Groups[4].Name)
-	assert.Equal(t, 3, emu.Stats().Systems["helloid"].ByRoute["GET /api/v1/groups"])
+	assert.Equal(t, 4, emu.Stats().Systems["helloid"].ByRoute["GET /api/v1/groups"], "2, 2, 1, then the empty page")
 }
 
 func TestReadAnExactMultipleOfThepageSizeEndsOnAnEmptyPage(t *testing.T) {

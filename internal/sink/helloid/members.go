@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"groupsync/internal/plan"
@@ -21,78 +20,28 @@ type user struct {
 	UserName string `json:"userName"`
 }
 
-// readUsers reads the whole user directory: one paged listing of /users
-// (skip/take until a page shorter than take), never a request per user.
+// userListing is GET /users.
+func userListing() listing[user] {
+	return listing[user]{what: "users", noun: "user", path: "/users", key: func(u *user) (string, error) {
+		if !isGUID(u.UserGUID) {
+			return "", fmt.Errorf("a user has the userGuid %q, not a GUID", u.UserGUID)
+		}
+		return strings.ToLower(u.UserGUID), nil
+	}}
+}
+
+// readUsers reads the whole user directory: one listing of /users (see
+// readAll), never a request per user.
 func (c *Client) readUsers(ctx context.Context) ([]plan.RemoteUser, error) {
-	var out []plan.RemoteUser
-	seen := map[string]bool{}
-	err := readPages(ctx, c, "/users", "users", func(u *user) error {
-		if !plan.IsGUID(u.UserGUID) {
-			return fmt.Errorf("a user has no valid userGuid (%q)", u.UserGUID)
-		}
-		k := strings.ToLower(u.UserGUID)
-		if seen[k] {
-			return fmt.Errorf("user %s listed twice (did the users change while reading?)", u.UserGUID)
-		}
-		seen[k] = true
-		out = append(out, plan.RemoteUser{GUID: u.UserGUID, UserName: u.UserName})
-		return nil
-	})
-	if out == nil && err == nil {
-		out = []plan.RemoteUser{}
+	users, err := readAll(ctx, c, userListing())
+	if err != nil {
+		return nil, err
 	}
-	return out, err
-}
-
-// readPages lists a collection with explicit skip/take and hands each item
-// to each, until a page comes back shorter than take.
-func readPages[T any](ctx context.Context, c *Client, path, what string, each func(*T) error) error {
-	for skip := 0; ; skip += c.pageSize {
-		op := fmt.Sprintf("get %s skip=%d take=%d", what, skip, c.pageSize)
-		resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: path,
-			Query: url.Values{"skip": {strconv.Itoa(skip)}, "take": {strconv.Itoa(c.pageSize)}}})
-		if err != nil {
-			return err
-		}
-		page, err := decodeListOf[T](resp.Body)
-		if err != nil {
-			return fmt.Errorf("helloid: %s: %w", op, err)
-		}
-		if len(page) > c.pageSize {
-			return fmt.Errorf("helloid: %s: the API answered %d %s, more than the %d asked for", op, len(page), what, c.pageSize)
-		}
-		for i := range page {
-			if err := each(&page[i]); err != nil {
-				return fmt.Errorf("helloid: %s: %w", op, err)
-			}
-		}
-		if len(page) < c.pageSize {
-			return nil
-		}
+	out := make([]plan.RemoteUser, len(users))
+	for i, u := range users {
+		out[i] = plan.RemoteUser{GUID: u.UserGUID, UserName: u.UserName}
 	}
-}
-
-// decodeListOf reads a list answer: a bare array, or one wrapped in "data"
-// or "pageData". null or any other shape is an error, never an empty list.
-func decodeListOf[T any](body []byte) ([]T, error) {
-	var list []T
-	if err := json.Unmarshal(body, &list); err == nil && list != nil {
-		return list, nil
-	}
-	var wrapped struct {
-		Data     *[]T `json:"data"`
-		PageData *[]T `json:"pageData"`
-	}
-	if err := json.Unmarshal(body, &wrapped); err != nil {
-		return nil, errors.New("unexpected response body: neither a list nor a data/pageData wrapper")
-	}
-	switch {
-	case wrapped.Data != nil:
-		return *wrapped.Data, nil
-	case wrapped.PageData != nil:
-		return *wrapped.PageData, nil
-	}
-	return nil, errors.New("unexpected response body: neither a list nor a data/pageData wrapper")
+	return out, nil
 }
 
 // readMembers fills in the members of each remote group that a desired
@@ -140,7 +89,7 @@ func (c *Client) members(ctx context.Context, guid string) ([]string, error) {
 	}
 	out := make([]string, 0, len(*g.Users))
 	for _, u := range *g.Users {
-		if !plan.IsGUID(u) {
+		if !isGUID(u) {
 			return nil, fmt.Errorf("helloid: %s: member %q is not a user GUID", op, u)
 		}
 		out = append(out, u)
@@ -153,7 +102,7 @@ func (c *Client) members(ctx context.Context, guid string) ([]string, error) {
 // is as the plan wants it. HelloID answers the latter with a 400, so a 400
 // is checked against a fresh read of the group's members.
 func (c *Client) doUser(ctx context.Context, ch *plan.Change) plan.Outcome {
-	if !plan.IsGUID(ch.Key) || !plan.IsGUID(ch.Group) {
+	if !isGUID(ch.Key) || !isGUID(ch.Group) {
 		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: user %s of group %s: not a GUID", ch.Key, ch.Group)}
 	}
 	group := url.PathEscape(ch.Group)

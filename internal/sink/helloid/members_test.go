@@ -58,9 +58,9 @@ func TestReadPagesUsersPast1000AndReadsOnlyManagedGroups(t *testing.T) {
 	assert.Nil(t, cur.Groups[1].Users, "a group that does not manage users is not read")
 
 	routes := emu.Stats().Systems["helloid"].ByRoute
-	assert.Equal(t, 3, routes["GET /api/v1/users"], "take=1000: pages of 1000, 1000 and 500")
+	assert.Equal(t, 4, routes["GET /api/v1/users"], "take=1000: pages of 1000, 1000, 500 and an empty one")
 	assert.Equal(t, 1, routes["GET /api/v1/groups/{group}"], "one GET for the one managed group")
-	assert.Equal(t, 1, routes["GET /api/v1/groups"])
+	assert.Equal(t, 2, routes["GET /api/v1/groups"], "a page, then an empty one")
 }
 
 func TestReadWithoutManagedUsersReadsNoUsers(t *testing.T) {

@@ -3,14 +3,18 @@
 // writes group and phone items.
 //
 // Collections are read as application/ld+json (the plain JSON
-// representation is a bare array with no paging metadata): pages 2..N side
-// by side when the first page says how many there are, otherwise following
-// hydra:next page by page (hydra.go). Group updates send the whole group
+// representation is a bare array with no paging metadata), from page 1
+// along the next links, in either Hydra spelling, with every id checked and
+// the listing's integrity with it: a listing that moved is read once more,
+// and then fails (hydra.go). While the links follow the page=N scheme the
+// next pages are asked for a few at a time. Group updates send the whole group
 // (PUT is a full replacement), taking the current value of every field the
 // plan does not change.
 //
 // client.go builds the client, types.go maps the API's records to plan
-// types, read.go and write.go hold the plan.Sink methods.
+// types and checks their ids, hydra.go reads collections (decodeGroups and
+// decodePhones decode one page each), read.go and write.go hold the
+// plan.Sink methods.
 package lox24
 
 import (

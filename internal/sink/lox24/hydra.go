@@ -1,128 +1,324 @@
 package lox24
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
+	"groupsync/internal/plan"
 	"groupsync/internal/sink"
 )
 
-// collection is a Hydra collection page.
-type collection[T any] struct {
-	Member     *[]T `json:"hydra:member"`
-	TotalItems *int `json:"hydra:totalItems"`
-	View       struct {
-		Next string `json:"hydra:next"`
-	} `json:"hydra:view"`
+// page is one page of a Hydra collection, whichever spelling the API used.
+type page[T any] struct {
+	Items    []T
+	Total    int64 // hydra:totalItems, when HasTotal
+	HasTotal bool
+	NextIRI  string // hydra:next as an IRI; "" when none
+	NextPage int64  // hydra:next as a page number; 0 when none
 }
 
-// readAll reads every page of a Hydra collection at path. The first page is
-// read alone; when it gives hydra:totalItems and a hydra:next, the other
-// pages are known (page=2..N, the page size being the first page's) and are
-// read side by side, within the client's pace and in-flight limit. Without
-// hydra:totalItems it follows hydra:next page by page. Either way the pages
-// must add up to hydra:totalItems, and every page but the last be full.
-func readAll[T any](ctx context.Context, api *sink.Client, what, path string) ([]T, error) {
-	first, err := readPage[T](ctx, api, what, path, url.Values{"page": {"1"}})
+// hydraPage is the envelope of a collection page: API Platform's prefixed
+// keys or the bare ones of its newer versions.
+type hydraPage[T any] struct {
+	Member     *[]T            `json:"hydra:member"`
+	BareMember *[]T            `json:"member"`
+	Total      json.RawMessage `json:"hydra:totalItems"`
+	BareTotal  json.RawMessage `json:"totalItems"`
+	View       *hydraView      `json:"hydra:view"`
+	BareView   *hydraView      `json:"view"`
+}
+
+type hydraView struct {
+	Next     json.RawMessage `json:"hydra:next"`
+	BareNext json.RawMessage `json:"next"`
+}
+
+// decodeGroups decodes one page of GET /groups.
+func decodeGroups(body []byte) (page[group], error) { return decodePage[group](body) }
+
+// decodePhones decodes one page of GET /groups/{id}/phones.
+func decodePhones(body []byte) (page[phone], error) { return decodePage[phone](body) }
+
+// decodePage decodes one collection page. It accepts both spellings of
+// every key, a next link that is an IRI or a page number, and no view
+// (one page); it refuses a plain array (no paging), a page with no member
+// list, and a totalItems that is not a non-negative integer.
+func decodePage[T any](body []byte) (page[T], error) {
+	var out page[T]
+	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '[' {
+		return out, errors.New("the API answered a plain JSON array, which carries no paging; cannot tell whether more pages exist")
+	}
+	var h hydraPage[T]
+	if err := json.Unmarshal(body, &h); err != nil {
+		return out, fmt.Errorf("unexpected response body: %w", err)
+	}
+	member, err := either("member", h.Member, h.BareMember)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	if first.View.Next == "" {
-		return checkTotal(what, *first.Member, first.TotalItems)
+	if member == nil {
+		return out, errors.New("the response has no hydra:member")
 	}
-	size := len(*first.Member)
-	if first.TotalItems == nil || size == 0 {
-		return followNext(ctx, api, what, path, first)
+	out.Items = *member
+	total, err := either("totalItems", rawOrNil(h.Total), rawOrNil(h.BareTotal))
+	if err != nil {
+		return out, err
 	}
-	total := *first.TotalItems
-	pages := (total + size - 1) / size
-	if next, err := url.Parse(first.View.Next); err != nil || next.Path != path || next.Query().Get("page") != "2" {
-		return followNext(ctx, api, what, path, first) // not the page=N scheme: do as it says
+	if total != nil {
+		n, err := strconv.ParseInt(string(*total), 10, 64)
+		if err != nil || n < 0 {
+			return out, fmt.Errorf("hydra:totalItems is %s, not a count", trimRaw(*total))
+		}
+		out.Total, out.HasTotal = n, true
 	}
-	results := make([][]T, pages)
-	results[0] = *first.Member
-	eg, ctx := errgroup.WithContext(ctx)
-	eg.SetLimit(8) // goroutines; the client bounds requests in flight
-	for n := 2; n <= pages; n++ {
-		eg.Go(func() error {
-			col, err := readPage[T](ctx, api, what, path, url.Values{"page": {strconv.Itoa(n)}})
+	view, err := either("view", h.View, h.BareView)
+	if err != nil || view == nil {
+		return out, err
+	}
+	next, err := either("next", rawOrNil(view.Next), rawOrNil(view.BareNext))
+	if err != nil || next == nil {
+		return out, err
+	}
+	var iri string
+	if json.Unmarshal(*next, &iri) == nil {
+		out.NextIRI = iri
+		return out, nil
+	}
+	n, err := strconv.ParseInt(string(*next), 10, 64)
+	if err != nil || n < 1 {
+		return out, fmt.Errorf("hydra:next is %s, neither a link nor a page number", trimRaw(*next))
+	}
+	out.NextPage = n
+	return out, nil
+}
+
+// either returns whichever of the prefixed and the bare key was given;
+// both is an error, since they could disagree.
+func either[P any](key string, prefixed, bare *P) (*P, error) {
+	if prefixed != nil && bare != nil {
+		return nil, fmt.Errorf("the response has both hydra:%s and %s", key, key)
+	}
+	if prefixed != nil {
+		return prefixed, nil
+	}
+	return bare, nil
+}
+
+// rawOrNil is nil for an absent or null value.
+func rawOrNil(r json.RawMessage) *json.RawMessage {
+	if len(r) == 0 || string(r) == "null" {
+		return nil
+	}
+	return &r
+}
+
+func trimRaw(r json.RawMessage) string {
+	if len(r) > 40 {
+		return string(r[:40]) + "..."
+	}
+	return string(r)
+}
+
+// listing is how one collection is read: its path, the words for errors,
+// how a page is decoded and how an item's key is checked.
+type listing[T any] struct {
+	what   string // "groups", "members of group 17"
+	noun   string // "group", "phone"
+	path   string // "/groups"
+	decode func([]byte) (page[T], error)
+	key    func(*T) (string, error)
+}
+
+// readAll reads the whole listing and checks it: every key valid, no key
+// twice and as many items as totalItems says. A listing that moved while it
+// was read is read once more from the start; if it moved again, the read
+// fails with an *sink.InconsistentError.
+func readAll[T any](ctx context.Context, api *sink.Client, l listing[T]) ([]T, error) {
+	return sink.ReadConsistent(ctx, func(ctx context.Context) ([]T, error) {
+		items, moved, _, err := readOnce(ctx, api, l)
+		if err == nil && moved != "" {
+			err = &sink.InconsistentError{System: plan.LOX24, What: l.what, Detail: moved}
+		}
+		return items, err
+	})
+}
+
+// readOnce reads the listing from its first page to its last, following
+// next links (an IRI anywhere on the API's origin, or a page number). It
+// returns the items, what made the listing inconsistent ("" when nothing
+// did), and whether an item may have been skipped: fewer distinct items
+// than the first page's totalItems (items that move forward when others
+// before them go), or without a total, any inconsistency. It stops with an error, never a hang or unbounded memory,
+// when a key is missing or malformed, a next link returns to a page
+// already read, an empty page links on, or the listing claims or holds more
+// than the client's MaxReadItems.
+//
+// When a next link is the page=N scheme and totalItems says how many pages
+// are left, the next few pages are asked for side by side (within the
+// client's in-flight limit); they are still taken in the order the links
+// give, and a link that leaves the scheme is followed as it says.
+func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) (_ []T, moved string, skipped bool, _ error) {
+	maxItems := int64(api.MaxReadItems())
+	path, query := l.path, url.Values{"page": {"1"}}
+	seen := map[string]bool{}
+	keys := map[string]bool{}
+	ahead := map[string]fetched[T]{} // pages asked for ahead of their turn
+	var out []T
+	total, hasTotal, size := int64(0), false, 0
+	for n := 1; ; n++ {
+		id := pageID(path, query)
+		seen[id] = true
+		op := fmt.Sprintf("get %s page %d", l.what, n)
+		f, ok := ahead[id]
+		if !ok {
+			f = fetchPage(ctx, api, l, op, path, query)
+		}
+		delete(ahead, id)
+		pg, err := f.page, f.err
+		if err != nil {
+			return nil, "", false, err
+		}
+		if pg.HasTotal {
+			switch {
+			case pg.Total > maxItems:
+				return nil, "", false, fmt.Errorf("lox24: %s: hydra:totalItems %d is over the bound of %d items per listing (--max-read-items)", op, pg.Total, maxItems)
+			case !hasTotal && n == 1:
+				total, hasTotal = pg.Total, true
+			case hasTotal && pg.Total != total && moved == "":
+				moved = fmt.Sprintf("hydra:totalItems went from %d to %d", total, pg.Total)
+			}
+		}
+		if n == 1 {
+			size = len(pg.Items)
+		}
+		if int64(len(out))+int64(len(pg.Items)) > maxItems {
+			return nil, "", false, fmt.Errorf("lox24: %s: more than %d items in one listing (--max-read-items)", op, maxItems)
+		}
+		for i := range pg.Items {
+			k, err := l.key(&pg.Items[i])
 			if err != nil {
-				return err
+				return nil, "", false, fmt.Errorf("lox24: %s: item %d: %w", op, i+1, err)
 			}
-			if n < pages && len(*col.Member) != size {
-				return fmt.Errorf("lox24: get %s page %d: %d items on a page of %d (did they change while reading?)", what, n, len(*col.Member), size)
+			if keys[k] && moved == "" {
+				moved = fmt.Sprintf("%s %s listed twice", l.noun, k)
 			}
-			results[n-1] = *col.Member
+			keys[k] = true
+		}
+		out = append(out, pg.Items...)
+		if pg.NextIRI == "" && pg.NextPage == 0 {
+			break
+		}
+		if len(pg.Items) == 0 {
+			return nil, "", false, fmt.Errorf("lox24: %s: an empty page links to a next one", op)
+		}
+		if pg.NextPage != 0 {
+			path, query = l.path, url.Values{"page": {strconv.FormatInt(pg.NextPage, 10)}}
+		} else if path, query, err = api.Resolve(path, query, pg.NextIRI); err != nil {
+			return nil, "", false, fmt.Errorf("lox24: %s: hydra:next %q: %w", op, pg.NextIRI, err)
+		}
+		if seen[pageID(path, query)] {
+			return nil, "", false, fmt.Errorf("lox24: %s: hydra:next does not advance: it returns to a page already read", op)
+		}
+		if _, ok := ahead[pageID(path, query)]; !ok {
+			clear(ahead) // off the scheme that was guessed
+			if next := pageNumber(l.path, path, query); next > 0 && hasTotal && size > 0 {
+				left := (total - int64(len(out)) + int64(size) - 1) / int64(size)
+				prefetch(ctx, api, l, ahead, next, min(left, readAhead), n)
+			}
+		}
+	}
+	if hasTotal && total != int64(len(out)) && moved == "" {
+		moved = fmt.Sprintf("read %d items but hydra:totalItems is %d", len(out), total)
+	}
+	skipped = moved != "" && (!hasTotal || int64(len(keys)) < total)
+	return out, moved, skipped, nil
+}
+
+// readAhead is the most pages asked for ahead of their turn.
+const readAhead = 32
+
+type fetched[T any] struct {
+	page page[T]
+	err  error
+}
+
+// fetchPage asks for one page and decodes it.
+func fetchPage[T any](ctx context.Context, api *sink.Client, l listing[T], op, path string, query url.Values) fetched[T] {
+	resp, err := api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: path, Query: query})
+	if err != nil {
+		return fetched[T]{err: err}
+	}
+	pg, err := l.decode(resp.Body)
+	if err != nil {
+		return fetched[T]{err: fmt.Errorf("lox24: %s: %w", op, err)}
+	}
+	return fetched[T]{page: pg}
+}
+
+// prefetch asks for pages first..first+count-1 of the listing side by side
+// and files them in ahead; n is the number of the page read last.
+func prefetch[T any](ctx context.Context, api *sink.Client, l listing[T], ahead map[string]fetched[T], first, count int64, n int) {
+	var mu sync.Mutex
+	eg := errgroup.Group{}
+	eg.SetLimit(8) // goroutines; the client bounds requests in flight
+	for i := range count {
+		eg.Go(func() error {
+			q := url.Values{"page": {strconv.FormatInt(first+i, 10)}}
+			f := fetchPage(ctx, api, l, fmt.Sprintf("get %s page %d", l.what, n+1+int(i)), l.path, q)
+			mu.Lock()
+			ahead[pageID(l.path, q)] = f
+			mu.Unlock()
 			return nil
 		})
 	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
-	}
-	out := make([]T, 0, total)
-	for _, r := range results {
-		out = append(out, r...)
-	}
-	return checkTotal(what, out, first.TotalItems)
+	_ = eg.Wait()
 }
 
-// followNext reads the pages after first one by one, as hydra:next says.
-func followNext[T any](ctx context.Context, api *sink.Client, what, path string, first collection[T]) ([]T, error) {
-	out := *first.Member
-	col := first
-	seen := map[string]bool{"page=1": true}
-	for col.View.Next != "" {
-		op := fmt.Sprintf("get %s: hydra:next %q", what, col.View.Next)
-		next, err := url.Parse(col.View.Next)
-		if err != nil {
-			return nil, fmt.Errorf("lox24: %s: %w", op, err)
-		}
-		if next.Host != "" || next.Path != path {
-			return nil, fmt.Errorf("lox24: %s leaves %s", op, path)
-		}
-		query := next.Query()
-		if seen[query.Encode()] {
-			return nil, fmt.Errorf("lox24: %s points back to a page already read", op)
-		}
-		seen[query.Encode()] = true
-		if col, err = readPage[T](ctx, api, what, path, query); err != nil {
-			return nil, err
-		}
-		out = append(out, *col.Member...)
+// pageNumber returns N when path and query are the listing's own path with
+// page=N and nothing else, 0 otherwise.
+func pageNumber(listPath, path string, query url.Values) int64 {
+	if path != listPath || len(query) != 1 || len(query["page"]) != 1 {
+		return 0
 	}
-	return checkTotal(what, out, first.TotalItems)
+	n, err := strconv.ParseInt(query["page"][0], 10, 64)
+	if err != nil || n < 1 {
+		return 0
+	}
+	return n
 }
 
-// readPage reads one page of a Hydra collection.
-func readPage[T any](ctx context.Context, api *sink.Client, what, path string, query url.Values) (collection[T], error) {
-	var col collection[T]
-	op := fmt.Sprintf("get %s page %s", what, query.Get("page"))
-	resp, err := api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: path, Query: query})
-	if err != nil {
-		return col, err
+// pageID names the page a request reads: its path and page number (page 1
+// when none is given), whatever other query parameters it carries; a link
+// without a page number is named by its whole query.
+func pageID(path string, query url.Values) string {
+	if p, ok := query["page"]; ok && len(p) == 1 {
+		if n, err := strconv.ParseInt(p[0], 10, 64); err == nil {
+			return path + "?page=" + strconv.FormatInt(n, 10)
+		}
 	}
-	if body := strings.TrimSpace(string(resp.Body)); strings.HasPrefix(body, "[") {
-		return col, fmt.Errorf("lox24: %s: the API answered a plain JSON array, which carries no paging; cannot tell whether more pages exist", op)
+	if len(query) == 0 {
+		return path + "?page=1"
 	}
-	if err := sink.DecodeJSON("lox24: "+op, resp.Body, &col); err != nil {
-		return col, err
-	}
-	if col.Member == nil {
-		return col, fmt.Errorf("lox24: %s: response has no hydra:member", op)
-	}
-	return col, nil
+	return path + "?" + query.Encode()
 }
 
-// checkTotal checks the items read against hydra:totalItems, when given.
-func checkTotal[T any](what string, out []T, total *int) ([]T, error) {
-	if total != nil && *total != len(out) {
-		return nil, fmt.Errorf("lox24: %s: read %d items but hydra:totalItems is %d (did they change while reading?)", what, len(out), *total)
-	}
-	return out, nil
+// groupListing is GET /groups.
+func groupListing() listing[group] {
+	return listing[group]{what: "groups", noun: "group", path: "/groups", decode: decodeGroups,
+		key: func(g *group) (string, error) { return checkID("group", g.ID) }}
+}
+
+// phoneListing is GET /groups/{id}/phones; groupID is a checked key.
+func phoneListing(groupID string) listing[phone] {
+	return listing[phone]{what: "members of group " + groupID, noun: "phone", path: "/groups/" + groupID + "/phones",
+		decode: decodePhones, key: func(p *phone) (string, error) { return checkID("phone", p.ID) }}
 }

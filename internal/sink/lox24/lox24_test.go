@@ -141,7 +141,7 @@ func TestReadPagerFollowNextStopsOnALoop(t *testing.T) {
 	}
 	_, err := readGroups(t, h)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "points back to a page already read")
+	assert.Contains(t, err.Error(), "returns to a page already read")
 	assert.Equal(t, []string{"page=1", "page=2"}, h.asked)
 }
 

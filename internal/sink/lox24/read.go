@@ -33,13 +33,14 @@ func (c *Client) ReadWithMembers(ctx context.Context) (plan.Current, error) {
 // read lists every group, then reads the members of the groups members
 // selects, c.readWorkers at a time.
 func (c *Client) read(ctx context.Context, members func(*plan.RemoteGroup) bool) (plan.Current, error) {
-	groups, err := readAll[group](ctx, c.api, "groups", "/groups")
+	groups, err := readAll(ctx, c.api, groupListing())
 	if err != nil {
 		return plan.Current{}, err
 	}
 	cur := plan.Current{System: plan.LOX24, Groups: make([]plan.RemoteGroup, len(groups))}
 	for i := range groups {
-		cur.Groups[i] = groups[i].remote()
+		key, _ := checkID("group", groups[i].ID) // checked by readAll
+		cur.Groups[i] = groups[i].remote(key)
 	}
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(c.readWorkers)
@@ -49,13 +50,14 @@ func (c *Client) read(ctx context.Context, members func(*plan.RemoteGroup) bool)
 			continue
 		}
 		eg.Go(func() error {
-			list, err := readAll[phone](ctx, c.api, "members of group "+r.Key, "/groups/"+r.Key+"/phones")
+			list, err := readAll(ctx, c.api, phoneListing(r.Key))
 			if err != nil {
 				return err
 			}
 			r.Phones = make([]plan.RemotePhone, len(list))
 			for j := range list {
-				r.Phones[j] = list[j].remote()
+				key, _ := checkID("phone", list[j].ID) // checked by readAll
+				r.Phones[j] = list[j].remote(key)
 			}
 			return nil
 		})

@@ -2,6 +2,7 @@ package lox24
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 
 	"groupsync/internal/plan"
@@ -9,14 +10,14 @@ import (
 
 // group is a group as the API reads and writes it.
 type group struct {
-	ID          int64   `json:"id,omitempty"`
-	Name        string  `json:"name"`
-	Description *string `json:"description"`
-	NameA       *string `json:"name_a"`
-	NameB       *string `json:"name_b"`
-	NameC       *string `json:"name_c"`
-	NameD       *string `json:"name_d"`
-	NameE       *string `json:"name_e"`
+	ID          json.RawMessage `json:"id,omitempty"` // checked by checkID before use
+	Name        string          `json:"name"`
+	Description *string         `json:"description"`
+	NameA       *string         `json:"name_a"`
+	NameB       *string         `json:"name_b"`
+	NameC       *string         `json:"name_c"`
+	NameD       *string         `json:"name_d"`
+	NameE       *string         `json:"name_e"`
 	// DeletedAt is read only: never set on a write, so never sent.
 	DeletedAt *string `json:"deleted_at,omitempty"`
 }
@@ -30,8 +31,9 @@ func (g *group) fields() map[string]**string {
 	}
 }
 
-func (g *group) remote() plan.RemoteGroup {
-	r := plan.RemoteGroup{Key: strconv.FormatInt(g.ID, 10), Name: g.Name, Fields: map[string]plan.Value{}}
+// remote maps a group whose id was checked (key is checkID's answer).
+func (g *group) remote(key string) plan.RemoteGroup {
+	r := plan.RemoteGroup{Key: key, Name: g.Name, Fields: map[string]plan.Value{}}
 	if g.DeletedAt != nil {
 		r.DeletedAt = *g.DeletedAt
 	}
@@ -58,28 +60,29 @@ func ptr(v plan.Value) *string {
 
 // phone is a phone entry as the API reads and writes it.
 type phone struct {
-	ID           json.Number `json:"id,omitempty"` // a string in the docs' schema, an integer in paths
-	Phone        string      `json:"phone"`
-	A            *string     `json:"a"`
-	B            *string     `json:"b"`
-	C            *string     `json:"c"`
-	D            *string     `json:"d"`
-	E            *string     `json:"e"`
-	CallbackData *string     `json:"callback_data"`
+	ID           json.RawMessage `json:"id,omitempty"` // a string in the docs' schema, an integer in paths; checked by checkID
+	Phone        string          `json:"phone"`
+	A            *string         `json:"a"`
+	B            *string         `json:"b"`
+	C            *string         `json:"c"`
+	D            *string         `json:"d"`
+	E            *string         `json:"e"`
+	CallbackData *string         `json:"callback_data"`
 }
 
 func (p *phone) cols() [plan.NumPhoneCols]**string {
 	return [plan.NumPhoneCols]**string{&p.A, &p.B, &p.C, &p.D, &p.E, &p.CallbackData}
 }
 
-func (p *phone) remote() plan.RemotePhone {
+// remote maps a phone whose id was checked (key is checkID's answer).
+func (p *phone) remote(key string) plan.RemotePhone {
 	var vals [plan.NumPhoneCols]string
 	for i, c := range p.cols() {
 		if *c != nil {
 			vals[i] = **c
 		}
 	}
-	return plan.NewRemotePhone(p.ID.String(), p.Phone, vals[:])
+	return plan.NewRemotePhone(key, p.Phone, vals[:])
 }
 
 // phoneBody is the write representation of a change's resulting record.
@@ -89,4 +92,23 @@ func phoneBody(rec map[string]plan.Value) phone {
 		*c = ptr(rec[plan.PhoneColumns[i]])
 	}
 	return p
+}
+
+// checkID checks a record id as the API gave it (a JSON number or a
+// numeric string) and returns it as a key: a positive integer in decimal.
+// Nothing else ever goes into a path.
+func checkID(noun string, raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", fmt.Errorf("a %s has no id", noun)
+	}
+	text := string(raw)
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		text = s
+	}
+	n, err := strconv.ParseUint(text, 10, 63)
+	if err != nil || n == 0 {
+		return "", fmt.Errorf("a %s has the id %s, not a positive integer", noun, trimRaw(raw))
+	}
+	return strconv.FormatUint(n, 10), nil
 }

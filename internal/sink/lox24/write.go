@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
@@ -27,17 +26,36 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 	}
 	group := cs[0].Group
 	op := fmt.Sprintf("add %d phones to group %s", len(cs), group)
+	if !isKey(group) {
+		return failAll(outs, fmt.Errorf("lox24: %s: the group id %q is not a positive integer", op, group))
+	}
+	// have maps the numbers of a fresh listing to their ids.
+	have := func(list []phone) map[string]string {
+		m := make(map[string]string, len(list))
+		for _, p := range list {
+			id, err := checkID("phone", p.ID)
+			if n, ok := plan.NormalizePhone(p.Phone); ok && err == nil {
+				m[n] = id
+			}
+		}
+		return m
+	}
 	reread := func(ctx context.Context) (any, error) {
-		list, err := readAll[phone](ctx, c.api, "members of group "+group, "/groups/"+group+"/phones")
+		// Look only for this batch's numbers; other writes of the run may
+		// be moving the listing meanwhile.
+		list, err := lookFor(ctx, c.api, phoneListing(group), func(list []phone) bool {
+			m := have(list)
+			for _, i := range pending {
+				if _, ok := m[cs[i].Phone]; !ok {
+					return false
+				}
+			}
+			return true
+		})
 		if err != nil {
 			return nil, err
 		}
-		have := make(map[string]string, len(list))
-		for _, p := range list {
-			if n, ok := plan.NormalizePhone(p.Phone); ok {
-				have[n] = p.ID.String()
-			}
-		}
+		have := have(list)
 		var left []int
 		var next []phone
 		for _, i := range pending {
@@ -94,7 +112,7 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 		}
 		var p phone
 		if json.Unmarshal(m.Body, &p) == nil {
-			o.NewKey = p.ID.String()
+			o.NewKey, _ = checkID("phone", p.ID)
 		}
 	}
 	return outs
@@ -102,6 +120,10 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 
 // Do applies one group or phone item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
+	if ch.Action != plan.Create && !isKey(ch.Key) {
+		// The key goes into a path: it must be a positive integer.
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("lox24: cannot %s %s %q: not a positive integer id", ch.Action, ch.Kind, ch.Key)}
+	}
 	switch {
 	case ch.Kind == plan.KindGroup && ch.Action == plan.Create:
 		return c.createGroup(ctx, ch)
@@ -134,18 +156,26 @@ func (c *Client) createGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 	}
 	// The plan creates a group only when none had its name. If the answer
 	// to the POST is lost, a group with that name now is the one we made.
-	var found int64
+	var found string
+	named := func(groups []group) []string {
+		var ids []string
+		seen := map[string]bool{}
+		for _, r := range groups {
+			if id, err := checkID("group", r.ID); err == nil && r.Name == g.Name && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
 	reread := func(ctx context.Context) (any, error) {
-		groups, err := readAll[group](ctx, c.api, "groups", "/groups")
+		// Look only for this group's name; other creates of the run may
+		// be moving the listing meanwhile.
+		groups, err := lookFor(ctx, c.api, groupListing(), func(groups []group) bool { return len(named(groups)) > 0 })
 		if err != nil {
 			return nil, err
 		}
-		var ids []int64
-		for _, r := range groups {
-			if r.Name == g.Name {
-				ids = append(ids, r.ID)
-			}
-		}
+		ids := named(groups)
 		switch len(ids) {
 		case 0:
 			return g, nil
@@ -160,15 +190,18 @@ func (c *Client) createGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 	o := sink.Outcome(resp, err)
 	switch {
 	case err != nil:
-	case found != 0:
-		o.NewKey = strconv.FormatInt(found, 10)
+	case found != "":
+		o.NewKey = found
 	default:
 		var out group
-		if err := sink.DecodeJSON("lox24: create group", resp.Body, &out); err != nil || out.ID == 0 {
-			o.Status, o.Err = plan.Failed, fmt.Errorf("lox24: create group %q: the response has no group id: %v", g.Name, err)
+		err := sink.DecodeJSON("lox24: create group", resp.Body, &out)
+		if err == nil {
+			o.NewKey, err = checkID("group", out.ID)
+		}
+		if err != nil {
+			o.Status, o.Err = plan.Failed, fmt.Errorf("lox24: create group %q: the response has no usable group id: %w", g.Name, err)
 			return o
 		}
-		o.NewKey = strconv.FormatInt(out.ID, 10)
 	}
 	return o
 }
@@ -184,4 +217,39 @@ func (c *Client) updateGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 	}
 	resp, err := c.api.Do(ctx, sink.Request{Op: "put group " + ch.Key, Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: g})
 	return sink.Outcome(resp, err)
+}
+
+// failAll marks every outcome failed with err.
+func failAll(outs []plan.Outcome, err error) []plan.Outcome {
+	for i := range outs {
+		outs[i] = plan.Outcome{Status: plan.Failed, Err: err}
+	}
+	return outs
+}
+
+// lookFor reads a fresh listing to find out whether a write happened,
+// while other writes of the same run may be in flight. It does not insist
+// on a consistent listing: a key twice or a count that grew does not
+// matter, since items that others add push what was there forward, never
+// past the reader. Only when what it looks for (found) is not there and an
+// item may have been skipped is the listing read again, up to three times
+// in all.
+func lookFor[T any](ctx context.Context, api *sink.Client, l listing[T], found func([]T) bool) ([]T, error) {
+	for range 2 {
+		items, _, skipped, err := readOnce(ctx, api, l)
+		if err != nil || !skipped || found(items) {
+			return items, err
+		}
+	}
+	items, moved, skipped, err := readOnce(ctx, api, l)
+	if err == nil && skipped && !found(items) {
+		return nil, &sink.InconsistentError{System: plan.LOX24, What: l.what, Detail: moved, Twice: true}
+	}
+	return items, err
+}
+
+// isKey reports whether key is an id as checkID returns it, fit for a path.
+func isKey(key string) bool {
+	k, err := checkID("", json.RawMessage(key))
+	return err == nil && k == key
 }

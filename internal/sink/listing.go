@@ -1,0 +1,102 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"groupsync/internal/plan"
+)
+
+// DefaultMaxReadItems bounds the items of one listing (and the total a
+// listing may claim) unless Config.MaxReadItems says otherwise.
+const DefaultMaxReadItems = 10_000_000
+
+// ErrInconsistent is what an InconsistentError matches with errors.Is.
+var ErrInconsistent = errors.New("listing changed while it was read")
+
+// InconsistentError says that a listing moved while it was read: a key came
+// twice, or the items read differ from the count the API gave.
+type InconsistentError struct {
+	System plan.System
+	What   string // "groups", "members of group 17"
+	Detail string // "group 17 listed twice"
+	Twice  bool   // the listing was read again from the start, and moved again
+}
+
+func (e *InconsistentError) Error() string {
+	how := "changed while it was read"
+	if e.Twice {
+		how = "changed while it was read twice"
+	}
+	return fmt.Sprintf("%s: listing of %s %s (%s)", e.System, e.What, how, e.Detail)
+}
+
+// Is makes errors.Is(err, ErrInconsistent) true.
+func (e *InconsistentError) Is(target error) bool { return target == ErrInconsistent }
+
+// ReadConsistent runs read, a whole listing from its start. When the
+// listing was inconsistent it is read once more from the start; when that
+// read is inconsistent too, the error says it was read twice. Any other
+// error is returned as it is.
+func ReadConsistent[T any](ctx context.Context, read func(context.Context) (T, error)) (T, error) {
+	out, err := read(ctx)
+	var ie *InconsistentError
+	if !errors.As(err, &ie) {
+		return out, err
+	}
+	out, err = read(ctx)
+	if errors.As(err, &ie) {
+		again := *ie
+		again.Twice = true
+		return out, &again
+	}
+	return out, err
+}
+
+// MaxReadItems is the most items one listing may hold.
+func (c *Client) MaxReadItems() int { return c.maxReadItems }
+
+// Resolve turns a link found in an answer to the request at path and
+// query (relative to the base URL) into the path and query of the request
+// it points to. The link may be relative or absolute; it must stay on the
+// base URL's scheme, host and port and under its path, since the request
+// carries the credentials.
+func (c *Client) Resolve(path string, query url.Values, link string) (string, url.Values, error) {
+	ref, err := url.Parse(link)
+	if err != nil {
+		return "", nil, fmt.Errorf("not a link: %w", err)
+	}
+	from := c.base.JoinPath(path)
+	from.RawQuery = query.Encode()
+	to := from.ResolveReference(ref)
+	if !strings.EqualFold(to.Scheme, c.base.Scheme) || !strings.EqualFold(to.Hostname(), c.base.Hostname()) ||
+		portOf(to) != portOf(c.base) || to.User != nil {
+		return "", nil, errors.New("the link leaves the API's origin")
+	}
+	prefix := strings.TrimSuffix(c.base.Path, "/")
+	rel, ok := strings.CutPrefix(to.Path, prefix)
+	if !ok || !strings.HasPrefix(rel, "/") {
+		return "", nil, errors.New("the link leaves the API's base path")
+	}
+	q, err := url.ParseQuery(to.RawQuery)
+	if err != nil {
+		return "", nil, fmt.Errorf("the link's query: %w", err)
+	}
+	return rel, q, nil
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
