@@ -13,23 +13,31 @@ import (
 )
 
 func (c *cli) apply(ctx context.Context, args []string) int {
-	fs := c.newFlagSet("apply", "apply [flags] FILE...\n       groupsync apply [flags] --plan PLAN.json\n\nPlan, then apply the plan, and write a report of every item's outcome.\nWith --plan, apply a plan saved by `plan --out`: the remote state is read again and\nitems whose remote state changed since are reported stale and not written.")
+	fs := c.newFlagSet("apply", "apply [flags] FILE...\n       groupsync apply [flags] --plan PLAN.json\n       groupsync apply [flags] --retry-failed REPORT.json\n\nPlan, then apply the plan, and write a report of every item's outcome.\nWith --plan, apply a plan saved by `plan --out`: the remote state is read again and\nitems whose remote state changed since are reported stale and not written.\nWith --retry-failed, apply again the failed and skipped items of a report the same way;\nitems already as wanted are unchanged. After applying, the touched groups are read again\nand every item is checked (--no-verify skips it).")
 	var f remoteFlags
 	f.register(fs, c.env)
 	reportPath := fs.String("report", "groupsync-report.json", "where to write the JSON report")
 	yes := fs.Bool("yes", false, "apply without asking for confirmation (required without a terminal)")
 	saved := fs.String("plan", "", "apply this saved plan (from `plan --out`) instead of planning from files")
+	retry := fs.String("retry-failed", "", "apply again the failed and skipped items of this report (from an earlier apply)")
+	noVerify := fs.Bool("no-verify", false, "do not re-read what was applied to check that it took effect")
 	files, err := parse(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
+	given := 0
+	for _, set := range []bool{*saved != "", *retry != "", len(files) > 0} {
+		if set {
+			given++
+		}
+	}
 	switch {
-	case *saved != "" && len(files) > 0:
-		return c.usageErr(fs, "give either --plan or input files, not both")
-	case *saved == "" && len(files) == 0:
-		return c.usageErr(fs, "no input files (or --plan PLAN.json)")
-	case *saved != "" && f.only != "":
-		return c.usageErr(fs, "--only cannot narrow a saved plan; make the plan with --only instead")
+	case given > 1:
+		return c.usageErr(fs, "give one of --plan, --retry-failed or input files")
+	case given == 0:
+		return c.usageErr(fs, "no input files (or --plan PLAN.json, or --retry-failed REPORT.json)")
+	case (*saved != "" || *retry != "") && f.only != "":
+		return c.usageErr(fs, "--only cannot narrow a saved plan or a report; make the plan with --only instead")
 	}
 	if msg := f.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
@@ -38,9 +46,12 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		start := time.Now()
 		var p *planned
 		var err error
-		if *saved != "" {
+		switch {
+		case *saved != "":
 			p, err = c.loadPlan(ctx, &f, *saved)
-		} else {
+		case *retry != "":
+			p, err = c.loadRetry(ctx, &f, *retry)
+		default:
 			p, err = c.makePlan(ctx, &f, files)
 		}
 		if err != nil {
@@ -50,7 +61,7 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 			c.writeReport(*reportPath, r)
 			return code
 		}
-		r, code := c.execute(ctx, &f, p, start, *reportPath, *yes)
+		r, code := c.execute(ctx, &f, p, start, *reportPath, *yes, !*noVerify)
 		m.fromReport(r)
 		return code
 	})
@@ -58,7 +69,7 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 
 // execute shows the plan, checks the guards, asks for confirmation, applies
 // and writes the report. It returns the report and the exit code.
-func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start time.Time, reportPath string, yes bool) (*plan.Report, int) {
+func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start time.Time, reportPath string, yes, verify bool) (*plan.Report, int) {
 	log := f.logger(c)
 	if err := f.render(c.stdout, p.plan); err != nil {
 		return nil, c.fatal(err)
@@ -115,6 +126,9 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 			}
 		}})
 		done()
+		if verify {
+			c.verify(ctx, log, r, sinks)
+		}
 	}
 	finish(r)
 	log.Info("apply finished", "planned", r.Summary.Planned, "succeeded", r.Summary.Succeeded, "failed", r.Summary.Failed,

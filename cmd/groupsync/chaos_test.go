@@ -98,7 +98,7 @@ func chaos(t *testing.T, opts emulator.Options, others, lox, hid int, flags ...s
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &rep))
 	planned := lox + lox*members + hid
-	assert.Equal(t, plan.Tally{Planned: planned, Succeeded: planned}, rep.Summary)
+	assert.Equal(t, plan.Tally{Planned: planned, Succeeded: planned, Verified: planned}, rep.Summary, "every item is seen on re-read")
 	retried := 0
 	for _, it := range rep.Items {
 		assert.Equal(t, plan.Succeeded, it.Status, "%+v", it)

@@ -17,6 +17,7 @@ func (c *cli) emulate(ctx context.Context, args []string) int {
 	failRate := fs.Float64("fail-rate", 0, "fraction of API requests answered 503 at random, 0..1")
 	throttle := fs.Float64("throttle", 0, "server-side requests per second per system; beyond it 429 with Retry-After (0: off)")
 	loseRate := fs.Float64("lose-rate", 0, "fraction of API writes that are applied but answered 502, as if the answer were lost, 0..1")
+	dropRate := fs.Float64("drop-rate", 0, "fraction of API writes answered as a success but not applied, 0..1")
 	redirect := fs.String("redirect", "", "answer every API request with a 307 to this URL (to check that clients refuse redirects)")
 	quirks := fs.String("quirks", "", "comma-separated answer variants: "+strings.Join(emulator.QuirkNames, ", ")+
 		"\n      (bare-hydra: Hydra keys without hydra:; int-next: next as a page number; phones-next-path: member listings link\n      "+
@@ -26,8 +27,8 @@ func (c *cli) emulate(ctx context.Context, args []string) int {
 	if _, err := parse(fs, args); err != nil {
 		return parseExit(err)
 	}
-	if *failRate < 0 || *failRate > 1 || *loseRate < 0 || *loseRate > 1 {
-		return c.usageErr(fs, "--fail-rate and --lose-rate must be between 0 and 1")
+	if *failRate < 0 || *failRate > 1 || *loseRate < 0 || *loseRate > 1 || *dropRate < 0 || *dropRate > 1 {
+		return c.usageErr(fs, "--fail-rate, --lose-rate and --drop-rate must be between 0 and 1")
 	}
 	if *throttle < 0 || *latency < 0 {
 		return c.usageErr(fs, "--throttle and --latency must not be negative")
@@ -36,7 +37,7 @@ func (c *cli) emulate(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.usageErr(fs, "--quirks: %v", err)
 	}
-	opts := emulator.Options{Latency: *latency, FailRate: *failRate, Throttle: *throttle, LoseRate: *loseRate, Redirect: *redirect, Quirks: q}
+	opts := emulator.Options{Latency: *latency, FailRate: *failRate, Throttle: *throttle, LoseRate: *loseRate, DropRate: *dropRate, Redirect: *redirect, Quirks: q}
 	creds := c.emulatorCredentials(&opts)
 	emu := emulator.New(opts)
 	if *stateFile != "" {

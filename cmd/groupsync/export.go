@@ -74,7 +74,7 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		if f.showPhones {
 			mask = func(n string) string { return n }
 		}
-		x := export.Build(systems, cur, phones, mask)
+		x := export.Build(systems, cur, phones, mask, f.input.options().DefaultCountry)
 		if err := x.Check(cur); err != nil {
 			return c.fatal(fmt.Errorf("export: nothing written: %w", err))
 		}

@@ -251,6 +251,29 @@ func TestExportLeavesOutBadMembersAndKeepsThemAdditive(t *testing.T) {
 	assert.Contains(t, shown.stderr, "98765", "--show-phones shows them")
 }
 
+func TestExportReadsNationalNumbersInTheDefaultCountry(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	st := emulator.State{LOX24: emulator.LOX24State{Groups: []emulator.LOX24Group{
+		{ID: 30, Name: "Stored nationally", Phones: []emulator.LOX24Phone{
+			{Phone: "0151 12345678", A: sp("national")},
+			{Phone: "+49 (0)176 3077052", A: sp("with (0)")},
+			{Phone: "+4915122222222"},
+		}},
+	}}}
+	require.NoError(t, w.emu.LoadState(st))
+
+	// The export writes E.164 and the group's default_country; the plan
+	// of the exported files against the same state has nothing to do.
+	yaml, path, stderr := exportThenPlan(t, w, false, "--only", "lox24", "--phones", "--default-country", "DE")
+	assert.NotContains(t, stderr, "left out")
+	assert.Contains(t, yaml, "      phones: members-30.csv\n      default_country: DE\n")
+	assert.NotContains(t, yaml, "phones_mode:")
+	members, err := os.ReadFile(filepath.Join(filepath.Dir(path), "members-30.csv"))
+	require.NoError(t, err)
+	assert.Equal(t, "phone,a,b,c,d,e,callback_data\n+4915112345678,national,,,,,\n+491763077052,with (0),,,,,\n+4915122222222,,,,,,\n", string(members))
+}
+
 func TestExportNeedsBothSystemsConfiguredWithoutOnly(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -14,6 +14,7 @@ import (
 
 // remoteFlags are the flags of every command that talks to the APIs.
 type remoteFlags struct {
+	input                        inputFlags
 	lox24URL, helloidURL         string
 	only                         string
 	lox24Rate, helloidRate       float64
@@ -49,10 +50,14 @@ func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
 	fs.BoolVar(&f.guards.Force, "force", false, "override the safety guards")
 	fs.IntVar(&f.maxAttempts, "max-attempts", sink.DefaultMaxAttempts, "attempts per request on 429, 5xx and connection errors, the first included")
 	fs.IntVar(&f.maxReadItems, "max-read-items", sink.DefaultMaxReadItems, "most items one listing may hold or claim; past it the system's read fails")
+	f.input.register(fs)
 }
 
 // check validates flag values; it returns a usage problem or "".
 func (f *remoteFlags) check() string {
+	if msg := f.input.check(); msg != "" {
+		return msg
+	}
 	if f.only != "" {
 		if _, err := plan.ParseSystem(f.only); err != nil {
 			return "--only: " + err.Error()
@@ -112,7 +117,7 @@ func (f *remoteFlags) retry() sink.RetryPolicy {
 // readDesired reads and validates the files, keeping only the systems the
 // run is limited to.
 func (f *remoteFlags) readDesired(files []string) (plan.Desired, error) {
-	want, err := source.Read(files)
+	want, err := source.ReadWith(files, f.input.options())
 	if err != nil {
 		return plan.Desired{}, err
 	}

@@ -24,7 +24,7 @@ var badFiles = map[string]string{
 // badErrors are the errors validate, plan and apply print for badFiles.
 var badErrors = map[string]string{
 	"bad-guid.yaml":  `bad-guid.yaml:3:18: groupGuid: "ef24276a-cf39-44d7-b8e5" is not a GUID (want 8-4-4-4-12 hex digits)`,
-	"bad-phone.yaml": `bad-phone.csv:3: phone: "0151 1234567" is not a valid E.164 number`,
+	"bad-phone.yaml": `bad-phone.csv:3: phone: "0151 1234567" is a national number: set default_country for its group (or --default-country), or write it with its country code (+...)`,
 	"bad-id.csv":     `bad-id.csv:2: id: "12x" is not a positive integer`,
 	"ragged.csv":     "ragged.csv:2: 2 cells, but the header has 3",
 }

@@ -54,25 +54,23 @@ func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*plann
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return c.revalidate(ctx, f, saved, false)
+}
+
+// revalidate builds the clients of a saved plan's systems, reads their
+// current state (the members only of the groups the plan changes members
+// of) and finds the items that are stale. With settle (a retry), items
+// whose wanted state already holds are first taken out as unchanged.
+func (c *cli) revalidate(ctx context.Context, f *remoteFlags, saved *plan.Plan, settle bool) (*planned, error) {
 	sinks, err := f.sinks(c.env, saved.Systems)
 	if err != nil {
 		return nil, err
 	}
-	// The clients read members only of the groups the plan changes members of.
-	want := plan.Desired{}
-	seen := map[string]bool{}
-	for _, ch := range saved.Changes {
-		if ch.Kind == plan.KindPhone && ch.Group != "" && !seen[ch.Group] {
-			seen[ch.Group] = true
-			want.Groups = append(want.Groups, plan.Group{System: ch.System, Key: ch.Group, Phones: &plan.Phones{}})
-		}
-		if ch.Kind == plan.KindUser && ch.Group != "" && !seen[ch.Group] {
-			seen[ch.Group] = true
-			want.Groups = append(want.Groups, plan.Group{System: ch.System, Key: ch.Group, Users: &plan.Users{}})
-		}
-	}
-	results := readAll(ctx, f.logger(c), want, sinks)
+	results := readAll(ctx, f.logger(c), membersToRead(saved), sinks)
 	have := current(results)
+	if settle {
+		plan.Settle(saved, have)
+	}
 	out := &planned{plan: saved, sinks: sinks, readErrs: map[plan.System]error{}, stale: plan.Revalidate(saved, have)}
 	for sys, r := range results {
 		if r.err != nil {
@@ -80,6 +78,40 @@ func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*plann
 		}
 	}
 	return out, nil
+}
+
+// membersToRead returns, as desired groups with managed phones, the groups
+// whose members a saved plan's items need: those it adds, changes or
+// removes members of, those it deletes under a members check, and groups
+// it creates with members (by name: a retried create may have happened).
+func membersToRead(p *plan.Plan) plan.Desired {
+	want := plan.Desired{}
+	seen := map[string]bool{}
+	add := func(g plan.Group) {
+		k := string(g.System) + "/" + g.Key + "/" + g.Name
+		if !seen[k] {
+			seen[k] = true
+			if g.System == plan.HelloID {
+				g.Users = &plan.Users{}
+			} else {
+				g.Phones = &plan.Phones{}
+			}
+			want.Groups = append(want.Groups, g)
+		}
+	}
+	for _, ch := range p.Changes {
+		member := ch.Kind == plan.KindPhone || ch.Kind == plan.KindUser
+		switch {
+		case member && ch.Group != "":
+			add(plan.Group{System: ch.System, Key: ch.Group})
+		case member && ch.DependsOn > 0:
+			dep := p.Changes[ch.DependsOn-1]
+			add(plan.Group{System: dep.System, Name: dep.Name})
+		case ch.Kind == plan.KindGroup && ch.Action == plan.Delete && ch.Expect != nil:
+			add(plan.Group{System: ch.System, Key: ch.Key})
+		}
+	}
+	return want
 }
 
 func (c *cli) printReadErrors(p *planned) {

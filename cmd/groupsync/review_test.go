@@ -101,7 +101,7 @@ func TestMetricsFile(t *testing.T) {
 	for _, want := range []string{
 		"# TYPE groupsync_last_run_timestamp_seconds gauge\n",
 		`groupsync_last_run_exit_code{command="apply"} 0` + "\n",
-		`groupsync_last_run_items{command="apply",system="lox24",status="succeeded"} 13` + "\n",
+		`groupsync_last_run_items{command="apply",system="lox24",status="succeeded"} 22` + "\n",
 		`groupsync_last_run_items{command="apply",system="helloid",status="unchanged"} 3` + "\n",
 		`groupsync_last_run_duration_seconds{command="apply"} `,
 	} {
@@ -132,7 +132,7 @@ func TestJSONLogs(t *testing.T) {
 		assert.Contains(t, rec, "level")
 		n++
 		if rec["msg"] == "apply finished" {
-			assert.EqualValues(t, 25, rec["succeeded"])
+			assert.EqualValues(t, 34, rec["succeeded"])
 		}
 	}
 	assert.GreaterOrEqual(t, n, 3)

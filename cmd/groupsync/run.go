@@ -44,6 +44,10 @@ Usage:
   groupsync validate FILE...             parse and validate the desired state (no network)
   groupsync plan [flags] FILE...         read the remote state and print the plan (GET only)
   groupsync apply [flags] FILE...        plan, then apply, and write a report
+  groupsync apply [flags] --retry-failed REPORT.json
+                                         apply again the failed and skipped items of a report
+  groupsync undo REPORT.json --out PLAN.json
+                                         save a plan that reverses a report's succeeded items
   groupsync export [flags]               print the remote state as a desired-state YAML file (GET only)
   groupsync emulate [flags]              serve a local emulator of both APIs
   groupsync demo                         the whole workflow against an in-process emulator
@@ -93,6 +97,8 @@ func (c *cli) dispatch(ctx context.Context, cmd string, rest []string) int {
 		return c.apply(ctx, rest)
 	case "export":
 		return c.export(ctx, rest)
+	case "undo":
+		return c.undo(ctx, rest)
 	case "emulate":
 		return c.emulate(ctx, rest)
 	case "demo":

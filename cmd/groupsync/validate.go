@@ -11,14 +11,19 @@ import (
 
 func (c *cli) validate(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("validate", "validate FILE...\n\nParse and validate the desired state; no request is sent.")
+	var in inputFlags
+	in.register(fs)
 	files, err := parse(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
+	if msg := in.check(); msg != "" {
+		return c.usageErr(fs, "%s", msg)
+	}
 	if len(files) == 0 {
 		return c.usageErr(fs, "no input files")
 	}
-	want, err := source.Read(files)
+	want, err := source.ReadWith(files, in.options())
 	if err != nil {
 		return c.inputErr(err)
 	}

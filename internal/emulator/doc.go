@@ -132,7 +132,9 @@
 // least 1; a throttled request uses no token). LoseRate, unlike those,
 // acts after the request: the write is applied and its answer replaced by
 // a 502, as when a proxy loses it, so that clients must find out whether a
-// create happened before sending it again. Stats counts every API request,
+// create happened before sending it again. DropRate does the opposite: the
+// write is answered as a success and not applied (its change is undone at
+// once), so that only a re-read can tell. Stats counts every API request,
 // faulted ones included.
 //
 // # Quirks

@@ -27,6 +27,7 @@ type Options struct {
 	FailRate      float64          // 0..1: fraction of API requests answered 503 at random, before anything else happens
 	Throttle      float64          // >0: requests per second per system; beyond it 429 with Retry-After (seconds)
 	LoseRate      float64          // 0..1: fraction of API writes that are applied but answered 502, as if the answer were lost on the way
+	DropRate      float64          // 0..1: fraction of API writes answered as a success but not applied
 	Redirect      string           // non-empty: every API request is answered 307 to Redirect + path and query
 	Now           func() time.Time // clock for the lockout and the throttle; default time.Now
 	Seed          int64            // seed for FailRate and generated ids (request ids, GUIDs); 0: time-based
@@ -49,6 +50,9 @@ type Server struct {
 
 	mu sync.Mutex // guards db
 	db *store
+	// dropMu is held shared by every API request and exclusively by a
+	// dropped write (DropRate), while it runs and its change is undone.
+	dropMu sync.RWMutex
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -86,6 +90,10 @@ func New(opts Options) *Server {
 	opts.LoseRate = math.Min(math.Max(opts.LoseRate, 0), 1)
 	if math.IsNaN(opts.LoseRate) {
 		opts.LoseRate = 0
+	}
+	opts.DropRate = math.Min(math.Max(opts.DropRate, 0), 1)
+	if math.IsNaN(opts.DropRate) {
+		opts.DropRate = 0
 	}
 	seed := opts.Seed
 	if seed == 0 {
@@ -203,10 +211,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if lose {
 		out = &discardWriter{header: http.Header{}}
 	}
-	if sys == sysLOX24 {
-		s.serveLOX24(out, r, rt, args)
-	} else {
-		s.serveHelloID(out, r, rt, args)
+	serve := func() {
+		if sys == sysLOX24 {
+			s.serveLOX24(out, r, rt, args)
+		} else {
+			s.serveHelloID(out, r, rt, args)
+		}
+	}
+	switch {
+	case s.opts.DropRate == 0:
+		serve()
+	case s.dropWrite(r):
+		s.serveDropped(serve)
+	default:
+		s.dropMu.RLock()
+		serve()
+		s.dropMu.RUnlock()
 	}
 	if lose {
 		// The write happened; its answer is lost, as when a proxy times out.

@@ -42,6 +42,9 @@ type exporter struct {
 	phones bool
 	mask   func(string) string // how warnings show phone numbers
 	users  *userNames          // HelloID members are exported when the directory was read
+	// country reads remote numbers in national form; groups with members
+	// then say default_country, so that a plan reads them the same way.
+	country string
 }
 
 // Build renders the current state of systems as a desired-state file
@@ -49,11 +52,13 @@ type exporter struct {
 // with its current value. With phones, each LOX24 group gets a member file.
 // What cannot be written so that it reads back unchanged is left out and
 // said in a comment and a warning. The output depends only on the state.
-// mask says how warnings show phone numbers. When the HelloID state holds
-// the user directory (Current.Users, read for `export --members`), each
-// HelloID group whose members were read lists them, by userName.
-func Build(systems []plan.System, cur map[plan.System]plan.Current, phones bool, mask func(string) string) *File {
-	e := exporter{x: &File{Systems: systems, Groups: map[plan.System]int{}}, phones: phones, mask: mask}
+// mask says how warnings show phone numbers; country (ISO 3166 alpha-2, or
+// "") is the country whose national form remote numbers may be in. When the
+// HelloID state holds the user directory (Current.Users, read for `export
+// --members`), each HelloID group whose members were read lists them, by
+// userName.
+func Build(systems []plan.System, cur map[plan.System]plan.Current, phones bool, mask func(string) string, country string) *File {
+	e := exporter{x: &File{Systems: systems, Groups: map[plan.System]int{}}, phones: phones, mask: mask, country: country}
 	if hid := cur[plan.HelloID]; hid.Users != nil && slices.Contains(systems, plan.HelloID) {
 		e.users = newUserNames(hid.Users)
 	}
@@ -242,7 +247,7 @@ func (e *exporter) members(what string, g plan.RemoteGroup, m *yaml.Node) []stri
 	var invalid, dups, unfit []string // numbers left out, by reason
 	for i := range g.Phones {
 		p := &g.Phones[i]
-		n, ok := plan.NormalizePhone(p.Number)
+		n, ok := plan.NormalizePhoneIn(p.Number, e.country)
 		switch {
 		case !ok:
 			invalid = append(invalid, p.Number)
@@ -265,6 +270,9 @@ func (e *exporter) members(what string, g plan.RemoteGroup, m *yaml.Node) []stri
 	w.Flush() // writing to a bytes.Buffer cannot fail
 	e.x.Members = append(e.x.Members, MemberFile{Name: name, Data: buf.Bytes(), Labels: labels})
 	m.Content = append(m.Content, str("phones"), str(name))
+	if e.country != "" {
+		m.Content = append(m.Content, str("default_country"), str(e.country))
+	}
 	left := len(invalid) + len(dups) + len(unfit)
 	if left == 0 {
 		return notes

@@ -70,7 +70,7 @@ func golden(t *testing.T, name string, got []byte) {
 func TestBuildGoldenAndReadBack(t *testing.T) {
 	t.Parallel()
 	cur := goldenState()
-	x := Build(plan.Systems, cur, true, plan.MaskPhone)
+	x := Build(plan.Systems, cur, true, plan.MaskPhone, "")
 	golden(t, "export.yaml", x.YAML)
 	require.Len(t, x.Members, 2)
 	golden(t, x.Members[0].Name, x.Members[0].Data)
@@ -132,7 +132,7 @@ func TestBuildAddressesGroupsAsTheReadersDo(t *testing.T) {
 				}
 			}
 			cur := map[plan.System]plan.Current{sys: {System: sys, Groups: []plan.RemoteGroup{{Key: key, Name: "g", Fields: fields}}}}
-			x := Build([]plan.System{sys}, cur, false, plan.MaskPhone)
+			x := Build([]plan.System{sys}, cur, false, plan.MaskPhone, "")
 			require.NoError(t, x.Check(cur), "%s %q", sys, key)
 			var want bool
 			if sys == plan.LOX24 {
@@ -205,14 +205,14 @@ func TestBuildExportRoundTripsAnyText(t *testing.T) {
 		plan.LOX24:   {System: plan.LOX24, Groups: lox},
 		plan.HelloID: {System: plan.HelloID, Groups: hid},
 	}
-	x := Build(plan.Systems, cur, true, plan.MaskPhone)
+	x := Build(plan.Systems, cur, true, plan.MaskPhone, "")
 	err := x.Check(cur)
 	require.NoError(t, err)
 	assert.Len(t, x.Members, len(texts))
 	require.Len(t, x.Warnings, 1, "only the entry with a CR LF in its columns is left out")
 	assert.Contains(t, x.Warnings[0], `lox24 group 52 "crlf\r\nx": 1 member left out`)
 
-	empty := Build(plan.Systems, map[plan.System]plan.Current{plan.LOX24: {}, plan.HelloID: {}}, true, plan.MaskPhone)
+	empty := Build(plan.Systems, map[plan.System]plan.Current{plan.LOX24: {}, plan.HelloID: {}}, true, plan.MaskPhone, "")
 	assert.Contains(t, string(empty.YAML), "lox24:\n  groups: []\nhelloid:\n  groups: []\n")
 	require.NoError(t, empty.Check(map[plan.System]plan.Current{plan.LOX24: {}, plan.HelloID: {}}))
 }

@@ -180,9 +180,9 @@ func TestReportEncodeIsSchemaVersion1(t *testing.T) {
 	assert.EqualValues(t, 1, got["version"])
 	assert.Equal(t, "2026-11-22T10:00:00Z", got["started_at"])
 	assert.Equal(t, false, got["interrupted"])
-	assert.Equal(t, map[string]any{"planned": 1.0, "succeeded": 1.0, "failed": 0.0, "skipped": 0.0, "stale": 0.0, "unchanged": 7.0}, got["summary"])
+	assert.Equal(t, map[string]any{"planned": 1.0, "succeeded": 1.0, "failed": 0.0, "skipped": 0.0, "stale": 0.0, "unchanged": 7.0, "verified": 0.0}, got["summary"])
 	item := got["items"].([]any)[0].(map[string]any)
-	for _, k := range []string{"system", "kind", "action", "key", "name", "status", "http_status", "attempts", "request_id", "duration_ms", "source", "error"} {
+	for _, k := range []string{"system", "kind", "action", "key", "name", "status", "http_status", "attempts", "request_id", "duration_ms", "source", "error", "before", "after"} {
 		assert.Contains(t, item, k)
 	}
 	assert.Equal(t, "groups.yaml:3", item["source"])

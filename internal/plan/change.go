@@ -63,9 +63,20 @@ type Change struct {
 	// Note says why an item without a source exists, e.g. a phone delete:
 	// "not in clients.csv" or "duplicate of clients.csv:4".
 	Note string `json:"note,omitempty"`
+	// Expect, when set on a group delete, is what must still hold for the
+	// delete to be sent; otherwise the item is stale.
+	Expect *Expect `json:"expect,omitempty"`
 	// Error, when set, says why the item cannot be applied (for example an
 	// id that does not exist remotely). Such an item is never sent.
 	Error string `json:"error,omitempty"`
+}
+
+// Expect is what a group delete requires of the group's current state.
+type Expect struct {
+	// Members are the numbers (E.164) the group must hold, no more and no
+	// fewer: undoing a create deletes the group only when its members are
+	// exactly those the run added.
+	Members []string `json:"members"`
 }
 
 // Record returns the whole record the item leaves behind: Base with every

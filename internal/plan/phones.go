@@ -1,56 +1,225 @@
 package plan
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
-// NormalizePhone returns number in E.164 form and whether it is a valid
-// E.164 number (see AppendE164). Members are matched by this form, in the
-// files and remotely alike.
+// NormalizePhone returns number in E.164 form and whether libphonenumber
+// accepts it as a valid number written with its country code (see
+// ParsePhone). Members are matched by this form, in the files and remotely
+// alike.
 func NormalizePhone(number string) (string, bool) {
-	var buf [20]byte
-	b, _, ok := AppendE164(buf[:0], number)
-	return string(b), ok
+	return NormalizePhoneIn(number, "")
+}
+
+// NormalizePhoneIn is NormalizePhone for a number that may be written in the
+// national form of country (ISO 3166 alpha-2, "" for none).
+func NormalizePhoneIn(number, country string) (string, bool) {
+	var buf [24]byte
+	b, _, err := AppendE164(buf[:0], number, country)
+	return string(b), err == nil
+}
+
+// ParsePhone returns number in E.164 form, or a *PhoneError that says why
+// it is not accepted. See AppendE164.
+func ParsePhone(number, country string) (string, error) {
+	var buf [24]byte
+	b, _, err := AppendE164(buf[:0], number, country)
+	return string(b), err
+}
+
+// PhoneError is a number that ParsePhone does not accept, and why.
+type PhoneError struct {
+	Number string // as written
+	Reason string // what is wrong, lowercase
+	Hint   string // what to do about it, or ""
+}
+
+// Error renders e as `"0151 1234567" is a national number: set ...`.
+func (e *PhoneError) Error() string {
+	q := strconv.Quote(e.Number)
+	if utf8.RuneCountInString(e.Number) > 40 {
+		q = strconv.Quote(string([]rune(e.Number)[:40])) + "..."
+	}
+	msg := q + " " + e.Reason
+	if e.Hint != "" {
+		msg += ": " + e.Hint
+	}
+	return msg
+}
+
+// ValidCountry reports whether country is an ISO 3166 alpha-2 code that
+// libphonenumber knows the numbering plan of (upper case, as "DE").
+func ValidCountry(country string) bool {
+	return len(country) == 2 && phonenumbers.GetSupportedRegions()[country]
 }
 
 // AppendE164 appends number in E.164 form to dst and returns the result,
 // the number's digits as an integer (a compact key for duplicate checks),
-// and whether it is a valid E.164 number. Spaces, dashes, dots and brackets
-// are dropped and a leading 00 becomes +; the result must be +, a digit 1..9
-// and 1..14 more digits. On failure dst is returned unchanged. It does not
-// allocate when dst has room, so a member file of a million rows costs no
-// garbage here.
-func AppendE164(dst []byte, number string) ([]byte, uint64, bool) {
-	start := len(dst)
-	for _, r := range number {
+// and nil; or dst unchanged, 0 and a *PhoneError.
+//
+// The number is parsed and validated by libphonenumber: a leading 00 is read
+// as + first; a number without + is read in the national form of country
+// (ISO 3166 alpha-2), and without a country it is refused; a national trunk
+// prefix written after the country code, as in +49 (0)176 ..., is dropped.
+// The number must be valid (a number range in use), not merely of a possible
+// length, and must have no extension. Letters are refused.
+func AppendE164(dst []byte, number, country string) ([]byte, uint64, error) {
+	bad := func(reason, hint string) ([]byte, uint64, error) {
+		return dst, 0, &PhoneError{Number: number, Reason: reason, Hint: hint}
+	}
+	s := strings.TrimSpace(number)
+	if s == "" {
+		return bad("is empty", "")
+	}
+	if len(s) > 64 {
+		return bad("is too long to be a phone number", "")
+	}
+	if scientific(s) {
+		return bad("is in scientific notation",
+			"a spreadsheet rounded this number; format the column as text and export the file again")
+	}
+	for _, r := range s {
 		switch {
-		case '0' <= r && r <= '9' || r == '+':
-			if len(dst)-start > 16 {
-				return dst[:start], 0, false
-			}
-			dst = append(dst, byte(r))
-		case r == '-' || r == '.' || r == '(' || r == ')' || r == '[' || r == ']' || unicode.IsSpace(r):
+		case '0' <= r && r <= '9', r == '+', r == '-', r == '.', r == '/',
+			r == '(', r == ')', r == '[', r == ']', unicode.IsSpace(r):
 		default:
-			return dst[:start], 0, false
+			return bad(fmt.Sprintf("has %q, which a phone number cannot have", r), "")
 		}
 	}
-	if b := dst[start:]; len(b) >= 2 && b[0] == '0' && b[1] == '0' {
-		b[0] = '+'
-		dst = append(dst[:start+1], b[2:]...)
+	if strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && unicode.IsSpace(r) }) {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) {
+				return ' '
+			}
+			return r
+		}, s)
 	}
-	b := dst[start:]
-	if len(b) < 3 || len(b) > 16 || b[0] != '+' || b[1] == '0' {
-		return dst[:start], 0, false
+	if rest, ok := strings.CutPrefix(s, "00"); ok {
+		s = "+" + rest
 	}
-	var v uint64
-	for _, c := range b[1:] {
-		if c < '0' || c > '9' {
-			return dst[:start], 0, false
+	if strings.Count(s, "+") > 1 || strings.Contains(s, "+") && strings.TrimLeft(s, "([ ")[0] != '+' {
+		return bad("has a + that is not at its start", "")
+	}
+	b, digits, ok, key := fastE164(dst, s)
+	if ok {
+		return b, digits, nil
+	}
+	international := strings.Contains(s, "+")
+	if !international && country == "" {
+		if alt := "+" + digitsOf(s); alt[1] != '0' {
+			if _, ok := NormalizePhone(alt); ok {
+				return bad("has no country code", fmt.Sprintf("did you mean %s?", alt))
+			}
 		}
-		v = v*10 + uint64(c-'0')
+		if digitsOf(s)[0] == '0' {
+			return bad("is a national number",
+				"set default_country for its group (or --default-country), or write it with its country code (+...)")
+		}
+		return bad("has no country code", "write it as + then the country code and the number")
 	}
-	return dst, v, true
+	var n phonenumbers.PhoneNumber
+	if err := phonenumbers.ParseToNumber(s, country, &n); err != nil {
+		return bad(parseReason(err), didYouMean(s, international))
+	}
+	if n.GetExtension() != "" {
+		return bad("has an extension", "a member's number cannot have one")
+	}
+	if !phonenumbers.IsValidNumber(&n) {
+		return bad(invalidReason(&n), didYouMean(s, international))
+	}
+	start := len(dst)
+	dst = append(dst, '+')
+	dst = strconv.AppendInt(dst, int64(n.GetCountryCode()), 10)
+	dst = append(dst, phonenumbers.GetNationalSignificantNumber(&n)...)
+	e164 := dst[start:]
+	if len(e164) > 16 {
+		dst = dst[:start]
+		return bad("is too long", "an international number has at most 15 digits")
+	}
+	if key != "" && string(e164) == compact(s) {
+		rememberValid(key)
+	}
+	return dst, e164Digits(string(e164)), nil
+}
+
+// scientific reports whether s looks like a number a spreadsheet wrote in
+// scientific notation, as 4.91511E+12.
+func scientific(s string) bool {
+	mant, exp, ok := strings.Cut(strings.ToUpper(s), "E")
+	if !ok || mant == "" || exp == "" {
+		return false
+	}
+	exp = strings.TrimPrefix(exp, "+")
+	return strings.Trim(mant, "0123456789.,") == "" && exp != "" && strings.Trim(exp, "0123456789") == ""
+}
+
+// digitsOf returns the digits of s ("0" when it has none, so that callers
+// may look at the first).
+func digitsOf(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' {
+			b.WriteByte(s[i])
+		}
+	}
+	if b.Len() == 0 {
+		return "0"
+	}
+	return b.String()
+}
+
+// didYouMean returns a hint for a number written without + that is valid
+// with one (a spreadsheet drops a leading +), or "".
+func didYouMean(s string, international bool) string {
+	if international {
+		return ""
+	}
+	alt := "+" + digitsOf(s)
+	if alt[1] == '0' {
+		return ""
+	}
+	if _, ok := NormalizePhone(alt); ok {
+		return fmt.Sprintf("did you mean %s?", alt)
+	}
+	return ""
+}
+
+// parseReason says why libphonenumber could not parse a number.
+func parseReason(err error) string {
+	switch {
+	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+		return "has an unknown country code"
+	case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
+		return "is too short"
+	case errors.Is(err, phonenumbers.ErrNumTooLong):
+		return "is too long"
+	}
+	return "is not a phone number"
+}
+
+// invalidReason says why libphonenumber finds a parsed number not valid.
+func invalidReason(n *phonenumbers.PhoneNumber) string {
+	region := phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode()))
+	switch phonenumbers.IsPossibleNumberWithReason(n) {
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return "has an unknown country code"
+	case phonenumbers.TOO_SHORT:
+		return "is too short"
+	case phonenumbers.TOO_LONG:
+		return "is too long"
+	case phonenumbers.INVALID_LENGTH:
+		return fmt.Sprintf("has a wrong number of digits for +%d (%s)", n.GetCountryCode(), region)
+	}
+	return fmt.Sprintf("is not a valid number: no such number range in +%d (%s)", n.GetCountryCode(), region)
 }
 
 // phoneRecord is a remote phone entry as plan values, for Change.Base.
@@ -82,17 +251,37 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	if key == "" {
 		dependsOn = createIdx + 1
 	}
-	// The first remote entry of each number, keyed by the number's digits
-	// (E.164 numbers are at most 15 digits, so they fit a uint64 and the
-	// index stays small at a million members). A remote number that is not
-	// valid E.164 matches nothing; it is keyed by its raw form, apart. Later
-	// entries of a number are duplicates.
-	first := make(map[uint64]int32, len(remote))
-	var invalid map[string]int32
-	var dups []int32 // remote indexes of entries whose number came earlier
-	var buf [PhoneMax + 2]byte
+	// Every number, keyed by its digits (E.164 numbers are at most 15
+	// digits, so they fit a uint64 and the index stays small at a million
+	// members): the desired ones with the first remote entry that holds
+	// them, then the remote ones that no file lists. A remote number that
+	// libphonenumber does not accept matches nothing; it is keyed by its
+	// raw form, apart. Later entries of a number are duplicates.
+	idx := make(map[uint64]numberSlot, len(ph.List))
+	for i := range ph.List {
+		idx[e164Digits(ph.List[i].Number)] = numberSlot{remote: -1}
+	}
+	var (
+		other   map[uint64]int32
+		invalid map[string]int32
+		dups    []int32 // remote indexes of entries whose number came earlier
+		buf     [PhoneMax + 2]byte
+	)
+	keyOf := func(number string) (uint64, bool) {
+		// A number written exactly as the E.164 form of a desired number
+		// is that number (an E.164 form of a valid number parses back to
+		// itself), so a current member list, mostly such numbers, is
+		// matched without parsing.
+		if digits, ok := canonicalDigits(number); ok {
+			if _, listed := idx[digits]; listed {
+				return digits, true
+			}
+		}
+		_, digits, err := AppendE164(buf[:0], number, ph.Country)
+		return digits, err == nil
+	}
 	for i := range remote {
-		_, digits, ok := AppendE164(buf[:0], remote[i].Number)
+		digits, ok := keyOf(remote[i].Number)
 		if !ok {
 			if invalid == nil {
 				invalid = map[string]int32{}
@@ -104,11 +293,22 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 			}
 			continue
 		}
-		if _, seen := first[digits]; seen {
+		if slot, listed := idx[digits]; listed {
+			if slot.remote >= 0 {
+				dups = append(dups, int32(i))
+			} else {
+				idx[digits] = numberSlot{remote: int32(i)}
+			}
+			continue
+		}
+		if other == nil {
+			other = map[uint64]int32{}
+		}
+		if _, seen := other[digits]; seen {
 			dups = append(dups, int32(i))
 			continue
 		}
-		first[digits] = int32(i)
+		other[digits] = int32(i)
 	}
 	// wantLine[i] is the member file's line of remote entry i's number, 0
 	// when the file does not list it.
@@ -117,8 +317,8 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	for i := range ph.List {
 		want := &ph.List[i]
 		src := Source{File: file, Line: want.Line}
-		j, ok := first[e164Digits(want.Number)]
-		if !ok {
+		j := idx[e164Digits(want.Number)].remote
+		if j < 0 {
 			c := Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, Group: key,
 				DependsOn: dependsOn, Phone: want.Number, Source: src,
 				Fields: []FieldChange{{Field: "phone", Before: Null, After: Str(want.Number)}}}
@@ -149,8 +349,11 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	}
 	for _, j := range dups {
 		// A duplicate of a listed number carries minus that number's line.
-		if _, digits, ok := AppendE164(buf[:0], remote[j].Number); ok {
-			wantLine[j] = -wantLine[first[digits]]
+		// (A duplicate of a number no file lists stays 0: not in the file.)
+		if digits, ok := keyOf(remote[j].Number); ok {
+			if first := idx[digits].remote; first >= 0 {
+				wantLine[j] = -wantLine[first]
+			}
 		}
 	}
 	for i := range remote {
@@ -170,7 +373,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		}
 		r := &remote[i]
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: r.ID,
-			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number), Source: src, Note: note, Base: phoneRecord(r)})
+			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Source: src, Note: note, Base: phoneRecord(r)})
 	}
 }
 
@@ -183,15 +386,43 @@ func e164Digits(n string) uint64 {
 	return v
 }
 
-// remoteNumber returns a remote number's E.164 form, or the number as it is
-// when it is not valid E.164. It allocates only when the two differ.
-func remoteNumber(buf []byte, number string) string {
-	b, _, ok := AppendE164(buf, number)
+// remoteNumber returns a remote number's E.164 form (read in the national
+// form of country when it has no country code), or the number as it is when
+// libphonenumber does not accept it. It allocates only when the two differ.
+func remoteNumber(buf []byte, number, country string) string {
+	b, _, err := AppendE164(buf, number, country)
 	switch {
-	case !ok:
+	case err != nil:
 		return number
 	case string(b) == number:
 		return number
 	}
 	return string(b)
+}
+
+// numberSlot is a desired number's first remote entry (-1: none).
+type numberSlot struct{ remote int32 }
+
+// canonicalDigits returns the digits of a number written as + and 2..15
+// digits, the first not 0.
+func canonicalDigits(n string) (uint64, bool) {
+	if len(n) < 3 || len(n) > 16 || n[0] != '+' || n[1] == '0' {
+		return 0, false
+	}
+	for i := 1; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return 0, false
+		}
+	}
+	return e164Digits(n), true
+}
+
+// compact returns s without spaces and dashes.
+func compact(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, s)
 }

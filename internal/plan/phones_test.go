@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -116,6 +117,38 @@ func TestDiffPhones(t *testing.T) {
 			unchanged: 1,
 		},
 		{
+			name: "a remote number in national form is read in the group's country and does not flap",
+			ph: func() *Phones {
+				ph := members(PhonesExact, managedAB, want("+4915112345678", 2, "Mr."))
+				ph.Country = "DE"
+				return ph
+			}(),
+			remote:    []RemotePhone{have("1", "0151 12345678", "Mr.")},
+			unchanged: 2,
+		},
+		{
+			name:      "a remote number with the trunk zero written after the country code is the same number",
+			ph:        members(PhonesExact, managedAB, want("+491763077052", 2)),
+			remote:    []RemotePhone{have("1", "+49 (0)176 3077052")},
+			unchanged: 2,
+		},
+		{
+			name:   "a remote number that cannot be parsed is never deleted as a duplicate of another",
+			ph:     members(PhonesAdditive, managedAB, want("+4915112345678", 2)),
+			remote: []RemotePhone{have("1", "+4915112345678"), have("2", "4.91511E+12"), have("3", "+1 23")},
+			// additive: nothing is deleted, and neither unparsable entry is a "duplicate"
+			unchanged: 4,
+		},
+		{
+			name:   "two remote entries written alike that cannot be parsed are kept apart from valid ones",
+			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2)),
+			remote: []RemotePhone{have("1", "+4915112345678"), have("2", "+1 23")},
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "2", Name: "My Clients", Group: "12344", Phone: "+1 23",
+				Source: Source{"groups.yaml", 6}, Note: "not in clients.csv",
+				Base: map[string]Value{"phone": Str("+1 23"), "a": Null, "b": Null, "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
+			unchanged: 2,
+		},
+		{
 			name:      "unmanaged columns are not compared",
 			ph:        members(PhonesExact, [NumPhoneCols]bool{}, want("+4915112345678", 2)),
 			remote:    []RemotePhone{have("1", "+4915112345678", "anything", "else", "", "", "", "cb")},
@@ -183,43 +216,84 @@ func TestGuards(t *testing.T) {
 	assert.Equal(t, `lox24 group 12344 "My Clients": the plan deletes 4 of its 10 members (40.0%), more than --max-delete-pct 30%`, errs[0].Error())
 }
 
-func TestNormalizePhone(t *testing.T) {
+// TestParsePhone is a table of numbers as people write them, from several
+// countries, with the E.164 form libphonenumber gives or the error.
+func TestParsePhone(t *testing.T) {
+	const national = "is a national number: set default_country for its group (or --default-country), or write it with its country code (+...)"
 	tests := []struct {
-		in, want string // want "" means invalid
+		in, country string
+		want        string // E.164, or the error after the quoted number
 	}{
-		{"+4915112345678", "+4915112345678"},
-		{"+49 151 1234-5678", "+4915112345678"},
-		{"0049 151 12345678", "+4915112345678"},
-		{"(+49) 151 12345678", "+4915112345678"},
-		{"[+49] 151.1234.5678", "+4915112345678"},
-		{"00-49-151-12345678", "+4915112345678"},
-		{"+49\t151\u00a012345678", "+4915112345678"}, // tab, no-break space
-		{"+12", "+12"},                           // shortest: + and 2 digits
-		{"+123456789012345", "+123456789012345"}, // longest: 15 digits
-		{"+1234567890123456", ""},                // 16 digits
-		{"+1", ""},
-		{"0151 123", ""},       // national, no country code
-		{"+0151123", ""},       // country code cannot start with 0
-		{"000151123", ""},      // 00 then 0
-		{"+49 151 +123", ""},   // a second +
-		{"+49 151 123x", ""},   // a letter
-		{"+49/151/123456", ""}, // slashes are not dropped
-		{"", ""},
-		{"+", ""},
-		{"00", ""},
-		{"0049151123456789012", ""}, // 17 digits after 00
-		{"00491511234567890", "+491511234567890"},
+		// Germany
+		{"+4915112345678", "", "+4915112345678"},
+		{"+49 151 1234-5678", "", "+4915112345678"},
+		{"0049 151 12345678", "", "+4915112345678"},
+		{"(+49) 151 12345678", "", "+4915112345678"},
+		{"[+49] 151.1234.5678", "", "+4915112345678"},
+		{"+49\t151\u00a012345678", "", "+4915112345678"}, // tab, no-break space
+		{"+49 (0)176 3077052", "", "+491763077052"},      // the trunk zero is dropped
+		{"0049 176 3077052", "", "+491763077052"},        // the same person
+		{"+49 (0)30 123456", "", "+4930123456"},
+		{"+49/30/123456", "", "+4930123456"},
+		{"0151 12345678", "DE", "+4915112345678"},
+		{"030 123456", "DE", "+4930123456"},
+		{"0151 12345678", "", `"0151 12345678" ` + national},
+		{"4915112345678", "", `"4915112345678" has no country code: did you mean +4915112345678?`},
+		{"4.91511E+12", "", `"4.91511E+12" is in scientific notation: a spreadsheet rounded this number; format the column as text and export the file again`},
+		{"+49 151 123", "", `"+49 151 123" is not a valid number: no such number range in +49 (DE)`},
+		{"+49 151 1234-5678 x12", "", `"+49 151 1234-5678 x12" has 'x', which a phone number cannot have`},
+		// Austria, Switzerland
+		{"+43 664 123456", "", "+43664123456"},
+		{"0664 123456", "AT", "+43664123456"},
+		{"0041 79 123 45 67", "", "+41791234567"},
+		{"079 123 45 67", "CH", "+41791234567"},
+		{"+41 (0)79 123 45 67", "", "+41791234567"},
+		// United Kingdom, France, Netherlands
+		{"+44 7911 123456", "", "+447911123456"},
+		{"+44 (0)20 7946 0958", "", "+442079460958"},
+		{"07911 123456", "GB", "+447911123456"},
+		{"+33 6 12 34 56 78", "", "+33612345678"},
+		{"06 12 34 56 78", "FR", "+33612345678"},
+		{"+33 (0)6 12 34 56 78", "", "+33612345678"},
+		{"+31 6 12345678", "", "+31612345678"},
+		{"06-12345678", "NL", "+31612345678"},
+		// United States
+		{"+1 (201) 555-0123", "", "+12015550123"},
+		{"(201) 555-0123", "US", "+12015550123"},
+		{"1-201-555-0123", "US", "+12015550123"},
+		{"+1 23", "", `"+1 23" is too short`},
+		// a number with a country code needs no default country, and one
+		// of another country is read as written
+		{"+43 664 123456", "DE", "+43664123456"},
+		// not numbers
+		{"", "", `"" is empty`},
+		{"+0049151", "", `"+0049151" has an unknown country code`},
+		{"+999 1234567", "", `"+999 1234567" has an unknown country code`},
+		{"+49 151 +123", "", `"+49 151 +123" has a + that is not at its start`},
+		{"+1234567890123456", "", `"+1234567890123456" is too long`},
+		{"+49210 000 000000000", "", `"+49210 000 000000000" is too long: an international number has at most 15 digits`}, // valid for libphonenumber, not E.164
 	}
 	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := NormalizePhone(tt.in)
-			assert.Equal(t, tt.want != "", ok)
-			assert.Equal(t, tt.want, got)
-			b, digits, ok := AppendE164([]byte("x"), tt.in)
-			assert.Equal(t, "x"+tt.want, string(b), "appends to dst, or leaves it as it was")
-			if ok {
+		t.Run(tt.country+" "+tt.in, func(t *testing.T) {
+			got, err := ParsePhone(tt.in, tt.country)
+			if strings.HasPrefix(tt.want, "+") {
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, got)
+				again, err := ParsePhone(got, "")
+				require.NoError(t, err)
+				assert.Equal(t, got, again, "an E.164 form parses back to itself")
+				b, digits, err := AppendE164([]byte("x"), tt.in, tt.country)
+				require.NoError(t, err)
+				assert.Equal(t, "x"+tt.want, string(b))
 				assert.Equal(t, tt.want[1:], fmt.Sprint(digits))
+				return
 			}
+			require.Error(t, err)
+			assert.Equal(t, tt.want, err.Error())
+			var pe *PhoneError
+			assert.ErrorAs(t, err, &pe)
+			b, _, _ := AppendE164([]byte("x"), tt.in, tt.country)
+			assert.Equal(t, "x", string(b), "dst is left as it was")
 		})
 	}
 }
@@ -232,6 +306,8 @@ func FuzzNormalizePhone(f *testing.F) {
 		f.Add(s)
 	}
 	e164 := regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+	f.Add("+49 (0)176 3077052")
+	f.Add("4.91511E+12")
 	f.Fuzz(func(t *testing.T, s string) {
 		n, ok := NormalizePhone(s)
 		if !ok {

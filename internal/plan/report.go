@@ -34,6 +34,9 @@ type Tally struct {
 	Skipped   int `json:"skipped"`
 	Stale     int `json:"stale"`
 	Unchanged int `json:"unchanged"`
+	// Verified counts the succeeded items that the re-read after apply
+	// showed as applied.
+	Verified int `json:"verified"`
 	// Error says, for a system, why it was not read or was stopped early
 	// (bad credentials): no write was sent to it after that.
 	Error string `json:"error,omitempty"`
@@ -55,6 +58,25 @@ type Item struct {
 	DurationMS int64  `json:"duration_ms"`
 	Source     string `json:"source"`
 	Error      string `json:"error"`
+	// Group is, for phone items, the id of their group, also when the
+	// group was created in the same run.
+	Group string `json:"group,omitempty"`
+	// NewKey is, for creates that succeeded, the id the system gave the
+	// new record.
+	NewKey string `json:"new_key,omitempty"`
+	// DependsOn is, for members of a group created in the same run, the
+	// index in Items of that create, plus one.
+	DependsOn int `json:"depends_on,omitempty"`
+	// Before is the whole remote record before the item (null for
+	// creates); After is the record the item leaves behind (null for
+	// deletes). Both are null for items that could not be planned.
+	Before map[string]Value `json:"before"`
+	After  map[string]Value `json:"after"`
+	// Expect, when set, is what must still hold for a group delete to be
+	// sent (see Change.Expect).
+	Expect *Expect `json:"expect,omitempty"`
+	// Verified says the re-read after apply showed the item as applied.
+	Verified bool `json:"verified,omitempty"`
 }
 
 func newReport(p *Plan, start time.Time) *Report {
@@ -76,10 +98,14 @@ func newReport(p *Plan, start time.Time) *Report {
 		}
 		r.Items[i] = Item{
 			System: c.System, Kind: c.Kind, Action: c.Action, Key: key, Name: c.Name,
-			Phone: c.Phone, User: c.User, Source: c.Source.String(),
+			Phone: c.Phone, User: c.User, Source: c.Source.String(), Group: c.Group, DependsOn: c.DependsOn,
+			Expect: c.Expect,
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.
 			Status: Skipped, Error: "not started",
+		}
+		if c.Error == "" {
+			r.Items[i].Before, r.Items[i].After = records(c)
 		}
 	}
 	return r
@@ -127,12 +153,50 @@ func (r *Report) set(i int, o Outcome) {
 	if o.NewKey != "" && it.Key == "" {
 		it.Key = o.NewKey
 	}
+	if o.NewKey != "" && it.Action == Create {
+		it.NewKey = o.NewKey
+	}
+}
+
+// records returns the whole record before a change (nil for creates) and
+// the one it leaves behind (nil for deletes).
+func records(c *Change) (before, after map[string]Value) {
+	if c.Kind == KindUser {
+		// A membership's whole record is which user it is.
+		rec := map[string]Value{"userGuid": Str(c.Key), "userName": Str(c.User)}
+		if c.Action == Create {
+			return nil, rec
+		}
+		return rec, nil
+	}
+	if c.Action != Create && c.Base != nil {
+		before = make(map[string]Value, len(c.Base))
+		for k, v := range c.Base {
+			before[k] = v
+		}
+	}
+	if c.Action != Delete {
+		after = c.Record()
+	}
+	return before, after
 }
 
 // finish stamps the end time and computes the tallies.
 func (r *Report) finish(end time.Time, interrupted bool) {
 	r.FinishedAt = end.UTC()
 	r.Interrupted = interrupted
+	for i := range r.Items {
+		// Members of a group created in the run carry its new id.
+		it := &r.Items[i]
+		if dep := it.DependsOn - 1; it.Group == "" && dep >= 0 && dep < len(r.Items) {
+			it.Group = r.Items[dep].NewKey
+		}
+	}
+	r.tally()
+}
+
+// tally computes the per-system and overall tallies from the items.
+func (r *Report) tally() {
 	r.Summary = Tally{}
 	for sys, t := range r.Systems {
 		r.Systems[sys] = Tally{Unchanged: r.unchanged[sys], Error: t.Error}
@@ -140,6 +204,9 @@ func (r *Report) finish(end time.Time, interrupted bool) {
 	for _, it := range r.Items {
 		t := r.Systems[it.System]
 		t.add(it.Status)
+		if it.Verified {
+			t.Verified++
+		}
 		r.Systems[it.System] = t
 	}
 	for _, t := range r.Systems {
@@ -149,6 +216,7 @@ func (r *Report) finish(end time.Time, interrupted bool) {
 		r.Summary.Skipped += t.Skipped
 		r.Summary.Stale += t.Stale
 		r.Summary.Unchanged += t.Unchanged
+		r.Summary.Verified += t.Verified
 	}
 }
 
@@ -224,6 +292,9 @@ func (t Tally) String() string {
 	s := fmt.Sprintf("%d planned, %d succeeded, %d failed, %d skipped", t.Planned, t.Succeeded, t.Failed, t.Skipped)
 	if t.Stale > 0 {
 		s += fmt.Sprintf(", %d stale", t.Stale)
+	}
+	if t.Verified > 0 {
+		s += fmt.Sprintf(", %d verified", t.Verified)
 	}
 	return s + fmt.Sprintf(", %d unchanged", t.Unchanged)
 }

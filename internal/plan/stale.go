@@ -97,6 +97,9 @@ func (x *remoteIndex) checkGroup(c *Change) string {
 	for k, v := range r.Fields {
 		now[k] = v
 	}
+	if c.Action == Delete {
+		return x.checkGroupDelete(c, now)
+	}
 	for _, f := range c.Fields {
 		kind := KindText
 		if spec, ok := FieldSpecFor(c.System, f.Field); ok {
@@ -107,6 +110,43 @@ func (x *remoteIndex) checkGroup(c *Change) string {
 		}
 	}
 	c.Base = now
+	return ""
+}
+
+// checkGroupDelete: a group is deleted only as it was when planned (Base),
+// and, when Expect says so, only while it holds exactly those members.
+func (x *remoteIndex) checkGroupDelete(c *Change, now map[string]Value) string {
+	for _, k := range fieldOrder(c.System, KindGroup, c.Base) {
+		if !equalField(c.System, KindGroup, k, c.Base[k], now[k]) {
+			return fmt.Sprintf("%s was %s when planned and is %s now", k, c.Base[k], now[k])
+		}
+	}
+	if c.Expect == nil {
+		return ""
+	}
+	if _, read := x.phones[c.Key]; !read {
+		return fmt.Sprintf("the members of group %s were not read", c.Key)
+	}
+	want := map[string]bool{}
+	for _, n := range c.Expect.Members {
+		want[n] = true
+	}
+	have := x.byNum[c.Key]
+	extra := len(x.phones[c.Key]) - len(have) // entries whose number is not valid, or duplicates
+	for n := range have {
+		if !want[n] {
+			extra++
+		}
+	}
+	missing := 0
+	for n := range want {
+		if !have[n] {
+			missing++
+		}
+	}
+	if extra > 0 || missing > 0 {
+		return fmt.Sprintf("its members are not those the run added (%d more, %d fewer)", extra, missing)
+	}
 	return ""
 }
 
@@ -131,7 +171,10 @@ func (x *remoteIndex) checkPhone(c *Change) string {
 	if ph == nil {
 		return fmt.Sprintf("phone entry %s no longer exists", c.Key)
 	}
-	if n, ok := NormalizePhone(ph.Number); (ok && n != c.Phone) || (!ok && ph.Number != c.Phone) {
+	// The entry holds the number it held when planned if it is written as
+	// it was (Base; a number in national form is read in its group's
+	// country, which a saved plan does not carry), or as the same number.
+	if n, ok := NormalizePhone(ph.Number); ph.Number != c.Base["phone"].S && ((ok && n != c.Phone) || (!ok && ph.Number != c.Phone)) {
 		return fmt.Sprintf("phone entry %s holds another number now", c.Key)
 	}
 	now := phoneRecord(ph)

@@ -124,3 +124,18 @@ func TestApplyReportsStaleItemsWithoutSendingThem(t *testing.T) {
 	assert.Equal(t, 1, r.Summary.Stale)
 	assert.False(t, r.OK())
 }
+
+func TestRevalidateKeepsAMemberStoredInNationalForm(t *testing.T) {
+	state := func() []RemoteGroup {
+		g := loxRemote("12344", "My Clients", map[string]Value{})
+		g.Phones = []RemotePhone{have("1", "0151 00000001", "Mr."), have("2", "0151 00000002", "Ms.")}
+		return []RemoteGroup{g}
+	}
+	ph := members(PhonesExact, managedAB, want("+4915100000001", 2, "Dr."))
+	ph.Country = "DE"
+	p := Diff(Desired{Groups: []Group{{System: LOX24, Key: "12344", Name: "My Clients", Fields: map[string]Value{}, Phones: ph}}},
+		map[System]Current{LOX24: {Groups: state()}})
+	require.Len(t, p.Changes, 2, "an update of 1, a delete of 2")
+	assert.Equal(t, "+4915100000002", p.Changes[1].Phone)
+	assert.Empty(t, Revalidate(p, map[System]Current{LOX24: {Groups: state()}}), "nothing changed since the plan")
+}

@@ -217,7 +217,17 @@ type Phones struct {
 	Mode    PhonesMode         // exact or additive
 	Source  Source             // where the `phones` key stands
 	Managed [NumPhoneCols]bool // which columns the CSV has; the others are unmanaged
-	List    []Phone            // in file order, numbers unique
+	// Country is the ISO 3166 alpha-2 code in whose national form numbers
+	// without a country code are read, in the file and remotely; "" for none.
+	Country string
+	// Columns maps LOX24's member fields (phone, a..e, callback_data) to
+	// the member file's own headers; nil when the file uses their names.
+	Columns map[string]string
+	// Delimiter (0: detected) and Encoding ("": UTF-8 or as its byte order
+	// mark says) are how the member file is written.
+	Delimiter rune
+	Encoding  string
+	List      []Phone // in file order, numbers unique
 }
 
 // RemotePhone is one phone entry of a LOX24 group as the API reports it.
@@ -293,6 +303,10 @@ type Users struct {
 	AllowExternalSource bool
 	Source              Source    // where the `users` key stands
 	List                []UserRef // in file order
+	// Delimiter (0: detected) and Encoding ("": UTF-8 or as its byte order
+	// mark says) are how the users CSV is written.
+	Delimiter rune
+	Encoding  string
 }
 
 // RemoteUser is one HelloID user as GET /users reports it.

@@ -218,3 +218,35 @@ func TestApplyCreatesAGroupWithItsUsersInOneRequest(t *testing.T) {
 		assert.Equal(t, Succeeded, it.Status)
 	}
 }
+
+func TestUserItemsVerifyRetryAndUndo(t *testing.T) {
+	p := userDiff(t, userList(PhonesExact, "alice@acme.com"), "", carolGUID) // link alice, unlink carol
+	r := Apply(context.Background(), p, map[System]Sink{HelloID: &fakeSink{sys: HelloID}}, ApplyOptions{})
+	require.Len(t, r.Items, 2)
+
+	now := func(members ...string) map[System]Current {
+		g := hidRemote(salesGUID, "Sales", nil)
+		g.Users = members
+		return map[System]Current{HelloID: {Groups: []RemoteGroup{g}}}
+	}
+	ok := *r
+	ok.Items = append([]Item(nil), r.Items...)
+	Verify(&ok, now(aliceGUID))
+	assert.True(t, ok.Items[0].Verified && ok.Items[1].Verified, "the re-read shows alice linked and carol unlinked")
+	bad := *r
+	bad.Items = append([]Item(nil), r.Items...)
+	Verify(&bad, now(carolGUID))
+	assert.Equal(t, []Status{Failed, Failed}, []Status{bad.Items[0].Status, bad.Items[1].Status})
+	assert.Equal(t, NotObserved, bad.Items[0].Error)
+
+	retry, left := RetryPlan(&bad)
+	assert.Empty(t, left)
+	require.Len(t, retry.Changes, 2)
+	assert.Equal(t, Change{System: HelloID, Kind: KindUser, Action: Create, Key: aliceGUID, Name: "Sales", Group: salesGUID,
+		User: "alice@acme.com", Source: retry.Changes[0].Source}, retry.Changes[0])
+
+	undo, _ := Undo(r)
+	require.Len(t, undo.Changes, 2)
+	assert.Equal(t, []Action{Create, Delete}, []Action{undo.Changes[0].Action, undo.Changes[1].Action}, "in reverse order")
+	assert.Equal(t, []string{carolGUID, aliceGUID}, []string{undo.Changes[0].Key, undo.Changes[1].Key}, "carol linked again, alice unlinked")
+}

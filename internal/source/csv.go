@@ -1,7 +1,6 @@
 package source
 
 import (
-	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -15,19 +14,6 @@ import (
 // into structs: such a library can tell neither the line a value stood on nor
 // an empty cell from an absent column, and both matter here (errors cite
 // file:line; an absent column is unmanaged while an empty cell clears a field).
-
-// newCSVReader returns a csv.Reader on r that skips a leading UTF-8 byte order
-// mark and leaves checking the number of cells per row to the caller.
-// encoding/csv accepts both LF and CRLF line ends.
-func newCSVReader(r io.Reader) *csv.Reader {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	return cr
-}
 
 // readCSV calls row for every record of cr after the header, skipping rows
 // whose cells are all empty (as spreadsheets write them) and reporting rows
@@ -59,7 +45,8 @@ func readCSV(cr *csv.Reader, errs *errorList, header func([]string) bool, row fu
 		}
 		if err != nil {
 			addCSVError(errs, err)
-			if cr.InputOffset() == before {
+			var be *badEncodingError
+			if errors.As(err, &be) || cr.InputOffset() == before {
 				return // no progress: give up on the rest of the file
 			}
 			continue
@@ -92,6 +79,11 @@ func cells(n int) string {
 
 // addCSVError records a syntax error from encoding/csv.
 func addCSVError(errs *errorList, err error) {
+	var be *badEncodingError
+	if errors.As(err, &be) {
+		errs.add(be.line, 0, "", "not valid UTF-8 (the first bad byte is on this line): save the file as \"CSV UTF-8\", or name its encoding (encoding: windows-1252)")
+		return
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		if pe.StartLine > 0 && pe.StartLine != pe.Line {
@@ -162,6 +154,8 @@ func ReadGroupsCSV(name string, r io.Reader) ([]plan.Group, Errors) {
 				errs.add(1, 0, "", "column %q repeated (first is column %d)", c, j+1)
 			case c == fieldSystem:
 				sysCol = i
+			case c == fieldColumns:
+				errs.add(1, 0, "", "column %q: a column mapping can only be given in YAML", c)
 			case known(c):
 				fields[i] = c
 			default:

@@ -21,6 +21,8 @@ const (
 	fieldUsers      = "users"       // HelloID: path of the users CSV, or (YAML) an inline list
 	fieldUsersMode  = "users_mode"  // HelloID: exact or additive
 	fieldAllowExt   = "allow_external_source"
+	fieldCountry    = "default_country"
+	fieldColumns    = "columns" // YAML only: the member file's own headers
 )
 
 // keyFields lists the keys a group of sys may have besides its
@@ -28,7 +30,7 @@ const (
 func keyFields(sys plan.System) []string {
 	switch sys {
 	case plan.LOX24:
-		return []string{fieldID, fieldName, fieldPhones, fieldPhonesMode}
+		return []string{fieldID, fieldName, fieldPhones, fieldPhonesMode, fieldCountry, fieldColumns}
 	case plan.HelloID:
 		return []string{fieldGUID, fieldName, fieldUsers, fieldUsersMode, fieldAllowExt}
 	}
@@ -124,6 +126,12 @@ type groupBuilder struct {
 	allowExternal bool
 	allowExtAt    pos
 	hasAllowExt   bool
+	usersDialect  Dialect
+	country       string
+	countryAt     pos
+	columns       map[string]string
+	columnsAt     pos
+	dialect       Dialect
 }
 
 // newGroup starts a group of sys defined at at.
@@ -142,7 +150,7 @@ func (b *groupBuilder) accepts(field string, at pos) bool {
 	if belongs(sys, field) {
 		return true
 	}
-	if field == fieldPhones || field == fieldPhonesMode {
+	if field == fieldPhones || field == fieldPhonesMode || field == fieldCountry || field == fieldColumns {
 		b.errs.add(at.line, at.col, field, "%s groups have no phones (only %s groups have members)", sys, plan.LOX24)
 		return false
 	}
@@ -219,6 +227,13 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 			return
 		}
 		b.phones = v.S
+	case fieldCountry:
+		c := strings.ToUpper(v.S)
+		if !plan.ValidCountry(c) {
+			bad("%s is not a country code (want ISO 3166 alpha-2, as DE or GB)", quote(v.S))
+			return
+		}
+		b.country = c
 	case fieldPhonesMode:
 		switch m := plan.PhonesMode(v.S); m {
 		case plan.PhonesExact, plan.PhonesAdditive:
@@ -269,6 +284,10 @@ func (b *groupBuilder) mark(field string, at pos) {
 		b.hasUsersMode, b.usersModeAt = true, at
 	case fieldAllowExt:
 		b.hasAllowExt, b.allowExtAt = true, at
+	case fieldCountry:
+		b.countryAt = at
+	case fieldColumns:
+		b.columnsAt = at
 	}
 }
 
@@ -281,15 +300,27 @@ func (b *groupBuilder) finish() plan.Group {
 	if b.hasMode && !b.hasPhones {
 		b.errs.add(b.modeAt.line, b.modeAt.col, fieldPhonesMode, "only valid with phones")
 	}
+	if !b.hasPhones {
+		if b.countryAt.line > 0 {
+			b.errs.add(b.countryAt.line, b.countryAt.col, fieldCountry, "only valid with phones")
+		}
+		if b.columnsAt.line > 0 {
+			b.errs.add(b.columnsAt.line, b.columnsAt.col, fieldColumns, "only valid with phones")
+		}
+	}
 	if b.phones != "" {
 		mode := b.mode
 		if mode == "" {
 			mode = plan.PhonesExact
 		}
 		b.g.Phones = &plan.Phones{
-			File:   resolve(b.errs.file, b.phones),
-			Mode:   mode,
-			Source: plan.Source{File: b.errs.file, Line: b.phonesAt.line},
+			File:      resolve(b.errs.file, b.phones),
+			Mode:      mode,
+			Source:    plan.Source{File: b.errs.file, Line: b.phonesAt.line},
+			Country:   b.country,
+			Columns:   b.columns,
+			Delimiter: b.dialect.Delimiter,
+			Encoding:  b.dialect.Encoding,
 		}
 	}
 	if b.hasUsersMode && !b.hasUsers {
@@ -311,6 +342,7 @@ func (b *groupBuilder) finish() plan.Group {
 		}
 		if b.users != "" {
 			b.g.Users.File = resolve(b.errs.file, b.users)
+			b.g.Users.Delimiter, b.g.Users.Encoding = b.usersDialect.Delimiter, b.usersDialect.Encoding
 		}
 	}
 	return b.g

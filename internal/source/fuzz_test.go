@@ -69,15 +69,22 @@ func FuzzReadGroupsCSV(f *testing.F) {
 }
 
 func FuzzReadPhones(f *testing.F) {
-	seed(f, "clients.csv", "", "phone\n", "phone,prefix,a\n0049,x,y\n", "phone\n+4915112345678\n+4915112345678\n")
+	seed(f, "clients.csv", "", "phone\n", "phone,prefix,a\n0049,x,y\n", "phone\n+4915112345678\n+4915112345678\n",
+		"phone;a\n+49 (0)176 3077052;x\n", "\xff\xfep\x00h\x00o\x00n\x00e\x00\n\x00", "phone\tb\n0151 12345678\t\xfc\n",
+		"Mobile;Name;Email\n0151 12345678;x;y\n", "phone\n4.91511E+12\n4915112345678\n")
 	labels := map[string]int{"prefix": 0, "a": 1, "shared": -1}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ph, errs := ReadPhones("f.csv", bytes.NewReader(data), labels)
-		assertCited(t, "f.csv", errs)
-		if len(errs) == 0 {
-			for _, p := range ph.List {
-				n, ok := plan.NormalizePhone(p.Number)
-				assert.True(t, ok && n == p.Number, "numbers are E.164 as plan.Diff matches them: %q", p.Number)
+		for _, opts := range []PhoneOptions{
+			{Labels: labels},
+			{Country: "DE", Columns: map[string]string{"phone": "Mobile", "a": "Name"}, Dialect: Dialect{Encoding: "windows-1252"}},
+		} {
+			ph, errs := ReadPhonesWith("f.csv", bytes.NewReader(data), opts)
+			assertCited(t, "f.csv", errs)
+			if len(errs) == 0 {
+				for _, p := range ph.List {
+					n, ok := plan.NormalizePhone(p.Number)
+					assert.True(t, ok && n == p.Number, "numbers are E.164 as plan.Diff matches them: %q", p.Number)
+				}
 			}
 		}
 	})
@@ -86,7 +93,7 @@ func FuzzReadPhones(f *testing.F) {
 func FuzzReadUsers(f *testing.F) {
 	seed(f, "marketing-users.csv", "", "user\n", "user\nalice\nALICE\n", "user,x\na,b\n", "user\n\" a\"\n")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		list, errs := ReadUsers("u.csv", bytes.NewReader(data))
+		list, errs := ReadUsers("u.csv", bytes.NewReader(data), Dialect{})
 		assertCited(t, "u.csv", errs)
 		if len(errs) == 0 {
 			seen := map[string]bool{}

@@ -36,6 +36,31 @@ const PhoneColumn = "phone"
 // File, Mode and Source. name is the path used in errors. ReadPhones reports
 // every error it finds; when there are errors the result must not be used.
 func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, Errors) {
+	return ReadPhonesWith(name, r, PhoneOptions{Labels: labels})
+}
+
+// PhoneOptions says how to read a member file.
+type PhoneOptions struct {
+	// Labels maps the group's column labels to columns (see ReadPhones).
+	Labels map[string]int
+	// Country is the ISO 3166 alpha-2 code in whose national form numbers
+	// without a country code are read; "" refuses them.
+	Country string
+	// Columns maps LOX24's fields (phone, a..e, callback_data) to the
+	// file's own headers. When it is set, the file's other columns are
+	// ignored and Labels are not used; a field it does not name is read
+	// from a column of its own name, if any.
+	Columns map[string]string
+	// Dialect is the file's delimiter and encoding.
+	Dialect Dialect
+}
+
+// ReadPhonesWith is ReadPhones with the options of a group's file
+// reference: the default country for national numbers, a mapping of the
+// file's own headers and the CSV dialect. Numbers are parsed by
+// libphonenumber (plan.AppendE164).
+func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, Errors) {
+	labels := opts.Labels
 	errs := &errorList{file: name}
 	var (
 		ph       plan.Phones
@@ -47,6 +72,9 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 	)
 	header := func(cols []string) bool {
 		colOf = make([]int, len(cols))
+		if opts.Columns != nil {
+			return mappedHeader(errs, cols, opts.Columns, colOf, &phoneCol, &ph.Managed)
+		}
 		headedBy := map[int]string{} // column index -> the header that named it
 		for i, c := range cols {
 			colOf[i] = NoColumn
@@ -81,7 +109,7 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 		}
 		return true
 	}
-	cr := newCSVReader(r)
+	cr := newDialectReader(r, opts.Dialect)
 	cr.ReuseRecord = true
 	// A million entries must not be held twice, as growing a slice by
 	// copying would: when the input's size is known (a file), the list is
@@ -114,9 +142,9 @@ func ReadPhones(name string, r io.Reader, labels map[string]int) (plan.Phones, E
 		case n > plan.PhoneMax:
 			bad(PhoneColumn, "%d characters, at most %d", n, plan.PhoneMax)
 		default:
-			var valid bool
-			if number, digits, valid = plan.AppendE164(scratch[:0], raw); !valid {
-				bad(PhoneColumn, "%q is not a valid E.164 number", raw)
+			var err error
+			if number, digits, err = plan.AppendE164(scratch[:0], raw, opts.Country); err != nil {
+				bad(PhoneColumn, "%s", err)
 			}
 		}
 		for i, idx := range colOf {
@@ -193,4 +221,46 @@ func PhoneHeader(h string, labels map[string]int) (int, string) {
 		return named, ""
 	}
 	return 0, fmt.Sprintf("unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", h)
+}
+
+// mappedHeader reads the header of a member file through a mapping of
+// LOX24's fields to the file's headers: it fills colOf, phoneCol and
+// managed, ignores the columns the mapping does not name, and reports
+// mapped headers that the file does not have.
+func mappedHeader(errs *errorList, cols []string, mapping map[string]string, colOf []int, phoneCol *int, managed *[plan.NumPhoneCols]bool) bool {
+	index := map[string]int{} // header -> its first column
+	for i, c := range cols {
+		colOf[i] = NoColumn
+		if _, dup := index[c]; !dup {
+			index[c] = i
+		}
+	}
+	fields := append([]string{PhoneColumn}, plan.PhoneColumns[:]...)
+	ok := true
+	for f, field := range fields {
+		h, mapped := mapping[field]
+		if !mapped {
+			h = field
+		}
+		i, found := index[h]
+		switch {
+		case !found && mapped:
+			errs.add(1, 0, "", "column %s (columns: %s) is not in the file", quote(h), field)
+			ok = false
+			continue
+		case !found && field == PhoneColumn:
+			errs.add(1, 0, "", "missing column %q (required; or map it with columns: {phone: ...})", PhoneColumn)
+			ok = false
+			continue
+		case !found:
+			continue
+		}
+		if f == 0 {
+			*phoneCol = i
+			continue
+		}
+		colOf[i] = f - 1
+		managed[f-1] = true
+	}
+	return ok
 }

@@ -132,12 +132,12 @@ func TestReadPhones(t *testing.T) {
 		{
 			name:     "a phone is at most 30 characters as written",
 			in:       "phone\n+49 151 1234 5678 9 0 1 2 3 4 5\n+49 151 1234 5678 9 0 1 2 3 4\n",
-			wantErrs: []string{"p.csv:2: phone: 31 characters, at most 30", `p.csv:3: phone: "+49 151 1234 5678 9 0 1 2 3 4" is not a valid E.164 number`},
+			wantErrs: []string{"p.csv:2: phone: 31 characters, at most 30", `p.csv:3: phone: "+49 151 1234 5678 9 0 1 2 3 4" is too long`},
 		},
 		{
-			name:     "a number that is not E.164 is an error",
+			name:     "a national number without a default country is an error",
 			in:       "phone\n0151 123\n",
-			wantErrs: []string{`p.csv:2: phone: "0151 123" is not a valid E.164 number`},
+			wantErrs: []string{`p.csv:2: phone: "0151 123" is a national number: set default_country for its group (or --default-country), or write it with its country code (+...)`},
 		},
 		{
 			name:     "an empty phone is an error",
@@ -163,7 +163,7 @@ func TestReadPhones(t *testing.T) {
 			name: "one run reports every error",
 			in:   "phone,a\n0151,x\n+4915112345678,y\n+4915112345678,z\n+49 1\n",
 			wantErrs: []string{
-				`p.csv:2: phone: "0151" is not a valid E.164 number`,
+				`p.csv:2: phone: "0151" is a national number: set default_country for its group (or --default-country), or write it with its country code (+...)`,
 				"p.csv:4: phone +4915112345678 is also on line 3",
 				"p.csv:5: 1 cell, but the header has 2",
 			},
@@ -189,5 +189,5 @@ func TestReadPhonesCapsErrorsPerFile(t *testing.T) {
 	_, errs := ReadPhones("p.csv", strings.NewReader(b.String()), nil)
 	assert.Len(t, errs, maxErrorsPerFile+1)
 	assert.Equal(t, "p.csv: too many errors: the first 100 are shown, 5 more are not", errs[0].Error())
-	assert.Equal(t, `p.csv:2: phone: "bad" is not a valid E.164 number`, errs[1].Error())
+	assert.Equal(t, `p.csv:2: phone: "bad" has 'b', which a phone number cannot have`, errs[1].Error())
 }

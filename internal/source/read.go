@@ -22,6 +22,21 @@ import (
 // Errors cite files by the paths given; a member file is cited as the path of
 // its group's file joined with the phones value.
 func Read(paths []string) (plan.Desired, error) {
+	return ReadWith(paths, Options{})
+}
+
+// Options are defaults that the command line gives for every file.
+type Options struct {
+	// DefaultCountry reads national numbers of groups that set no
+	// default_country (ISO 3166 alpha-2; "" for none).
+	DefaultCountry string
+	// Delimiter is the delimiter of member files whose reference names
+	// none (0: detected from each file's header line).
+	Delimiter rune
+}
+
+// ReadWith is Read with command-line defaults.
+func ReadWith(paths []string, opts Options) (plan.Desired, error) {
 	var (
 		d    plan.Desired
 		errs Errors
@@ -44,10 +59,10 @@ func Read(paths []string) (plan.Desired, error) {
 	for i := range d.Groups {
 		g := &d.Groups[i]
 		if g.Phones != nil {
-			errs = append(errs, loadPhones(g)...)
+			errs = append(errs, loadPhones(g, opts)...)
 		}
 		if g.Users != nil && g.Users.File != "" {
-			errs = append(errs, loadUsers(g)...)
+			errs = append(errs, loadUsers(g, opts)...)
 		}
 	}
 	if len(errs) > 0 {
@@ -101,14 +116,25 @@ func readFile(path string) ([]plan.Group, Errors) {
 }
 
 // loadPhones reads the member file of g and fills g.Phones.
-func loadPhones(g *plan.Group) Errors {
+func loadPhones(g *plan.Group, opts Options) Errors {
 	ph := g.Phones
+	if ph.Country == "" {
+		ph.Country = opts.DefaultCountry
+	}
+	if ph.Delimiter == 0 {
+		ph.Delimiter = opts.Delimiter
+	}
 	f, err := openFile(ph.File)
 	if err != nil {
 		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", ph.File, openError(err))}}
 	}
 	defer f.Close()
-	got, errs := ReadPhones(ph.File, f, Labels(g.Fields))
+	got, errs := ReadPhonesWith(ph.File, f, PhoneOptions{
+		Labels:  Labels(g.Fields),
+		Country: ph.Country,
+		Columns: ph.Columns,
+		Dialect: Dialect{Delimiter: ph.Delimiter, Encoding: ph.Encoding},
+	})
 	ph.Managed, ph.List = got.Managed, got.List
 	return errs
 }

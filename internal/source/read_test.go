@@ -168,7 +168,7 @@ helloid:
 				"conf/m.csv":  "phone\n0151 123\n",
 			},
 			read: []string{"conf/g.yaml"},
-			want: []string{filepath.Join("conf", "m.csv") + `:2: phone: "0151 123" is not a valid E.164 number`},
+			want: []string{filepath.Join("conf", "m.csv") + `:2: phone: "0151 123" is a national number: set default_country for its group (or --default-country), or write it with its country code (+...)`},
 		},
 		{
 			name: "only managed, non-null name_a..name_e are labels",

@@ -84,7 +84,7 @@ func TestSamples(t *testing.T) {
 	t.Run("every file in samples/ is parsed by a test", func(t *testing.T) {
 		entries, err := os.ReadDir(samplesDir)
 		require.NoError(t, err)
-		covered := append(slices.Clone(sampleGroupFiles), "clients.csv", "emulator-state.json", "marketing-users.csv", "hr-users.csv")
+		covered := append(slices.Clone(sampleGroupFiles), "clients.csv", "field-team-hr.csv", "emulator-state.json", "marketing-users.csv", "hr-users.csv")
 		for _, e := range entries {
 			if e.IsDir() || strings.HasSuffix(e.Name(), ".go") {
 				continue
@@ -100,7 +100,7 @@ func TestSamples(t *testing.T) {
 			names = append(names, string(g.System)+"/"+g.Name)
 		}
 		assert.Equal(t, []string{
-			"lox24/My Clients", "lox24/Newsletter", "lox24/Staff", "lox24/Event Guests 2025",
+			"lox24/My Clients", "lox24/Newsletter", "lox24/Staff", "lox24/Event Guests 2025", "lox24/Field Team",
 			"helloid/TestApiRenamed", "helloid/sales", "helloid/Marketing", "helloid/Finance",
 			"lox24/Suppliers", "lox24/VIP Waitlist",
 			"helloid/Support", "helloid/HR", "helloid/Contractors",
@@ -108,7 +108,7 @@ func TestSamples(t *testing.T) {
 		assert.Equal(t, fields("description", plan.Str("Best clients"), "name_a", plan.Str("prefix")), d.Groups[0].Fields,
 			"name_b is not mentioned: unmanaged")
 		assert.Equal(t, fields("description", plan.Null), d.Groups[2].Fields, "null clears")
-		assert.Equal(t, fields("isQrEnabled", plan.Bool(true)), d.Groups[11].Fields, "absent columns are unmanaged")
+		assert.Equal(t, fields("isQrEnabled", plan.Bool(true)), d.Groups[12].Fields, "absent columns are unmanaged")
 	})
 
 	t.Run("clients.csv reads its label header and every number format", func(t *testing.T) {
@@ -123,8 +123,26 @@ func TestSamples(t *testing.T) {
 		assert.Equal(t, []string{
 			"+4915112345678", "+4915123456789", "+4917612345670", "+4916098765432", "+4930123456",
 			"+43664123456", "+41791234567", "+4915771234567", "+33612345678", "+4915255512345",
-			"+491712345678", "+491723456789", "+491734567890", "+447700900123", "+4915901234567",
+			"+491712345678", "+491723456789", "+491734567890", "+447911123456", "+4915901234567",
 		}, numbers)
+	})
+
+	t.Run("field-team-hr.csv, an HR export, reads through its group's mapping and country", func(t *testing.T) {
+		g := readSamples(t).Groups[4]
+		require.Equal(t, "Field Team", g.Name)
+		ph := g.Phones
+		require.NotNil(t, ph)
+		assert.Equal(t, "DE", ph.Country)
+		assert.Equal(t, [plan.NumPhoneCols]bool{true, true}, ph.Managed, "only the mapped columns; e-mail and department are left out")
+		var got []string
+		for _, p := range ph.List {
+			got = append(got, p.Number+" "+p.Cols.Get(0)+" "+p.Cols.Get(1))
+		}
+		assert.Equal(t, []string{
+			"+4915123456789 Anna Schmidt", "+491763077052 Jürgen Müller", "+491705556677 Sabine Koch",
+			"+4916098765431 Mehmet Yilmaz", "+33698765432 Claire Dubois", "+436649876543 Lukas Gruber",
+			"+4915234567890 Thomas Weber", "+4915771234568 Eva Brandt",
+		}, got)
 	})
 
 	t.Run("the emulator state gives the plan the samples promise", func(t *testing.T) {
@@ -159,7 +177,7 @@ func TestSamples(t *testing.T) {
 				touched++
 			}
 		}
-		assert.Equal(t, []string{"Event Guests 2025", "Finance", "VIP Waitlist", "Contractors"}, creates)
+		assert.Equal(t, []string{"Event Guests 2025", "Field Team", "Finance", "VIP Waitlist", "Contractors"}, creates)
 		assert.Less(t, touched*2, len(st.LOX24.Groups)+len(st.HelloID.Groups), "most remote groups are left alone")
 
 		// Members of 12344: adds, updates and deletes, deletes under the

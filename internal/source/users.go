@@ -38,7 +38,9 @@ func CheckUser(ref string) string {
 // naming both lines. name is the path used in errors and in each UserRef's
 // Source. ReadUsers reports every error it finds; when there are errors the
 // result must not be used.
-func ReadUsers(name string, r io.Reader) ([]plan.UserRef, Errors) {
+//
+// d says how the file is written (the zero Dialect detects it).
+func ReadUsers(name string, r io.Reader, d Dialect) ([]plan.UserRef, Errors) {
 	errs := &errorList{file: name}
 	list := []plan.UserRef{}
 	seen := map[string]int{}
@@ -72,20 +74,23 @@ func ReadUsers(name string, r io.Reader) ([]plan.UserRef, Errors) {
 		seen[k] = line
 		list = append(list, plan.UserRef{Ref: ref, Source: plan.Source{File: name, Line: line}})
 	}
-	readCSV(newCSVReader(r), errs, header, row)
+	readCSV(newDialectReader(r, d), errs, header, row)
 	return list, errs.result()
 }
 
 // loadUsers reads the users file of g, when it names one, and fills
 // g.Users.List.
-func loadUsers(g *plan.Group) Errors {
+func loadUsers(g *plan.Group, opts Options) Errors {
 	us := g.Users
+	if us.Delimiter == 0 {
+		us.Delimiter = opts.Delimiter
+	}
 	f, err := openFile(us.File)
 	if err != nil {
 		return Errors{{File: us.Source.File, Line: us.Source.Line, Field: fieldUsers, Msg: fmt.Sprintf("cannot open %s: %s", us.File, openError(err))}}
 	}
 	defer f.Close()
-	list, errs := ReadUsers(us.File, f)
+	list, errs := ReadUsers(us.File, f, Dialect{Delimiter: us.Delimiter, Encoding: us.Encoding})
 	us.List = list
 	return errs
 }

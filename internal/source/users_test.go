@@ -82,3 +82,14 @@ func TestUsersErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestUsersFileWithADialect(t *testing.T) {
+	inDir(t, map[string]string{
+		"g.yaml": "helloid:\n  groups:\n    - name: S\n      users: {path: u.csv, encoding: windows-1252}\n",
+		"u.csv":  "user\nj\xfcrgen@acme.example\n",
+	})
+	d, err := Read([]string{"g.yaml"})
+	require.NoError(t, err)
+	require.Len(t, d.Groups[0].Users.List, 1)
+	assert.Equal(t, "jürgen@acme.example", d.Groups[0].Users.List[0].Ref)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -206,8 +207,25 @@ func (y yamlReader) group(sys plan.System, m *yaml.Node) plan.Group {
 		}
 		val = deref(val)
 		vat := pos{val.Line, val.Column}
-		if key == fieldUsers && val.Kind == yaml.SequenceNode {
+		switch {
+		case key == fieldUsers && val.Kind == yaml.SequenceNode:
 			b.setUserList(y.userList(val), at)
+			return
+		case key == fieldColumns:
+			b.mark(key, vat)
+			b.columns = y.columns(val)
+			return
+		case key == fieldPhones && val.Kind == yaml.MappingNode:
+			b.mark(key, vat)
+			if path, ok := y.fileRef(key, val, &b.dialect); ok {
+				b.set(key, plan.Str(path), vat)
+			}
+			return
+		case key == fieldUsers && val.Kind == yaml.MappingNode:
+			b.mark(key, vat)
+			if path, ok := y.fileRef(key, val, &b.usersDialect); ok {
+				b.set(key, plan.Str(path), vat)
+			}
 			return
 		}
 		b.mark(key, vat)
@@ -264,6 +282,74 @@ func (y yamlReader) value(field string, n *yaml.Node) (plan.Value, bool) {
 		return plan.Bool(b), true
 	}
 	return plan.Str(n.Value), true
+}
+
+// fileRef reads a file reference written as a mapping,
+// {path: clients.csv, delimiter: ";", encoding: windows-1252}, into its
+// path and d.
+func (y yamlReader) fileRef(field string, m *yaml.Node, d *Dialect) (string, bool) {
+	var path string
+	hasPath := false
+	y.pairs(m, func(key string, keyNode, val *yaml.Node) {
+		val = deref(val)
+		if val.Kind != yaml.ScalarNode || isNull(val) {
+			y.wrongKind(val, key, "a single value")
+			return
+		}
+		switch key {
+		case "path":
+			path, hasPath = val.Value, true
+		case "delimiter":
+			r, err := ParseDelimiter(val.Value)
+			if err != nil {
+				y.errs.add(val.Line, val.Column, "delimiter", "%s", err)
+				return
+			}
+			d.Delimiter = r
+		case "encoding":
+			if err := CheckEncoding(val.Value); err != nil {
+				y.errs.add(val.Line, val.Column, "encoding", "%s", err)
+				return
+			}
+			d.Encoding = strings.ToLower(val.Value)
+		default:
+			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %q in %s (want path, delimiter or encoding)", key, field)
+		}
+	})
+	if !hasPath {
+		y.errs.add(m.Line, m.Column, field, "path: missing (required)")
+	}
+	return path, hasPath
+}
+
+// columns reads a mapping of LOX24's member fields to a member file's own
+// headers: {phone: Mobile, a: First name}.
+func (y yamlReader) columns(m *yaml.Node) map[string]string {
+	if m.Kind != yaml.MappingNode {
+		y.wrongKind(m, fieldColumns, "a mapping of phone, a..e, callback_data to the file's headers")
+		return nil
+	}
+	out := map[string]string{}
+	byHeader := map[string]string{}
+	y.pairs(m, func(key string, keyNode, val *yaml.Node) {
+		val = deref(val)
+		if key != PhoneColumn && !slices.Contains(plan.PhoneColumns[:], key) {
+			y.errs.add(keyNode.Line, keyNode.Column, fieldColumns, "unknown field %q (want phone, a..e or callback_data)", key)
+			return
+		}
+		if val.Kind != yaml.ScalarNode || isNull(val) || strings.TrimSpace(val.Value) == "" {
+			y.wrongKind(val, fieldColumns, "a header of the file")
+			return
+		}
+		h := strings.TrimSpace(val.Value)
+		if prev, dup := byHeader[h]; dup {
+			y.errs.add(val.Line, val.Column, fieldColumns, "%s is mapped to both %s and %s", quote(h), prev, key)
+			return
+		}
+		byHeader[h] = key
+		out[key] = h
+	})
+	return out
 }
 
 // pairs calls fn for each key of mapping m, in order, after checking that the

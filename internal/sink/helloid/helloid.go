@@ -95,6 +95,8 @@ func (g *group) remote() plan.RemoteGroup {
 // Do applies one group or user item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 	switch {
+	case ch.Kind == plan.KindGroup && ch.Action == plan.Delete:
+		return c.deleteGroup(ctx, ch)
 	case ch.Kind == plan.KindUser:
 		return c.doUser(ctx, ch)
 	case ch.Kind == plan.KindGroup && ch.Action == plan.Create:

@@ -81,10 +81,16 @@ func (c *Client) members(ctx context.Context, guid string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return groupMembers(op, resp.Body)
+}
+
+// groupMembers reads the users of a single-group answer: user GUIDs, each
+// checked before it can drive an unlink.
+func groupMembers(op string, body []byte) ([]string, error) {
 	var g struct {
 		Users *[]string `json:"users"`
 	}
-	if err := json.Unmarshal(resp.Body, &g); err != nil || g.Users == nil {
+	if err := json.Unmarshal(body, &g); err != nil || g.Users == nil {
 		return nil, fmt.Errorf("helloid: %s: the response has no users list", op)
 	}
 	out := make([]string, 0, len(*g.Users))

@@ -129,6 +129,8 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 		return c.createGroup(ctx, ch)
 	case ch.Kind == plan.KindGroup && ch.Action == plan.Update:
 		return c.updateGroup(ctx, ch)
+	case ch.Kind == plan.KindGroup && ch.Action == plan.Delete:
+		return c.deleteGroup(ctx, ch)
 	case ch.Kind == plan.KindPhone && ch.Action == plan.Create:
 		return c.DoBatch(ctx, []*plan.Change{ch})[0]
 	case ch.Kind == plan.KindPhone && ch.Action == plan.Update:

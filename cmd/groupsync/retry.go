@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"groupsync/internal/plan"
+)
+
+// readReportFile reads a report written by apply.
+func readReportFile(path string) (*plan.Report, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r plan.Report
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a groupsync report: %w", path, err)
+	}
+	if r.Version != plan.ReportVersion {
+		return nil, fmt.Errorf("%s: report version %d, want %d", path, r.Version, plan.ReportVersion)
+	}
+	return &r, nil
+}
+
+// loadRetry turns the failed and skipped items of a report into a plan and
+// revalidates it like a saved plan, taking out first the items whose wanted
+// state already holds.
+func (c *cli) loadRetry(ctx context.Context, f *remoteFlags, path string) (*planned, error) {
+	r, err := readReportFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, left := plan.RetryPlan(r)
+	for _, why := range left {
+		fmt.Fprintf(c.stderr, "groupsync: %s\n", why)
+	}
+	return c.revalidate(ctx, f, p, true)
+}

@@ -1,0 +1,196 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+)
+
+// fieldOrder returns the order in which a record's fields are listed: the
+// name (or number) first, then the system's fields, then any other in
+// lexical order.
+func fieldOrder(sys System, kind Kind, rec map[string]Value) []string {
+	var known []string
+	switch kind {
+	case KindGroup:
+		known = append(known, "name")
+		for _, f := range GroupFields[sys] {
+			known = append(known, f.Name)
+		}
+	case KindPhone:
+		known = append(append(known, "phone"), PhoneColumns[:]...)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range known {
+		seen[k] = true
+		if _, ok := rec[k]; ok {
+			out = append(out, k)
+		}
+	}
+	var rest []string
+	for k := range rec {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// equalField compares two values of a field as Diff does.
+func equalField(sys System, kind Kind, field string, a, b Value) bool {
+	if kind == KindPhone && field != "phone" {
+		return a.S == b.S // null and empty alike
+	}
+	k := KindText
+	if spec, ok := FieldSpecFor(sys, field); ok {
+		k = spec.Kind
+	}
+	return k.Equal(a, b)
+}
+
+// replayable reports whether the item carries what it takes to rebuild it.
+func (it *Item) replayable() bool {
+	return it.Before != nil || it.After != nil
+}
+
+// change rebuilds the plan item a report item was made from: the fields
+// an update changes and its Base, the fields a create sets, the record a
+// delete expects. The created entry's key is not set.
+func (it *Item) change() Change {
+	c := Change{System: it.System, Kind: it.Kind, Action: it.Action, Name: it.Name,
+		Group: it.Group, Phone: it.Phone, User: it.User, Expect: it.Expect}
+	if it.Action != Create {
+		c.Key = it.Key
+	}
+	if it.Kind == KindUser {
+		c.Key = it.Key // a link or unlink names its user, creates included
+		return c
+	}
+	switch it.Action {
+	case Create:
+		for _, k := range fieldOrder(it.System, it.Kind, it.After) {
+			c.Fields = append(c.Fields, FieldChange{Field: k, Before: Null, After: it.After[k]})
+		}
+	case Update:
+		c.Base = copyRecord(it.Before)
+		for _, k := range fieldOrder(it.System, it.Kind, it.After) {
+			if !equalField(it.System, it.Kind, k, it.Before[k], it.After[k]) {
+				c.Fields = append(c.Fields, FieldChange{Field: k, Before: it.Before[k], After: it.After[k]})
+			}
+		}
+	case Delete:
+		c.Base = copyRecord(it.Before)
+	}
+	return c
+}
+
+func copyRecord(rec map[string]Value) map[string]Value {
+	if rec == nil {
+		return nil
+	}
+	out := make(map[string]Value, len(rec))
+	for k, v := range rec {
+		out[k] = v
+	}
+	return out
+}
+
+// RetryPlan returns the plan that applies again the items of r whose
+// status is failed or skipped, in report order; members of a group
+// created in the run wait for that create when it is retried too. Items
+// that cannot be rebuilt (they were never planned, e.g. an id that does
+// not exist, or the report predates before/after) are left out, and
+// described in the second result.
+func RetryPlan(r *Report) (*Plan, []string) {
+	p := &Plan{Unchanged: map[System]int{}}
+	var left []string
+	at := map[int]int{} // report index -> plan index
+	for i := range r.Items {
+		it := &r.Items[i]
+		if it.Status != Failed && it.Status != Skipped {
+			continue
+		}
+		if !it.replayable() {
+			left = append(left, fmt.Sprintf("%s %s %s %s: cannot be retried: %s", it.System, it.Kind, it.Action, it.Name, it.Error))
+			continue
+		}
+		c := it.change()
+		c.Source = Source{File: it.Source}
+		if dep := it.DependsOn - 1; dep >= 0 {
+			// A member of a create that is retried waits for it, also when
+			// the first run's create was answered (its key then names a
+			// group the re-read did not find).
+			j, ok := at[dep]
+			switch {
+			case ok:
+				c.Group, c.DependsOn = "", j+1
+			case c.Group == "":
+				left = append(left, fmt.Sprintf("%s %s %s %s: cannot be retried: its group was not created", it.System, it.Kind, it.Action, it.Name))
+				continue
+			}
+		}
+		at[i] = len(p.Changes)
+		p.Changes = append(p.Changes, c)
+	}
+	p.Systems = reportSystems(r)
+	for _, sys := range p.Systems {
+		p.Unchanged[sys] = 0
+	}
+	return p, left
+}
+
+// reportSystems lists the systems of a report, in output order.
+func reportSystems(r *Report) []System {
+	var out []System
+	for _, sys := range Systems {
+		if _, ok := r.Systems[sys]; ok {
+			out = append(out, sys)
+			continue
+		}
+		for i := range r.Items {
+			if r.Items[i].System == sys {
+				out = append(out, sys)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Settle removes from p the items whose wanted state already holds in
+// have (a retry of an item that did happen, or that someone else made)
+// and counts them unchanged: they cost no write. Members waiting for a
+// create that is settled get the key of the group found. Systems missing
+// from have are left as they are.
+func Settle(p *Plan, have map[System]Current) {
+	idx := map[System]*remoteIndex{}
+	for sys, cur := range have {
+		idx[sys] = newRemoteIndex(sys, cur)
+	}
+	if p.Unchanged == nil {
+		p.Unchanged = map[System]int{}
+	}
+	keys := map[int]string{} // settled items -> the key that shows them
+	at := map[int]int{}      // kept items -> their index in out
+	var out []Change
+	for i, c := range p.Changes {
+		if dep := c.DependsOn - 1; dep >= 0 {
+			if key, ok := keys[dep]; ok {
+				c.Group, c.DependsOn = key, 0
+			} else {
+				c.DependsOn = at[dep] + 1
+			}
+		}
+		if x := idx[c.System]; x != nil && c.Error == "" && c.DependsOn == 0 {
+			if key, res := x.holds(&c); res == holdsYes {
+				keys[i] = key
+				p.Unchanged[c.System]++
+				continue
+			}
+		}
+		at[i] = len(out)
+		out = append(out, c)
+	}
+	p.Changes = out
+}

@@ -1,0 +1,192 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// Dialect says how a CSV file is written: its delimiter and its encoding.
+// The zero Dialect detects both: the delimiter from the header line (a comma;
+// or, when the header has none, a semicolon or a tab), the encoding from a
+// byte order mark (UTF-8 or UTF-16), else UTF-8.
+type Dialect struct {
+	Delimiter rune   // ',', ';' or '\t'; 0 to detect
+	Encoding  string // "", "utf-8", "windows-1252" or "iso-8859-1"
+}
+
+// Encodings lists the encodings a Dialect may name besides UTF-8.
+var Encodings = []string{"windows-1252", "iso-8859-1"}
+
+// ParseDelimiter reads a delimiter as a file reference or a flag gives it:
+// one of , ; or a tab (also written "tab" or "\t").
+func ParseDelimiter(s string) (rune, error) {
+	switch s {
+	case ",":
+		return ',', nil
+	case ";":
+		return ';', nil
+	case "\t", `\t`, "tab":
+		return '\t', nil
+	}
+	return 0, fmt.Errorf("%s is not a delimiter (want \",\", \";\" or \"tab\")", quote(s))
+}
+
+// CheckEncoding returns an error unless s names an encoding a Dialect reads.
+func CheckEncoding(s string) error {
+	switch strings.ToLower(s) {
+	case "", "utf-8", "utf8", "windows-1252", "cp1252", "iso-8859-1", "latin1":
+		return nil
+	}
+	return fmt.Errorf("%s is not an encoding groupsync reads (want utf-8, windows-1252 or iso-8859-1)", quote(s))
+}
+
+// badEncodingError is a file whose bytes are not valid in its encoding.
+type badEncodingError struct{ line int }
+
+func (e *badEncodingError) Error() string {
+	return fmt.Sprintf("line %d: not valid UTF-8", e.line)
+}
+
+// newCSVReader returns a csv.Reader on r that reads the file as d says,
+// skips a byte order mark and leaves checking the number of cells per row
+// to the caller. encoding/csv accepts both LF and CRLF line ends.
+func newCSVReader(r io.Reader) *csv.Reader { return newDialectReader(r, Dialect{}) }
+
+// newDialectReader is newCSVReader for a file of dialect d.
+func newDialectReader(r io.Reader, d Dialect) *csv.Reader {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var text io.Reader
+	b, _ := br.Peek(3)
+	switch {
+	case bytes.HasPrefix(b, []byte("\uFEFF")):
+		_, _ = br.Discard(3)
+		text = &utf8Checker{r: br, line: 1}
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}), bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		text = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Reader(br)
+	default:
+		var enc encoding.Encoding
+		switch strings.ToLower(d.Encoding) {
+		case "windows-1252", "cp1252":
+			enc = charmap.Windows1252
+		case "iso-8859-1", "latin1":
+			enc = charmap.ISO8859_1
+		}
+		if enc != nil {
+			text = enc.NewDecoder().Reader(br)
+		} else {
+			text = &utf8Checker{r: br, line: 1}
+		}
+	}
+	tr := bufio.NewReaderSize(text, 64<<10)
+	delim := d.Delimiter
+	if delim == 0 {
+		delim = detectDelimiter(tr)
+	}
+	cr := csv.NewReader(tr)
+	cr.Comma = delim
+	cr.FieldsPerRecord = -1
+	return cr
+}
+
+// detectDelimiter looks at the header line: a comma unless it has none and
+// has a semicolon or a tab.
+func detectDelimiter(br *bufio.Reader) rune {
+	b, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	switch {
+	case bytes.IndexByte(b, ',') >= 0:
+		return ','
+	case bytes.IndexByte(b, ';') >= 0:
+		return ';'
+	case bytes.IndexByte(b, '\t') >= 0:
+		return '\t'
+	}
+	return ','
+}
+
+// utf8Checker passes UTF-8 text through and fails, naming the line, at the
+// first byte sequence that is not UTF-8, so that a file in another encoding
+// gets one error, not one per cell. The line that holds the bad bytes is not
+// passed on at all, so that the CSV reader sees no half row.
+type utf8Checker struct {
+	r    io.Reader
+	line int    // the line of the first byte not yet checked
+	buf  []byte // read but not yet checked: an incomplete character
+	out  []byte // checked, not yet returned
+	err  error  // returned once out is empty
+}
+
+func (c *utf8Checker) Read(p []byte) (int, error) {
+	for len(c.out) == 0 {
+		if c.err != nil {
+			return 0, c.err
+		}
+		c.fill()
+	}
+	n := copy(p, c.out)
+	c.out = c.out[n:]
+	return n, nil
+}
+
+// fill reads the next chunk and checks it.
+func (c *utf8Checker) fill() {
+	const size = 32 << 10
+	if cap(c.buf) < size+utf8.UTFMax {
+		c.buf = make([]byte, 0, size+utf8.UTFMax)
+	}
+	pending := len(c.buf)
+	chunk := c.buf[:pending+size]
+	m, err := c.r.Read(chunk[pending:])
+	chunk = chunk[:pending+m]
+	// Hold back an incomplete last character unless the input has ended.
+	keep := 0
+	if err == nil {
+		for i := len(chunk) - 1; i >= 0 && i >= len(chunk)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(chunk[i]) {
+				if !utf8.FullRune(chunk[i:]) {
+					keep = len(chunk) - i
+				}
+				break
+			}
+		}
+	}
+	good := chunk[:len(chunk)-keep]
+	lineStart := 0
+	for i := 0; i < len(good); {
+		if good[i] < utf8.RuneSelf {
+			if good[i] == '\n' {
+				c.line++
+				lineStart = i + 1
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(good[i:])
+		if r == utf8.RuneError && size <= 1 {
+			c.out = append([]byte(nil), good[:lineStart]...)
+			c.err = &badEncodingError{line: c.line}
+			return
+		}
+		i += size
+	}
+	c.out = append(c.out[:0], good...)
+	c.buf = append(c.buf[:0], chunk[len(good):]...)
+	if err != nil {
+		c.err = err
+		if len(c.buf) > 0 && errors.Is(err, io.EOF) {
+			c.err = &badEncodingError{line: c.line}
+		}
+	}
+}
