@@ -16,6 +16,9 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("apply", "apply [flags] FILE...\n       groupsync apply [flags] --plan PLAN.json\n       groupsync apply [flags] --retry-failed REPORT.json\n\nPlan, then apply the plan, and write a report of every item's outcome.\nWith --plan, apply a plan saved by `plan --out`: the remote state is read again and\nitems whose remote state changed since are reported stale and not written.\nWith --retry-failed, apply again the failed and skipped items of a report the same way;\nitems already as wanted are unchanged. After applying, the touched groups are read again\nand every item is checked (--no-verify skips it).")
 	var f remoteFlags
 	f.register(fs, c.env)
+	f.input.registerFiles(fs)
+	var b baselineFlags
+	b.register(fs)
 	reportPath := fs.String("report", "groupsync-report.json", "where to write the JSON report")
 	yes := fs.Bool("yes", false, "apply without asking for confirmation (required without a terminal)")
 	saved := fs.String("plan", "", "apply this saved plan (from `plan --out`) instead of planning from files")
@@ -38,12 +41,29 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		return c.usageErr(fs, "no input files (or --plan PLAN.json, or --retry-failed REPORT.json)")
 	case (*saved != "" || *retry != "") && f.only != "":
 		return c.usageErr(fs, "--only cannot narrow a saved plan or a report; make the plan with --only instead")
+	case (*saved != "" || *retry != "") && b.path != "":
+		return c.usageErr(fs, "--baseline compares input files; a saved plan or a report reads none (give --baseline to the plan that saves it)")
 	}
-	if msg := f.check(); msg != "" {
+	if msg := f.check() + b.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
-	return c.session(ctx, &f, "apply", func(m *runMetrics) int {
+	if err := checkWritable("--report", *reportPath); err != nil {
+		return c.fatal(err)
+	}
+	return c.session(ctx, &f, "apply", func(m *runMetrics) (code int) {
 		start := time.Now()
+		defer func() {
+			// A panic anywhere in the run still leaves a report that
+			// says what happened; no goroutine dump reaches the user.
+			if v := recover(); v != nil {
+				err := fmt.Errorf("internal error: %v", v)
+				fmt.Fprintf(c.stderr, "groupsync: %v\n", err)
+				r := plan.FailedReport(start, time.Now(), err)
+				m.fromReport(r)
+				c.writeReport(*reportPath, r)
+				code = exitFatal
+			}
+		}()
 		var p *planned
 		var err error
 		switch {
@@ -52,7 +72,7 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		case *retry != "":
 			p, err = c.loadRetry(ctx, &f, *retry)
 		default:
-			p, err = c.makePlan(ctx, &f, files)
+			p, err = c.makePlan(ctx, &f, &b, files)
 		}
 		if err != nil {
 			code := c.inputErr(err)
@@ -63,6 +83,12 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		}
 		r, code := c.execute(ctx, &f, p, start, *reportPath, *yes, !*noVerify)
 		m.fromReport(r)
+		if code == exitOK && b.path != "" && p.want != nil {
+			if err := writeBaseline(b.path, *p.want); err != nil {
+				return c.fatal(err)
+			}
+			fmt.Fprintf(c.stderr, "Baseline written to %s\n", b.path)
+		}
 		return code
 	})
 }
@@ -116,7 +142,9 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 		r.Errors = append(r.Errors, "not confirmed: nothing was applied")
 	} else {
 		advance, done := progress(c.stderr, len(p.plan.Changes), c.terminal(c.stderr))
+		c.stage("apply")
 		r = plan.Apply(ctx, p.plan, sinks, plan.ApplyOptions{Workers: f.workers(), Stale: p.stale, OnItem: func(it plan.Item) {
+			c.stage("item")
 			if advance != nil {
 				advance(it)
 			}
@@ -150,7 +178,7 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 
 // writeReport writes the report atomically and says where.
 func (c *cli) writeReport(path string, r *plan.Report) int {
-	if err := writeReportFile(path, r); err != nil {
+	if err := writeReportFile(path, r, c.redact); err != nil {
 		return c.fatal(fmt.Errorf("write report: %w", err))
 	}
 	fmt.Fprintf(c.stderr, "Report written to %s\n", path)

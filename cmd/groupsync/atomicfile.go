@@ -6,16 +6,18 @@ import (
 	"path/filepath"
 
 	"groupsync/internal/plan"
+	"groupsync/internal/sink"
 )
 
 // writeReportFile writes the report as JSON to path atomically: a reader never
 // sees a half-written report.
-func writeReportFile(path string, r *plan.Report) error {
+// It passes the redaction red (nil: none).
+func writeReportFile(path string, r *plan.Report, red *sink.Redactor) error {
 	var b bytes.Buffer
 	if err := r.Encode(&b); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b.Bytes())
+	return writeFileAtomic(path, red.Bytes(b.Bytes()))
 }
 
 // writeFileAtomic writes data to path through a synced temporary file in the

@@ -20,7 +20,7 @@ func TestWriteReportFileReplacesAtomicallyAndLeavesNoTemporaryFile(t *testing.T)
 	require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
 	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	r := plan.FailedReport(start, start, assert.AnError)
-	require.NoError(t, writeReportFile(path, r))
+	require.NoError(t, writeReportFile(path, r, nil))
 
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)

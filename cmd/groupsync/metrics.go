@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"groupsync/internal/plan"
+	"groupsync/internal/sink"
 )
 
 // runMetrics is what a run leaves in its --metrics-file, in the Prometheus
@@ -18,6 +19,7 @@ type runMetrics struct {
 	start   time.Time
 	items   map[[2]string]int // {system, status or action} -> count
 	label   string            // "status" (apply) or "action" (plan)
+	redact  *sink.Redactor
 }
 
 func newMetrics(path, command string) *runMetrics {
@@ -84,5 +86,5 @@ func (m *runMetrics) write(code int) error {
 			fmt.Fprintf(&b, "groupsync_last_run_items{%s,system=%q,%s=%q} %d\n", cmd, k[0], m.label, k[1], m.items[k])
 		}
 	}
-	return writeFileAtomic(m.path, b.Bytes())
+	return writeFileAtomic(m.path, m.redact.Bytes(b.Bytes()))
 }

@@ -16,13 +16,21 @@ type planned struct {
 	sinks    map[plan.System]plan.Sink
 	readErrs map[plan.System]error
 	stale    map[int]string // saved plans: items whose remote state changed
+	// want is the desired state the plan was made from (nil for a saved
+	// plan): apply writes its baseline.
+	want *plan.Desired
 }
 
 // makePlan reads the files, builds the clients (every configuration problem
 // before any request), reads every system side by side and diffs. Systems
 // that could not be read are left out of the plan; their errors come back.
-func (c *cli) makePlan(ctx context.Context, f *remoteFlags, files []string) (*planned, error) {
-	want, err := f.readDesired(files)
+//
+// Pruned groups' members are read after the listing, only for the groups
+// that pruning would delete; a system where that fails is not read either.
+// With a baseline, the plan's Shrinks say which groups and files shrank.
+func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, files []string) (*planned, error) {
+	c.stage("files")
+	want, err := f.readDesired(ctx, files)
 	if err != nil {
 		return nil, err
 	}
@@ -30,15 +38,81 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, files []string) (*pl
 	if err != nil {
 		return nil, err
 	}
-	results := readAll(ctx, f.logger(c), want, sinks)
+	before, err := c.loadBaseline(b)
+	if err != nil {
+		return nil, err
+	}
+	c.stage("read")
+	results := c.readAll(ctx, f.logger(c), want, sinks)
+	readPruned(ctx, want, sinks, results)
+	if err := interruption(ctx); err != nil {
+		return nil, err
+	}
 	have := current(results)
-	out := &planned{plan: plan.Diff(want, have), sinks: sinks, readErrs: map[plan.System]error{}}
+	c.stage("diff")
+	diff := plan.Diff(want, have)
+	if err := interruption(ctx); err != nil {
+		return nil, err
+	}
+	out := &planned{plan: diff, sinks: sinks, readErrs: map[plan.System]error{}, want: &want}
 	for sys, r := range results {
 		if r.err != nil {
 			out.readErrs[sys] = r.err
 		}
 	}
+	if before != nil {
+		out.plan.Shrinks = plan.CompareBaseline(*before, plan.BaselineOf(want), b.maxShrink)
+	}
 	return out, nil
+}
+
+// interruption returns the signal that interrupted the run, if one did, as
+// an error: a run interrupted before its first write stops there.
+func interruption(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(ctx)
+}
+
+// readDeleted reads the members of the groups a saved plan deletes, so that
+// Revalidate can tell whether they are still those of the plan's snapshot.
+func readDeleted(ctx context.Context, saved *plan.Plan, sinks map[plan.System]plan.Sink, results map[plan.System]readResult) {
+	keys := map[plan.System][]string{}
+	for _, ch := range saved.Changes {
+		// Deletes under a members check are read with membersToRead.
+		if ch.Kind == plan.KindGroup && ch.Action == plan.Delete && ch.Error == "" && ch.Expect == nil {
+			keys[ch.System] = append(keys[ch.System], ch.Key)
+		}
+	}
+	readMembersOf(ctx, keys, sinks, results, "read the members of the groups to delete")
+}
+
+// readMembersOf reads, per system that was read, the members of the groups
+// with the given keys; a system where that fails counts as not read.
+func readMembersOf(ctx context.Context, keys map[plan.System][]string, sinks map[plan.System]plan.Sink, results map[plan.System]readResult, what string) {
+	for sys, r := range results {
+		mr, ok := sinks[sys].(plan.MemberReader)
+		if r.err != nil || len(keys[sys]) == 0 || !ok {
+			continue
+		}
+		if err := mr.ReadMembers(ctx, &r.cur, keys[sys]); err != nil {
+			r.err = fmt.Errorf("%s: %w", what, err)
+		}
+		results[sys] = r
+	}
+}
+
+// readPruned reads the members of the groups pruning would delete, in each
+// system that was read; a system where that fails counts as not read.
+func readPruned(ctx context.Context, want plan.Desired, sinks map[plan.System]plan.Sink, results map[plan.System]readResult) {
+	keys := map[plan.System][]string{}
+	for sys, r := range results {
+		if r.err == nil {
+			keys[sys] = plan.PruneCandidates(want, r.cur)
+		}
+	}
+	readMembersOf(ctx, keys, sinks, results, "read the members of the groups to prune")
 }
 
 // loadPlan reads a saved plan, builds the clients of its systems, reads
@@ -66,7 +140,12 @@ func (c *cli) revalidate(ctx context.Context, f *remoteFlags, saved *plan.Plan, 
 	if err != nil {
 		return nil, err
 	}
-	results := readAll(ctx, f.logger(c), membersToRead(saved), sinks)
+	c.stage("read")
+	results := c.readAll(ctx, f.logger(c), membersToRead(saved), sinks)
+	readDeleted(ctx, saved, sinks, results)
+	if err := interruption(ctx); err != nil {
+		return nil, err
+	}
 	have := current(results)
 	if settle {
 		plan.Settle(saved, have)
@@ -126,7 +205,10 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("plan", "plan [flags] FILE...\n\nRead the remote state and print what apply would change. Sends GET requests only.")
 	var f remoteFlags
 	f.register(fs, c.env)
-	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
+	f.input.registerFiles(fs)
+	var b baselineFlags
+	b.register(fs)
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when changes are pending, 4 when apply would refuse them, 0 when there are none")
 	out := fs.String("out", "", "also save the plan as JSON to this file, for `apply --plan` (it holds no secret)")
 	files, err := parse(fs, args)
 	if err != nil {
@@ -135,11 +217,11 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 	if len(files) == 0 {
 		return c.usageErr(fs, "no input files")
 	}
-	if msg := f.check(); msg != "" {
+	if msg := f.check() + b.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
 	return c.session(ctx, &f, "plan", func(m *runMetrics) int {
-		p, err := c.makePlan(ctx, &f, files)
+		p, err := c.makePlan(ctx, &f, &b, files)
 		if err != nil {
 			return c.inputErr(err)
 		}
@@ -152,18 +234,21 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			if err := plan.WriteJSON(&buf, p.plan); err != nil {
 				return c.fatal(err)
 			}
-			if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+			if err := c.writeFile(*out, buf.Bytes()); err != nil {
 				return c.fatal(fmt.Errorf("save plan: %w", err))
 			}
 			fmt.Fprintf(c.stderr, "Plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)
 		}
 		c.printReadErrors(p)
-		for _, err := range p.plan.Check(f.guards) {
+		refused := p.plan.Check(f.guards)
+		for _, err := range refused {
 			fmt.Fprintf(c.stderr, "groupsync: apply would refuse this plan (use --force to override): %v\n", err)
 		}
 		switch {
 		case len(p.readErrs) > 0 || p.plan.HasErrors():
 			return exitFatal
+		case *detailed && len(refused) > 0:
+			return exitRefused
 		case *detailed && p.plan.HasChanges():
 			return exitPending
 		}

@@ -6,7 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"groupsync/internal/sink"
 )
 
 // Exit codes (spec.md, "Exit codes").
@@ -36,6 +42,12 @@ type cli struct {
 	// terminal reports whether a stream is a terminal: one there gets the
 	// progress bar, and apply asks on it for confirmation.
 	terminal func(any) bool
+	// redact is the one redaction step every byte written passes: run
+	// wraps stdout and stderr in it, and every file goes through writeFile.
+	redact *sink.Redactor
+	// hook, when set (by tests), is called as each stage begins: "files",
+	// "read", "diff" and "apply", and from each system's reader.
+	hook func(stage string)
 }
 
 const usage = `groupsync makes the groups in LOX24 and HelloID match what YAML and CSV files say.
@@ -68,13 +80,113 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	return c.run(ctx, args)
 }
 
-// run runs one command with c's streams and environment.
-func (c *cli) run(ctx context.Context, args []string) int {
+// run runs one command with c's streams and environment. Everything it
+// prints passes the redaction of the credentials in the environment, and a
+// panic is caught: it is printed as an internal error and exits 1.
+func (c *cli) run(ctx context.Context, args []string) (code int) {
+	c.redact = credentialRedactor(c.env)
+	out, errw := c.redact.Writer(c.stdout), c.redact.Writer(c.stderr)
+	rawOut, rawErr, isTerm := c.stdout, c.stderr, c.terminal
+	c.stdout, c.stderr = out, errw
+	c.terminal = func(s any) bool {
+		switch s {
+		case out:
+			s = rawOut
+		case errw:
+			s = rawErr
+		}
+		return isTerm(s)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(c.stderr, "groupsync: internal error: %v\n", p)
+			code = exitFatal
+		}
+		_ = out.Flush()
+		_ = errw.Flush()
+	}()
 	if len(args) == 0 {
 		fmt.Fprint(c.stderr, usage)
 		return exitUsage
 	}
 	return finalCode(ctx, c.dispatch(ctx, args[0], args[1:]))
+}
+
+// stage calls the test hook, if any, as a stage begins.
+func (c *cli) stage(name string) {
+	if c.hook != nil {
+		c.hook(name)
+	}
+}
+
+// credentialRedactor returns the redaction of every credential the
+// environment gives, directly or through a _FILE variant, with HelloID's
+// key:secret pair and the password of a base URL. A credential that cannot
+// be read here is reported where it is used.
+func credentialRedactor(getenv env) *sink.Redactor {
+	values := func(name string) []string {
+		vs := []string{getenv(name)}
+		if file := getenv(name + "_FILE"); file != "" {
+			if f, err := os.Open(file); err == nil {
+				b, _ := io.ReadAll(io.LimitReader(f, 64<<10))
+				f.Close()
+				vs = append(vs, strings.TrimSpace(string(b)), string(b))
+			}
+		}
+		return vs
+	}
+	var creds []string
+	for _, t := range values("LOX24_TOKEN") {
+		creds = append(creds, t)
+		if _, key, ok := strings.Cut(t, ":"); ok {
+			creds = append(creds, key)
+		}
+	}
+	keys, secrets := values("HELLOID_API_KEY"), values("HELLOID_API_SECRET")
+	creds = append(creds, keys...)
+	creds = append(creds, secrets...)
+	for _, k := range keys {
+		for _, s := range secrets {
+			if k != "" && s != "" {
+				creds = append(creds, k+":"+s)
+			}
+		}
+	}
+	for _, name := range []string{"LOX24_URL", "HELLOID_URL"} {
+		if u, err := url.Parse(getenv(name)); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok {
+				creds = append(creds, pw)
+			}
+		}
+	}
+	return sink.NewRedactor(creds...)
+}
+
+// writeFile writes data to path atomically, through the redaction.
+func (c *cli) writeFile(path string, data []byte) error {
+	return writeFileAtomic(path, c.redact.Bytes(data))
+}
+
+// checkWritable makes sure a file can be written at path (its directory
+// exists and takes a new file, and path is not a directory), so that a run
+// finds out before its first request rather than after its writes.
+func checkWritable(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s %s: is a directory; nothing was sent", flag, path)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.check")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("%s %s: cannot be written: %w; nothing was sent", flag, path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // finalCode is 130 or 143 when a signal interrupted the run, whatever the

@@ -37,7 +37,7 @@ func (c *cli) undo(_ context.Context, args []string) int {
 	if err := plan.WriteJSON(&buf, p); err != nil {
 		return c.fatal(err)
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := c.writeFile(*out, buf.Bytes()); err != nil {
 		return c.fatal(fmt.Errorf("save plan: %w", err))
 	}
 	fmt.Fprintf(c.stderr, "Undo plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)

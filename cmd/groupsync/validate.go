@@ -10,9 +10,10 @@ import (
 )
 
 func (c *cli) validate(ctx context.Context, args []string) int {
-	fs := c.newFlagSet("validate", "validate FILE...\n\nParse and validate the desired state; no request is sent.")
+	fs := c.newFlagSet("validate", "validate [flags] FILE...\n\nParse and validate the desired state; no request is sent.")
 	var in inputFlags
 	in.register(fs)
+	in.registerFiles(fs)
 	files, err := parse(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -23,7 +24,8 @@ func (c *cli) validate(ctx context.Context, args []string) int {
 	if len(files) == 0 {
 		return c.usageErr(fs, "no input files")
 	}
-	want, err := source.ReadWith(files, in.options())
+	c.stage("files")
+	want, err := source.ReadContext(ctx, files, in.options())
 	if err != nil {
 		return c.inputErr(err)
 	}

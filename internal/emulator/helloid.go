@@ -54,8 +54,16 @@ func hidRep(g *hidGroup) hidOut {
 		GroupGUID: g.guid, Name: g.name, IsEnabled: g.isEnabled, IsDefault: g.isDefault,
 		IsQrEnabled: g.isQrEnabled, ManagedByUserGUID: clone(g.manager),
 		Users:  append(make([]string, 0, len(g.users)), g.users...),
-		Source: g.source,
+		Source: hidSource(g.source),
 	}
+}
+
+// hidSource is the source a group reports: "Local" for one made in HelloID.
+func hidSource(s string) string {
+	if s == "" {
+		return "Local"
+	}
+	return s
 }
 
 // hidError answers status with HelloID's error shape {"message": ...}.
@@ -112,7 +120,7 @@ func (s *Server) hidListGroups(w http.ResponseWriter, r *http.Request, _ []strin
 		func(i int) any {
 			g := s.db.hid[i]
 			return hidListItem{GroupGUID: g.guid, Name: g.name, IsEnabled: g.isEnabled, IsDefault: g.isDefault,
-				IsQrEnabled: g.isQrEnabled, ManagedByUserGUID: clone(g.manager), Source: g.source}
+				IsQrEnabled: g.isQrEnabled, ManagedByUserGUID: clone(g.manager), Source: hidSource(g.source)}
 		})
 }
 

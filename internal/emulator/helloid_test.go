@@ -43,7 +43,7 @@ func TestHelloIDCreate(t *testing.T) {
 	delete(g, "groupGuid")
 	assert.Equal(t, map[string]any{
 		"name": "Support", "isEnabled": true, "isDefault": false, "isQrEnabled": true,
-		"managedByUserGuid": manager, "users": []any{}, "source": "",
+		"managedByUserGuid": manager, "users": []any{}, "source": "Local",
 	}, g, "keys match ignoring case; GUIDs come back lowercase; booleans default to false")
 
 	g = object(t, call(t, s, req{method: "POST", path: "/api/v1/groups", body: `{"name":"department_x","isEnabled":true,"userGuids":["` + strings.ToUpper(userX) + `"],"userNames":["bob"],"applicationNames":[],"applicationGUIDs":null}`}, 200))
@@ -130,7 +130,7 @@ func TestHelloIDPartialPut(t *testing.T) {
 	g = object(t, call(t, s, req{method: "PUT", path: "/api/v1/groups/" + guidA, body: `{"name":"TestApiRenamed","isEnabled":false,"managedByUserGuid":"` + managerU + `"}`}, 200))
 	assert.Equal(t, map[string]any{
 		"groupGuid": guidA, "name": "TestApiRenamed", "isEnabled": false, "isDefault": true, "isQrEnabled": false,
-		"managedByUserGuid": manager, "users": []any{userX}, "source": "",
+		"managedByUserGuid": manager, "users": []any{userX}, "source": "Local",
 	}, g, "the answer is the whole group after the change")
 
 	call(t, s, req{method: "PUT", path: "/api/v1/groups/" + guidA, body: `{"name":"TESTAPIRENAMED"}`}, 200)
@@ -297,4 +297,20 @@ func TestHelloIDStateChecksUsersAndSource(t *testing.T) {
 	require.ErrorContains(t, err, `helloid.users[1].userName: "ANN" is also the userName of helloid.users[0]`)
 	require.NoError(t, s.LoadState(State{HelloID: HelloIDState{Groups: []HelloIDGroup{{GroupGUID: guidA, Name: "a", Source: "AzureAD"}}}}))
 	assert.Equal(t, "AzureAD", object(t, call(t, s, req{method: "GET", path: "/api/v1/groups/" + guidA}, 200))["source"])
+}
+
+func TestHelloIDSource(t *testing.T) {
+	s, _ := newServer(t, Options{})
+	require.NoError(t, s.LoadState(State{HelloID: HelloIDState{Groups: []HelloIDGroup{
+		{GroupGUID: guidA, Name: "HR Sales", Source: "AD"},
+		{Name: "HR Ops"},
+	}}}))
+	var list []map[string]any
+	w := call(t, s, req{method: "GET", path: "/api/v1/groups?skip=0&take=10"}, 200)
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &list))
+	require.Len(t, list, 2)
+	assert.Equal(t, "AD", list[0]["source"], "the state's source is listed")
+	assert.Equal(t, "Local", list[1]["source"], "a group made in HelloID reports Local")
+	assert.Equal(t, "AD", s.State().HelloID.Groups[0].Source, "source survives a state round trip")
+	assert.Empty(t, s.State().HelloID.Groups[1].Source)
 }

@@ -497,3 +497,19 @@ func TestLOX24IDsFromState(t *testing.T) {
 	w := call(t, s, req{method: "POST", path: "/groups", body: `{"name":"new"}`}, 201)
 	assert.EqualValues(t, 5002, object(t, w)["id"])
 }
+
+func TestLOX24DeleteGroupDeletesItsMembers(t *testing.T) {
+	s, _ := newServer(t, Options{})
+	require.NoError(t, s.LoadState(State{LOX24: LOX24State{Groups: []LOX24Group{
+		{ID: 7, Name: "HR Sales", Phones: []LOX24Phone{{ID: "70", Phone: "+4915112345678"}, {ID: "71", Phone: "+4915112345679"}}},
+		{ID: 8, Name: "HR Ops", Phones: []LOX24Phone{{ID: "80", Phone: "+4915112345670"}}},
+	}}}))
+	call(t, s, req{method: "DELETE", path: "/groups/7"}, 204)
+	call(t, s, req{method: "GET", path: "/groups/7/phones"}, 404)
+	call(t, s, req{method: "DELETE", path: "/phones/70"}, 404)
+	call(t, s, req{method: "PUT", path: "/phones/71", body: `{"phone":"+4915112345679"}`}, 404)
+	st := s.State()
+	require.Len(t, st.LOX24.Groups, 1)
+	assert.Equal(t, "HR Ops", st.LOX24.Groups[0].Name)
+	assert.Len(t, st.LOX24.Groups[0].Phones, 1, "the other group keeps its members")
+}

@@ -82,8 +82,10 @@ type HelloIDGroup struct {
 	IsDefault         bool     `json:"isDefault"`
 	IsQrEnabled       bool     `json:"isQrEnabled"`
 	ManagedByUserGUID *string  `json:"managedByUserGuid"`
-	Users             []string `json:"users"`  // user GUIDs, each one of HelloIDState.Users
-	Source            string   `json:"source"` // "" or "Local": HelloID's own; else the system that syncs its members
+	Users             []string `json:"users"` // user GUIDs, each one of HelloIDState.Users
+	// Source is where the group comes from: "" or "Local" for a group made
+	// in HelloID, otherwise the system that synchronises it (e.g. "AD").
+	Source string `json:"source,omitempty"`
 }
 
 // ReadState parses a state file. Unknown keys, trailing data and values of
@@ -312,11 +314,11 @@ func (s *Server) validateState(st State) (*store, error) {
 	}
 	for _, g := range st.HelloID.Groups {
 		hg := &hidGroup{
-			source:      g.Source,
 			name:        g.Name,
 			isEnabled:   g.IsEnabled,
 			isDefault:   g.IsDefault,
 			isQrEnabled: g.IsQrEnabled,
+			source:      g.Source,
 		}
 		if g.GroupGUID == "" {
 			hg.guid = s.newGUID()

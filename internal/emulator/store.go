@@ -59,7 +59,6 @@ type loxPhone struct {
 }
 
 type hidGroup struct {
-	source      string // the group's source: "" or "Local", or the system that syncs it
 	guid        string // lowercase
 	name        string
 	isEnabled   bool
@@ -67,6 +66,7 @@ type hidGroup struct {
 	isQrEnabled bool
 	manager     *string  // lowercase GUID
 	users       []string // lowercase GUIDs, in link order
+	source      string   // "" for a group made here
 }
 
 func newStore() *store {

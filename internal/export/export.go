@@ -205,8 +205,10 @@ func textProblem(s string, limit int) string {
 		return ""
 	case strings.HasPrefix(p, "not "):
 		return "is " + p // is not valid UTF-8
-	default:
+	case p[0] >= '0' && p[0] <= '9':
 		return "has " + p // has 300 characters, at most 255
+	default:
+		return p // contains control character U+001B (not allowed in text)
 	}
 }
 
@@ -481,9 +483,9 @@ func (u *userNames) ref(guid string) string {
 // userList writes a HelloID group's members as its users: list. A group
 // whose members another system syncs (source) is left unmanaged.
 func (e *exporter) userList(what string, g plan.RemoteGroup, m *yaml.Node) []string {
-	if plan.IsExternalSource(g.ExternalSource) {
-		e.warn("%s: members are not exported (unmanaged): source %q syncs them", what, g.ExternalSource)
-		return []string{fmt.Sprintf("Members are not exported (so unmanaged): source %q syncs them.", g.ExternalSource)}
+	if plan.IsExternalSource(g.Origin) {
+		e.warn("%s: members are not exported (unmanaged): source %q syncs them", what, g.Origin)
+		return []string{fmt.Sprintf("Members are not exported (so unmanaged): source %q syncs them.", g.Origin)}
 	}
 	list := &yaml.Node{Kind: yaml.SequenceNode}
 	seen := map[string]bool{}

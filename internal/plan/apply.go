@@ -262,7 +262,16 @@ func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, wor
 			c := p.Changes[i]
 			cs[k] = &c
 		}
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			// A panic in a sink or a callback fails the unit and stops
+			// the system, rather than the process.
+			defer func() {
+				if v := recover(); v != nil {
+					perr := fmt.Errorf("internal error: %v; %w", v, ErrStop)
+					stop(perr)
+					recordAll(unit, Outcome{Status: Failed, Err: perr})
+				}
+			}()
 			first := unit[0]
 			if ch := done[first]; ch != nil {
 				defer close(ch)

@@ -63,6 +63,12 @@ type Change struct {
 	// Note says why an item without a source exists, e.g. a phone delete:
 	// "not in clients.csv" or "duplicate of clients.csv:4".
 	Note string `json:"note,omitempty"`
+	// Members is, for a group delete, how many members the group has (nil
+	// when they were not read).
+	Members *int `json:"members,omitempty"`
+	// Snapshot is, for a group delete, the group's whole record and every
+	// member as read, so that the report can keep them for undo.
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	// Expect, when set on a group delete, is what must still hold for the
 	// delete to be sent; otherwise the item is stale.
 	Expect *Expect `json:"expect,omitempty"`
@@ -106,6 +112,11 @@ type Plan struct {
 	// current members of each group whose members the files manage (for
 	// the delete guard).
 	Members map[string]int `json:"members,omitempty"`
+	// Prune holds, per system with a prune scope, what pruning found.
+	Prune map[System]PruneScope `json:"prune,omitempty"`
+	// Shrinks are the groups and files that shrank past --max-shrink-pct
+	// since the baseline; the shrink guard refuses the plan for them.
+	Shrinks []Shrink `json:"shrinks,omitempty"`
 }
 
 // Counts tallies a plan's items per action for one system ("" for all).

@@ -17,6 +17,10 @@ import (
 // Problems that concern one item (an id that does not exist, an ambiguous
 // name, two desired groups matching one remote group) become items with
 // Error set; the rest of the plan is unaffected.
+//
+// A system with a prune scope also gets a group delete for every remote
+// group in the scope that no file names (see PruneCandidates), after its
+// other items, and the plan records the scope in Prune.
 func Diff(want Desired, have map[System]Current) *Plan {
 	p := &Plan{Unchanged: map[System]int{}}
 	for _, sys := range Systems {
@@ -27,8 +31,12 @@ func Diff(want Desired, have map[System]Current) *Plan {
 		p.Systems = append(p.Systems, sys)
 		p.Unchanged[sys] = 0
 		d := newDiffer(sys, cur)
-		for _, g := range want.For(sys) {
+		groups := want.For(sys)
+		for _, g := range groups {
 			d.group(p, g)
+		}
+		if pr, ok := want.Prune[sys]; ok {
+			d.prune(p, groups, cur, pr)
 		}
 	}
 	return p

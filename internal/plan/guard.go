@@ -16,13 +16,19 @@ type Guards struct {
 	Force bool
 }
 
+// DefaultMaxShrinkPct is the default of --max-shrink-pct.
+const DefaultMaxShrinkPct = 50
+
 // MinGuardedMembers is the smallest group the delete guard applies to.
 const MinGuardedMembers = 10
 
 // DefaultMaxDeletePct is the default of Guards.MaxDeletePct.
 const DefaultMaxDeletePct = 30
 
-// Check returns every guard the plan breaks (nil when it may be applied).
+// Check returns every guard the plan breaks (nil when it may be applied):
+// member deletes past MaxDeletePct, prune deletes past MaxDeletePct of the
+// groups in the prefix, the plan's Shrinks, and more than MaxChanges items
+// (prune deletes included).
 func (p *Plan) Check(g Guards) []error {
 	if g.Force {
 		return nil
@@ -58,6 +64,10 @@ func (p *Plan) Check(g Guards) []error {
 			errs = append(errs, fmt.Errorf("%s group %s %q: the plan deletes %d of its %d members (%.1f%%), more than --max-delete-pct %g%%",
 				systems[k], k, names[k], n, have, pct, g.MaxDeletePct))
 		}
+	}
+	errs = append(errs, p.pruneChecks(g.MaxDeletePct)...)
+	for _, s := range p.Shrinks {
+		errs = append(errs, s)
 	}
 	if g.MaxChanges > 0 && total > g.MaxChanges {
 		errs = append(errs, fmt.Errorf("the plan has %d changes, more than --max-changes %d", total, g.MaxChanges))

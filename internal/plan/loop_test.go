@@ -164,3 +164,29 @@ func TestRetryPlanReplaysFailedItemsAndSettleDropsWhatHolds(t *testing.T) {
 	assert.Equal(t, "2", retry.Changes[0].Group)
 	assert.Zero(t, retry.Changes[0].DependsOn)
 }
+
+// A group create the API acknowledged and did not apply fails verify, and
+// so do its members (their group does not exist); the retry creates the
+// group again and its members wait for that create, not for the id the
+// lost create was answered with.
+func TestRetryPlanRecreatesAGroupVerifyDidNotFindWithItsMembers(t *testing.T) {
+	r := applied(t)
+	cur := after()
+	cur.Groups = cur.Groups[:1] // group "New" (key 2) is not there
+	Verify(r, map[System]Current{LOX24: cur})
+	require.Equal(t, "2", r.Items[2].Group, "the member names the id the create was answered with")
+	for _, i := range []int{1, 2} {
+		assert.Equal(t, Failed, r.Items[i].Status, "item %d", i)
+		assert.Equal(t, NotObserved, r.Items[i].Error, "item %d", i)
+	}
+	assert.Equal(t, 4, r.Summary.Verified)
+
+	retry, left := RetryPlan(r)
+	require.Empty(t, left)
+	require.Len(t, retry.Changes, 2)
+	assert.Equal(t, KindGroup, retry.Changes[0].Kind)
+	assert.Equal(t, Create, retry.Changes[0].Action)
+	assert.Equal(t, 1, retry.Changes[1].DependsOn, "the member waits for the retried create")
+	assert.Empty(t, retry.Changes[1].Group, "not the id of the create that was lost")
+	require.Empty(t, Revalidate(retry, map[System]Current{LOX24: cur}), "nothing of the retry is stale")
+}

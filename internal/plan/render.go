@@ -18,6 +18,12 @@ type RenderOptions struct {
 // for the whole plan. The output is a pure function of the plan.
 func WriteText(w io.Writer, p *Plan, opt RenderOptions) error {
 	ew := &errWriter{w: w}
+	for _, s := range p.Shrinks {
+		ew.printf("! shrink guard: %s\n", s.Error())
+	}
+	if len(p.Shrinks) > 0 {
+		ew.printf("\n")
+	}
 	for _, sys := range p.Systems {
 		ew.printf("%s\n", sys)
 		for i := range p.Changes {
@@ -26,6 +32,12 @@ func WriteText(w io.Writer, p *Plan, opt RenderOptions) error {
 				continue
 			}
 			writeItem(ew, c, opt)
+		}
+		if sc, ok := p.Prune[sys]; ok {
+			ew.printf("  %s\n", pruneLine(p, sys, sc))
+			for _, k := range sc.Kept {
+				ew.printf("      stays: group %s %q (%s)\n", k.Key, k.Name, k.Why)
+			}
 		}
 		ew.printf("  %s: %s\n\n", sys, summary(p.Count(sys)))
 	}
@@ -112,6 +124,9 @@ func writeItem(ew *errWriter, c *Change, opt RenderOptions) {
 		ew.printf("      error: %s\n", c.Error)
 		return
 	}
+	if c.Kind == KindGroup && c.Action == Delete {
+		ew.printf("      members: %s (deleted with the group)\n", memberCount(c))
+	}
 	fields := shownFields(c)
 	width := 0
 	for _, f := range fields {
@@ -126,6 +141,29 @@ func writeItem(ew *errWriter, c *Change, opt RenderOptions) {
 		}
 		ew.printf("      %s:%s %s -> %s\n", f.Field, pad, before, after)
 	}
+}
+
+// memberCount renders a group delete's member count ("not read" when the
+// members were not read).
+func memberCount(c *Change) string {
+	if c.Members == nil {
+		return "not read"
+	}
+	return fmt.Sprint(*c.Members)
+}
+
+// pruneLine summarises a system's prune scope: how many groups are in the
+// prefix, how many are deleted and how many stay.
+func pruneLine(p *Plan, sys System, sc PruneScope) string {
+	n := 0
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.System == sys && c.Kind == KindGroup && c.Action == Delete && c.Error == "" {
+			n++
+		}
+	}
+	return fmt.Sprintf("prune %q: %d of %d %s in the prefix to delete, %d %s",
+		sc.NamePrefix, n, sc.InScope, plural(sc.InScope, "group", "groups"), len(sc.Kept), plural(len(sc.Kept), "stays", "stay"))
 }
 
 // deleteRef is what human output adds to a delete's source: the remote id

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,8 @@ type planFile struct {
 	Changes         []Change              `json:"changes"`
 	Unchanged       map[System]int        `json:"unchanged"`
 	Members         map[string]int        `json:"members"`
+	Prune           map[System]PruneScope `json:"prune,omitempty"`
+	Shrinks         []Shrink              `json:"shrinks,omitempty"`
 }
 
 // planCounts is Counts as the JSON plan spells it.
@@ -59,35 +62,103 @@ func WriteJSON(w io.Writer, p *Plan) error {
 	return encodePlan(w, p)
 }
 
-// encodePlan writes p as the JSON plan document, unchecked.
+// encodePlan writes p as the JSON plan document, unchecked. The changes
+// are encoded one by one, so that a plan of a million changes is never
+// held as text in memory; the document is the same as encoding planFile
+// whole with two-space indentation.
 func encodePlan(w io.Writer, p *Plan) error {
-	f := planFile{
-		Version:         PlanVersion,
-		Systems:         orEmpty(p.Systems),
-		Summary:         countsOf(p.Count("")),
-		SummaryBySystem: make(map[System]planCounts, len(p.Systems)),
-		Changes:         orEmpty(p.Changes),
-		Unchanged:       p.Unchanged,
-		Members:         p.Members,
-	}
+	summaryBy := make(map[System]planCounts, len(p.Systems))
 	for _, sys := range p.Systems {
-		f.SummaryBySystem[sys] = countsOf(p.Count(sys))
+		summaryBy[sys] = countsOf(p.Count(sys))
 	}
-	if f.Unchanged == nil {
-		f.Unchanged = map[System]int{}
+	unchanged, members := p.Unchanged, p.Members
+	if unchanged == nil {
+		unchanged = map[System]int{}
 	}
-	if f.Members == nil {
-		f.Members = map[string]int{}
+	if members == nil {
+		members = map[string]int{}
 	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	// A write error sticks to bw: put ignores it, and Flush returns it.
+	put := func(s string) { _, _ = bw.WriteString(s) }
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // names stay readable: "R&D", not "R\u0026D"
-	if err := enc.Encode(f); err != nil {
-		return fmt.Errorf("plan: %w", err)
+	// value writes v as it stands in the document at indentation prefix.
+	value := func(prefix string, v any) error {
+		buf.Reset()
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+		_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return err
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	field := func(name string, v any) error {
+		fmt.Fprintf(bw, "  %q: ", name)
+		if err := value("  ", v); err != nil {
+			return err
+		}
+		_, err := bw.WriteString(",\n")
+		return err
+	}
+	put("{\n")
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"version", PlanVersion}, {"systems", orEmpty(p.Systems)}, {"summary", countsOf(p.Count(""))}, {"summary_by_system", summaryBy}} {
+		if err := field(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if len(p.Changes) == 0 {
+		put("  \"changes\": [],\n")
+	} else {
+		put("  \"changes\": [\n")
+		for i := range p.Changes {
+			put("    ")
+			if err := value("    ", &p.Changes[i]); err != nil {
+				return err
+			}
+			if i < len(p.Changes)-1 {
+				put(",")
+			}
+			put("\n")
+		}
+		put("  ],\n")
+	}
+	if err := field("unchanged", unchanged); err != nil {
+		return err
+	}
+	// Optional fields last, as planFile orders them (omitted when empty).
+	last := []struct {
+		name string
+		v    any
+	}{{"members", members}}
+	if len(p.Prune) > 0 {
+		last = append(last, struct {
+			name string
+			v    any
+		}{"prune", p.Prune})
+	}
+	if len(p.Shrinks) > 0 {
+		last = append(last, struct {
+			name string
+			v    any
+		}{"shrinks", p.Shrinks})
+	}
+	for i, f := range last {
+		fmt.Fprintf(bw, "  %q: ", f.name)
+		if err := value("  ", f.v); err != nil {
+			return err
+		}
+		if i < len(last)-1 {
+			put(",")
+		}
+		put("\n")
+	}
+	put("}\n")
+	return bw.Flush()
 }
 
 func orEmpty[T any](s []T) []T {
@@ -129,7 +200,7 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan file: %w", err)
 	}
-	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members}
+	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members, Prune: f.Prune, Shrinks: f.Shrinks}
 	if len(p.Changes) == 0 {
 		p.Changes = nil
 	}
@@ -185,6 +256,10 @@ func decodePlanFile(data []byte) (*planFile, error) {
 			err = dec.Decode(&f.Unchanged)
 		case "members":
 			err = dec.Decode(&f.Members)
+		case "prune":
+			err = dec.Decode(&f.Prune)
+		case "shrinks":
+			err = dec.Decode(&f.Shrinks)
 		case "changes":
 			if f.Changes, err = decodeChanges(dec, data); err != nil {
 				return nil, err

@@ -31,8 +31,20 @@ func WriteMarkdown(w io.Writer, p *Plan, opt RenderOptions) error {
 	default:
 		ew.printf("## groupsync plan: %s\n", summary(p.Count("")))
 	}
+	for i, s := range p.Shrinks {
+		if i == 0 {
+			ew.printf("\n**Refused by the shrink guard:**\n\n")
+		}
+		ew.printf("- %s\n", mdText(s.Error()))
+	}
 	for _, sys := range p.Systems {
 		ew.printf("\n### %s\n\n%s\n", mdText(string(sys)), summary(p.Count(sys)))
+		if sc, ok := p.Prune[sys]; ok {
+			ew.printf("\n%s\n", mdText(pruneLine(p, sys, sc)))
+			for _, k := range sc.Kept {
+				ew.printf("- stays: %s\n", mdText(fmt.Sprintf("group %s %q (%s)", k.Key, k.Name, k.Why)))
+			}
+		}
 		rows, more := 0, 0
 		for i := range p.Changes {
 			c := &p.Changes[i]
@@ -76,6 +88,9 @@ func mdChange(c *Change, opt RenderOptions) string {
 	}
 	fields := shownFields(c)
 	lines := make([]string, len(fields))
+	if c.Kind == KindGroup && c.Action == Delete {
+		lines = append(lines, mdText("members: "+memberCount(c)+" (deleted with the group)"))
+	}
 	for i, f := range fields {
 		after := display(c, f.Field, f.After, opt)
 		if c.Action == Create {

@@ -58,6 +58,9 @@ type Item struct {
 	DurationMS int64  `json:"duration_ms"`
 	Source     string `json:"source"`
 	Error      string `json:"error"`
+	// Snapshot is, for a group delete, the group's whole record and every
+	// member as read before the delete, so that undo can rebuild it.
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	// Group is, for phone items, the id of their group, also when the
 	// group was created in the same run.
 	Group string `json:"group,omitempty"`
@@ -99,7 +102,7 @@ func newReport(p *Plan, start time.Time) *Report {
 		r.Items[i] = Item{
 			System: c.System, Kind: c.Kind, Action: c.Action, Key: key, Name: c.Name,
 			Phone: c.Phone, User: c.User, Source: c.Source.String(), Group: c.Group, DependsOn: c.DependsOn,
-			Expect: c.Expect,
+			Expect: c.Expect, Snapshot: c.Snapshot,
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.
 			Status: Skipped, Error: "not started",

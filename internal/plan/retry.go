@@ -59,7 +59,7 @@ func (it *Item) replayable() bool {
 // delete expects. The created entry's key is not set.
 func (it *Item) change() Change {
 	c := Change{System: it.System, Kind: it.Kind, Action: it.Action, Name: it.Name,
-		Group: it.Group, Phone: it.Phone, User: it.User, Expect: it.Expect}
+		Group: it.Group, Phone: it.Phone, User: it.User, Expect: it.Expect, Snapshot: it.Snapshot}
 	if it.Action != Create {
 		c.Key = it.Key
 	}
@@ -98,7 +98,10 @@ func copyRecord(rec map[string]Value) map[string]Value {
 
 // RetryPlan returns the plan that applies again the items of r whose
 // status is failed or skipped, in report order; members of a group
-// created in the run wait for that create when it is retried too. Items
+// created in the run wait for that create when it is retried too, even
+// when the report names the group by the id the create was answered
+// with (a create that verify did not observe: that id does not exist).
+// Items
 // that cannot be rebuilt (they were never planned, e.g. an id that does
 // not exist, or the report predates before/after) are left out, and
 // described in the second result.
@@ -118,12 +121,9 @@ func RetryPlan(r *Report) (*Plan, []string) {
 		c := it.change()
 		c.Source = Source{File: it.Source}
 		if dep := it.DependsOn - 1; dep >= 0 {
-			// A member of a create that is retried waits for it, also when
-			// the first run's create was answered (its key then names a
-			// group the re-read did not find).
-			j, ok := at[dep]
+			j, retried := at[dep]
 			switch {
-			case ok:
+			case retried:
 				c.Group, c.DependsOn = "", j+1
 			case c.Group == "":
 				left = append(left, fmt.Sprintf("%s %s %s %s: cannot be retried: its group was not created", it.System, it.Kind, it.Action, it.Name))

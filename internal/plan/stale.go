@@ -93,6 +93,9 @@ func (x *remoteIndex) checkGroup(c *Change) string {
 	if r == nil {
 		return fmt.Sprintf("group %s no longer exists", c.Key)
 	}
+	if c.Action == Delete && c.Snapshot != nil {
+		return checkDelete(c, r) // pruning
+	}
 	now := map[string]Value{"name": Str(r.Name)}
 	for k, v := range r.Fields {
 		now[k] = v
@@ -221,4 +224,64 @@ func (x *remoteIndex) checkUser(c *Change) string {
 		return fmt.Sprintf("user %s is no longer a member", c.User)
 	}
 	return ""
+}
+
+// checkDelete checks a group delete of a saved plan: the group must still be
+// as the plan's snapshot shows it (record, and members when they were read),
+// so that the report's snapshot is what is deleted and undo rebuilds it.
+func checkDelete(c *Change, r *RemoteGroup) string {
+	if externalOrigin(r.Origin) {
+		return fmt.Sprintf("its source is %q now: synchronised from another system", r.Origin)
+	}
+	if c.Snapshot == nil {
+		return ""
+	}
+	now := map[string]Value{"name": Str(r.Name)}
+	for k, v := range r.Fields {
+		now[k] = v
+	}
+	for _, k := range sortedKeys(c.Snapshot.Fields) {
+		kind := KindText
+		if spec, ok := FieldSpecFor(c.System, k); ok {
+			kind = spec.Kind
+		}
+		if was := c.Snapshot.Fields[k]; !kind.Equal(was, now[k]) {
+			return fmt.Sprintf("%s was %s when planned and is %s now", k, was, now[k])
+		}
+	}
+	switch {
+	case c.System == LOX24 && r.Phones != nil && c.Members != nil:
+		if !samePhones(c.Snapshot.Phones, r.Phones) {
+			return fmt.Sprintf("its members changed since the plan (%d then, %d now)", *c.Members, len(r.Phones))
+		}
+	case c.System == HelloID && r.Users != nil && c.Members != nil:
+		if len(r.Users) != len(c.Snapshot.Users) {
+			return fmt.Sprintf("its members changed since the plan (%d then, %d now)", *c.Members, len(r.Users))
+		}
+	}
+	return ""
+}
+
+// samePhones reports whether the members read now are those of the snapshot:
+// the same entries with the same numbers and columns.
+func samePhones(snap []SnapshotPhone, now []RemotePhone) bool {
+	if len(snap) != len(now) {
+		return false
+	}
+	byID := make(map[string]SnapshotPhone, len(snap))
+	for _, p := range snap {
+		byID[p.ID] = p
+	}
+	for _, p := range now {
+		s, ok := byID[p.ID]
+		if !ok || s.Phone != p.Number {
+			return false
+		}
+		for k, v := range p.Cols.Array() {
+			if s.Cols[PhoneColumns[k]] != v {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -259,12 +259,24 @@ type Group struct {
 // Desired is the whole desired state: every group of every file, in input order.
 type Desired struct {
 	Groups []Group
+	// Prune holds, per system, the scope in which groups that no file names
+	// are deleted; a system without an entry is never pruned.
+	Prune map[System]Prune
+	// Rows counts, per input file (group files and member files, as they
+	// are cited), the rows it held: groups, or members. The shrink guard
+	// compares them with the baseline.
+	Rows map[string]int
 }
 
-// Systems returns the systems that have at least one group, in output order.
+// Systems returns the systems that have at least one group or a prune
+// scope, in output order.
 func (d Desired) Systems() []System {
 	var out []System
 	for _, s := range Systems {
+		if _, ok := d.Prune[s]; ok {
+			out = append(out, s)
+			continue
+		}
 		for _, g := range d.Groups {
 			if g.System == s {
 				out = append(out, s)
@@ -323,17 +335,17 @@ type RemoteGroup struct {
 	// Phones holds the LOX24 group's members when they were read (only for
 	// groups whose desired state manages phones); nil otherwise.
 	Phones []RemotePhone
-	// Users holds the HelloID group's member GUIDs when they were read
-	// (only for groups whose desired state manages users); nil otherwise.
-	Users []string
-	// ExternalSource is the HelloID group's `source`: "" or "Local" for a
-	// group HelloID owns; any other value names the system that syncs the
-	// group's members (and would overwrite them). Not plan.Source, which is
-	// a place in the input.
-	ExternalSource string
 	// DeletedAt is, for a LOX24 group scheduled for deletion, when it will
 	// be deleted (the API's deleted_at); "" otherwise.
 	DeletedAt string
+	// Origin is, for a HelloID group, its source as the API reports it:
+	// "" or "Local" for a group made in HelloID, otherwise the system that
+	// synchronises it (which would overwrite changes made here).
+	Origin string
+	// Users holds the HelloID group's member user GUIDs when they were read
+	// (groups whose desired state manages users, groups to be pruned); nil
+	// otherwise.
+	Users []string
 }
 
 // Current is the state of one system as read from its API.

@@ -4,7 +4,8 @@ import "fmt"
 
 // Undo returns the plan that reverses every succeeded item of r, latest
 // first: an update goes back to its before, a create is deleted, a deleted
-// member is created again from its before. A LOX24 group the run created
+// member is created again from its before, a deleted group is created again
+// from its before, with the members of its snapshot (every column). A LOX24 group the run created
 // is deleted with its members, and only while its members are exactly
 // those the run added (Expect). Every item's Base is what the run left
 // behind, so that applying the plan finds an item stale when its target
@@ -27,6 +28,15 @@ func Undo(r *Report) (*Plan, []string) {
 	for i := len(r.Items) - 1; i >= 0; i-- {
 		it := &r.Items[i]
 		if it.Status != Succeeded {
+			continue
+		}
+		if it.Kind == KindGroup && it.Action == Delete {
+			note, ok := p.recreate(it)
+			if !ok {
+				left = append(left, fmt.Sprintf("%s %s %s %s: cannot be undone: the report does not hold its record", it.System, it.Kind, it.Action, it.Name))
+			} else if note != "" {
+				left = append(left, note)
+			}
 			continue
 		}
 		if !it.replayable() {
@@ -109,6 +119,62 @@ func reverse(it *Item) (Change, bool) {
 		return c, false
 	}
 	return c, true
+}
+
+// recreate adds to p the items that undo the group delete it: a create of
+// the group from its before (the record as read before the delete; older
+// reports have it only in the snapshot) and, for LOX24, a create of every
+// member of the snapshot, every column included, depending on that create.
+// The second result is false when the report holds no record; the first
+// says what cannot be restored.
+func (p *Plan) recreate(it *Item) (string, bool) {
+	rec := it.Before
+	if rec == nil && it.Snapshot != nil {
+		rec = it.Snapshot.Fields
+	}
+	name := rec["name"]
+	if !name.Valid || name.S == "" {
+		return "", false
+	}
+	note := "undoes delete"
+	if it.Source != "" {
+		note += " of " + it.Source
+	}
+	g := Change{System: it.System, Kind: KindGroup, Action: Create, Name: name.S, Note: note,
+		Fields: []FieldChange{{Field: "name", Before: Null, After: name}}}
+	for _, k := range fieldOrder(it.System, KindGroup, rec) {
+		if v := rec[k]; k != "name" && v.Valid {
+			g.Fields = append(g.Fields, FieldChange{Field: k, Before: Null, After: v})
+		}
+	}
+	p.Changes = append(p.Changes, g)
+	dep := len(p.Changes) // DependsOn: index of the group's create, plus one
+	if it.Snapshot == nil {
+		if it.System == LOX24 {
+			return fmt.Sprintf("%s group delete %s: its members are not restored: the report holds no snapshot of them", it.System, name.S), true
+		}
+		return "", true
+	}
+	for _, sp := range it.Snapshot.Phones {
+		num := sp.Phone
+		if n, ok := NormalizePhone(sp.Phone); ok {
+			num = n
+		}
+		c := Change{System: it.System, Kind: KindPhone, Action: Create, Name: name.S, DependsOn: dep, Phone: num,
+			Note:   "undoes delete of group " + name.S,
+			Fields: []FieldChange{{Field: "phone", Before: Null, After: Str(sp.Phone)}}}
+		for _, col := range PhoneColumns {
+			if v := sp.Cols[col]; v != "" {
+				c.Fields = append(c.Fields, FieldChange{Field: col, Before: Null, After: Str(v)})
+			}
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	if n := len(it.Snapshot.Users); n > 0 {
+		// HelloID memberships are not items of a plan yet.
+		return fmt.Sprintf("%s group delete %s: its %d member users are not restored: add them again in HelloID", it.System, name.S, n), true
+	}
+	return "", true
 }
 
 // fullPhone is a phone record with every column, absent ones null.

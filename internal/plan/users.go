@@ -94,11 +94,11 @@ func (d *differ) users(p *Plan, g Group, r *RemoteGroup, createIdx int) {
 		dependsOn = createIdx + 1
 	} else {
 		key, name = r.Key, r.Name
-		if IsExternalSource(r.ExternalSource) && !us.AllowExternalSource {
+		if IsExternalSource(r.Origin) && !us.AllowExternalSource {
 			p.Changes = append(p.Changes, Change{System: HelloID, Kind: KindGroup, Action: Update, Key: r.Key,
 				Name: r.Name, Source: us.Source,
 				Error: fmt.Sprintf("the group's members are synced from source %q, which would overwrite them; "+
-					"set allow_external_source: true to manage them anyway", r.ExternalSource)})
+					"set allow_external_source: true to manage them anyway", r.Origin)})
 			return
 		}
 	}

@@ -37,7 +37,7 @@ func userDiff(t *testing.T, us *Users, origin string, members ...string) *Plan {
 	g := Group{System: HelloID, Name: "Sales", Fields: map[string]Value{}, Users: us, Source: Source{"groups.yaml", 2}}
 	r := hidRemote(salesGUID, "Sales", nil)
 	r.Users = append([]string{}, members...)
-	r.ExternalSource = origin
+	r.Origin = origin
 	return Diff(Desired{Groups: []Group{g}}, map[System]Current{HelloID: {Groups: []RemoteGroup{r}, Users: directory}})
 }
 

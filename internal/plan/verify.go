@@ -146,10 +146,14 @@ func (x *remoteIndex) holds(c *Change) (string, holdsResult) {
 		}
 		ids, read := x.phones[c.Group]
 		if !read {
-			if x.d.byKey[x.d.keyOf(c.Group)] == nil && c.Action == Delete {
+			switch {
+			case x.d.byKey[x.d.keyOf(c.Group)] != nil:
+				return "", holdsUnknown
+			case c.Action == Delete:
 				return "", holdsYes // the group is gone, and its members with it
+			default:
+				return "", holdsNo // no member is in a group that does not exist
 			}
-			return "", holdsUnknown
 		}
 		if c.Action == Delete {
 			if ids[c.Key] == nil {

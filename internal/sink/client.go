@@ -60,6 +60,7 @@ type Client struct {
 	reqIDName string
 	message   func(body []byte) string
 	secrets   []string // never shown: replaced in what the API says
+	redactor  *Redactor
 
 	maxReadItems int
 
@@ -133,6 +134,7 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 		reqIDName: opt.RequestIDHeader,
 		message:   opt.Message,
 		secrets:   nonEmpty(opt.Secrets),
+		redactor:  NewRedactor(opt.Secrets...),
 
 		maxReadItems: cfg.MaxReadItems,
 	}, nil

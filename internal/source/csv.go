@@ -151,7 +151,7 @@ func ReadGroupsCSV(name string, r io.Reader) ([]plan.Group, Errors) {
 			}
 			switch j, dup := first[c]; {
 			case dup:
-				errs.add(1, 0, "", "column %q repeated (first is column %d)", c, j+1)
+				errs.add(1, 0, "", "column %s repeated (first is column %d)", quote(c), j+1)
 			case c == fieldSystem:
 				sysCol = i
 			case c == fieldColumns:
@@ -159,7 +159,7 @@ func ReadGroupsCSV(name string, r io.Reader) ([]plan.Group, Errors) {
 			case known(c):
 				fields[i] = c
 			default:
-				errs.add(1, 0, "", "unknown column %q%s", c, suggest(c))
+				errs.add(1, 0, "", "unknown column %s%s", quote(c), suggest(c))
 			}
 			if _, dup := first[c]; !dup {
 				first[c] = i

@@ -67,12 +67,31 @@ func TestReadGroupsCSV(t *testing.T) {
 		},
 		{
 			name: "Source is the line where the row starts",
-			in:   "system,name,description\nlox24,A,\"two\nlines\"\n\nlox24,B,\n,,\nlox24,C,\n",
+			in:   "system,name,description\nlox24,A,\"two, \"\"quoted\"\"\"\n\nlox24,B,\n,,\nlox24,C,\n",
 			want: []plan.Group{
-				{System: plan.LOX24, Name: "A", Fields: fields("description", plan.Str("two\nlines")), Source: src("g.csv", 2)},
-				{System: plan.LOX24, Name: "B", Fields: fields("description", plan.Null), Source: src("g.csv", 5)},
-				{System: plan.LOX24, Name: "C", Fields: fields("description", plan.Null), Source: src("g.csv", 7)},
+				{System: plan.LOX24, Name: "A", Fields: fields("description", plan.Str(`two, "quoted"`)), Source: src("g.csv", 2)},
+				{System: plan.LOX24, Name: "B", Fields: fields("description", plan.Null), Source: src("g.csv", 4)},
+				{System: plan.LOX24, Name: "C", Fields: fields("description", plan.Null), Source: src("g.csv", 6)},
 			},
+		},
+		{
+			name:     "a cell over several lines holds a line break, which text may not",
+			in:       "system,name,description\nlox24,A,\"two\nlines\"\n\nlox24,,\n",
+			wantErrs: []string{"g.csv:2: description: contains control character U+000A (not allowed in text)", "g.csv:5: name: must not be empty"},
+		},
+		{
+			name: "cells are not trimmed: white space at either end of text is refused",
+			in:   "system,name,description\nlox24, Staff,x\nhelloid,Sales ,\nlox24,B,\" note\"\n",
+			wantErrs: []string{
+				"g.csv:2: name: has leading or trailing white space (not allowed in text)",
+				"g.csv:3: name: has leading or trailing white space (not allowed in text)",
+				"g.csv:4: description: has leading or trailing white space (not allowed in text)",
+			},
+		},
+		{
+			name:     "a long unknown header is quoted in 80 characters, control characters escaped",
+			in:       "system,name,\x1b[31m" + strings.Repeat("x", 1000) + "\nlox24,A,\n",
+			wantErrs: []string{`g.csv:1: unknown column "\x1b[31m` + strings.Repeat("x", 75) + `"...`},
 		},
 		{
 			name: "an empty cell of the other system's field is fine",

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"groupsync/internal/plan"
@@ -358,10 +359,20 @@ func resolve(from, name string) string {
 }
 
 // CheckText checks a text value against a limit in characters (0: none) and
-// returns what is wrong, or "".
+// the characters text may hold, and returns what is wrong, or "". Text may
+// not hold control characters (C0, DEL, C1), line or paragraph separators,
+// or bidirectional controls, nor begin or end with white space.
 func CheckText(s string, limit int) string {
 	if !utf8.ValidString(s) {
 		return "not valid UTF-8"
+	}
+	for _, r := range s {
+		if IsControl(r) {
+			return fmt.Sprintf("contains control character %U (not allowed in text)", r)
+		}
+	}
+	if strings.TrimFunc(s, unicode.IsSpace) != s {
+		return "has leading or trailing white space (not allowed in text)"
 	}
 	if limit > 0 {
 		if n := utf8.RuneCountInString(s); n > limit {
@@ -369,6 +380,23 @@ func CheckText(s string, limit int) string {
 		}
 	}
 	return ""
+}
+
+// IsControl reports whether r is a character text fields may not hold: a C0
+// or C1 control, DEL, U+2028 or U+2029, or a bidirectional control (U+061C,
+// U+200E, U+200F, U+202A..U+202E, U+2066..U+2069).
+func IsControl(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7F && r <= 0x9F:
+		return true
+	case r == 0x2028, r == 0x2029:
+		return true
+	case r == 0x061C, r == 0x200E, r == 0x200F:
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // ParseID returns the decimal form of a positive integer id (a LOX24 group
@@ -399,13 +427,23 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-// quote quotes a value for an error message, cut short if it is long, so
-// that a message stays no longer than needed.
+// excerptMax is how many characters of a cell, header or value an input
+// error quotes at most.
+const excerptMax = 80
+
+// quote quotes a value for an error message: at most excerptMax characters
+// of it, with control and other invisible characters escaped, so that a
+// message stays short and shows what the file really holds.
 func quote(s string) string {
-	const limit = 40
-	if utf8.RuneCountInString(s) <= limit {
-		return strconv.Quote(s)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	r := []rune(s)
-	return strconv.Quote(string(r[:limit])) + "..."
+	n := 0
+	for i := range s {
+		if n == excerptMax {
+			return strconv.Quote(s[:i]) + "..."
+		}
+		n++
+	}
+	return strconv.Quote(s)
 }

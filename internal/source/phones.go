@@ -89,9 +89,9 @@ func ReadPhonesWith(name string, r io.Reader, opts PhoneOptions) (plan.Phones, E
 			}
 			if prev, dup := headedBy[idx]; dup {
 				if prev == c {
-					errs.add(1, 0, "", "column %q repeated", c)
+					errs.add(1, 0, "", "column %s repeated", quote(c))
 				} else {
-					errs.add(1, 0, "", "column %q repeats column %q", c, prev)
+					errs.add(1, 0, "", "column %s repeats column %s", quote(c), quote(prev))
 				}
 				continue
 			}
@@ -211,16 +211,16 @@ func PhoneHeader(h string, labels map[string]int) (int, string) {
 	label, isLabel := labels[h]
 	switch {
 	case isLabel && (label < 0 || label > 4): // SharedLabel, or not one of a..e
-		return 0, fmt.Sprintf("column %q is ambiguous: several of name_a..name_e have this label", h)
+		return 0, fmt.Sprintf("column %s is ambiguous: several of name_a..name_e have this label", quote(h))
 	case isLabel && named != NoColumn && named != label:
-		return 0, fmt.Sprintf("column %q is ambiguous: it is a column's name and the label of column %s (name_%s)",
-			h, plan.PhoneColumns[label], plan.PhoneColumns[label])
+		return 0, fmt.Sprintf("column %s is ambiguous: it is a column's name and the label of column %s (name_%s)",
+			quote(h), plan.PhoneColumns[label], plan.PhoneColumns[label])
 	case isLabel:
 		return label, ""
 	case named != NoColumn:
 		return named, ""
 	}
-	return 0, fmt.Sprintf("unknown column %q (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", h)
+	return 0, fmt.Sprintf("unknown column %s (want phone, a..e, callback_data, or a label from the group's name_a..name_e)", quote(h))
 }
 
 // mappedHeader reads the header of a member file through a mapping of

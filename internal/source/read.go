@@ -1,6 +1,7 @@
 package source
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,11 +23,19 @@ import (
 // Errors cite files by the paths given; a member file is cited as the path of
 // its group's file joined with the phones value.
 func Read(paths []string) (plan.Desired, error) {
-	return ReadWith(paths, Options{})
+	return ReadContext(context.Background(), paths, Options{})
 }
 
-// Options are defaults that the command line gives for every file.
+// Options are the bounds of ReadContext and the defaults that the command
+// line gives for every file.
 type Options struct {
+	// Root, when not empty, is the directory every file named inside a
+	// desired-state file must resolve into; otherwise each must resolve
+	// into the directory of the file that names it.
+	Root string
+	// MaxFileSize bounds every file read, those given and those named
+	// inside them; 0 means DefaultMaxFileSize.
+	MaxFileSize int64
 	// DefaultCountry reads national numbers of groups that set no
 	// default_country (ISO 3166 alpha-2; "" for none).
 	DefaultCountry string
@@ -37,6 +46,13 @@ type Options struct {
 
 // ReadWith is Read with command-line defaults.
 func ReadWith(paths []string, opts Options) (plan.Desired, error) {
+	return ReadContext(context.Background(), paths, opts)
+}
+
+// ReadContext is Read with bounds and command-line defaults, stopping with
+// the context's cause once ctx is done.
+func ReadContext(ctx context.Context, paths []string, opt Options) (plan.Desired, error) {
+	r := reader{ctx: ctx, opt: opt}
 	var (
 		d    plan.Desired
 		errs Errors
@@ -51,19 +67,31 @@ func ReadWith(paths []string, opts Options) (plan.Desired, error) {
 			errs = append(errs, Error{File: path, Msg: msg})
 			continue
 		}
-		groups, es := readFile(path)
+		groups, prune, es := r.readFile(path)
 		d.Groups = append(d.Groups, groups...)
 		errs = append(errs, es...)
+		errs = append(errs, mergePrune(&d, prune)...)
+		if len(es) == 0 {
+			addRows(&d, path, len(groups))
+		}
 	}
 	errs = append(errs, duplicates(d.Groups)...)
 	for i := range d.Groups {
 		g := &d.Groups[i]
 		if g.Phones != nil {
-			errs = append(errs, loadPhones(g, opts)...)
+			errs = append(errs, r.loadPhones(g)...)
+			addRows(&d, g.Phones.File, len(g.Phones.List))
 		}
 		if g.Users != nil && g.Users.File != "" {
-			errs = append(errs, loadUsers(g, opts)...)
+			errs = append(errs, r.loadUsers(g)...)
+			addRows(&d, g.Users.File, len(g.Users.List))
 		}
+		if err := ctx.Err(); err != nil {
+			return plan.Desired{}, context.Cause(ctx)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return plan.Desired{}, context.Cause(ctx)
 	}
 	if len(errs) > 0 {
 		errs = errs.unique()
@@ -71,6 +99,39 @@ func ReadWith(paths []string, opts Options) (plan.Desired, error) {
 		return plan.Desired{}, errs
 	}
 	return d, nil
+}
+
+// addRows records how many rows (groups, or members) file held.
+func addRows(d *plan.Desired, file string, n int) {
+	if d.Rows == nil {
+		d.Rows = map[string]int{}
+	}
+	d.Rows[file] = n
+}
+
+// mergePrune adds a file's prune scopes to d; a system whose scope an
+// earlier file set differently is an error naming both places.
+func mergePrune(d *plan.Desired, prune map[plan.System]plan.Prune) Errors {
+	var errs Errors
+	for _, sys := range plan.Systems {
+		p, ok := prune[sys]
+		if !ok {
+			continue
+		}
+		prev, had := d.Prune[sys]
+		switch {
+		case !had:
+			if d.Prune == nil {
+				d.Prune = map[plan.System]plan.Prune{}
+			}
+			d.Prune[sys] = p
+		case prev.NamePrefix != p.NamePrefix:
+			errs = append(errs, Error{File: p.Source.File, Line: p.Source.Line, Field: "prune",
+				Msg: fmt.Sprintf("%s prune name_prefix %s differs from %s at %s; every file must set the same scope",
+					sys, quote(p.NamePrefix), quote(prev.NamePrefix), prev.Source)})
+		}
+	}
+	return errs
 }
 
 // fileSeen is a file Read has been given, as the user named it.
@@ -94,41 +155,57 @@ func seenBefore(seen *[]fileSeen, path string) (string, bool) {
 	return "", false
 }
 
+// reader reads the files of one ReadContext.
+type reader struct {
+	ctx context.Context
+	opt Options
+}
+
 // readFile reads one file of groups, choosing the reader by its extension.
-func readFile(path string) ([]plan.Group, Errors) {
-	var read func(string, io.Reader) ([]plan.Group, Errors)
+func (r reader) readFile(path string) ([]plan.Group, map[plan.System]plan.Prune, Errors) {
+	var read func(string, io.Reader) ([]plan.Group, map[plan.System]plan.Prune, Errors)
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".yaml", ".yml":
-		read = ReadYAML
+		read = readYAML
 	case ".csv":
-		read = ReadGroupsCSV
+		read = func(name string, r io.Reader) ([]plan.Group, map[plan.System]plan.Prune, Errors) {
+			groups, errs := ReadGroupsCSV(name, r)
+			return groups, nil, errs
+		}
 	case "":
-		return nil, Errors{{File: path, Msg: "no file extension: cannot tell YAML from CSV (want .yaml, .yml or .csv)"}}
+		return nil, nil, Errors{{File: path, Msg: "no file extension: cannot tell YAML from CSV (want .yaml, .yml or .csv)"}}
 	default:
-		return nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %q (want .yaml, .yml or .csv)", ext)}}
+		return nil, nil, Errors{{File: path, Msg: fmt.Sprintf("unknown kind of file %s (want .yaml, .yml or .csv)", quote(ext))}}
 	}
-	f, err := openFile(path)
+	f, err := openRegular(path, r.opt.MaxFileSize)
 	if err != nil {
-		return nil, Errors{{File: path, Msg: openError(err)}}
+		return nil, nil, Errors{{File: path, Msg: openError(err)}}
 	}
 	defer f.Close()
+	f.ctx = r.ctx
 	return read(path, f)
 }
 
 // loadPhones reads the member file of g and fills g.Phones.
-func loadPhones(g *plan.Group, opts Options) Errors {
+func (r reader) loadPhones(g *plan.Group) Errors {
 	ph := g.Phones
 	if ph.Country == "" {
-		ph.Country = opts.DefaultCountry
+		ph.Country = r.opt.DefaultCountry
 	}
 	if ph.Delimiter == 0 {
-		ph.Delimiter = opts.Delimiter
+		ph.Delimiter = r.opt.Delimiter
 	}
-	f, err := openFile(ph.File)
+	dir := filepath.Dir(ph.Source.File)
+	rel, err := filepath.Rel(dir, ph.File)
+	if err != nil || filepath.IsAbs(ph.File) && !filepath.IsAbs(ph.Source.File) {
+		rel = ph.File // absolute as written: OpenReferenced refuses it
+	}
+	f, err := OpenReferenced(dir, r.opt.Root, rel, r.opt.MaxFileSize)
 	if err != nil {
 		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", ph.File, openError(err))}}
 	}
 	defer f.Close()
+	f.ctx = r.ctx
 	got, errs := ReadPhonesWith(ph.File, f, PhoneOptions{
 		Labels:  Labels(g.Fields),
 		Country: ph.Country,
@@ -166,20 +243,6 @@ func Labels(fields map[string]plan.Value) map[string]int {
 // errIsDir is the error for a path that names a directory.
 var errIsDir = errors.New("is a directory, not a file")
 
-// openFile opens a file for reading; a directory is an error here rather
-// than at the first read.
-func openFile(path string) (*os.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		f.Close()
-		return nil, errIsDir
-	}
-	return f, nil
-}
-
 // openError says why a file could not be read, without repeating its path.
 func openError(err error) string {
 	if errors.Is(err, fs.ErrNotExist) {
@@ -209,9 +272,9 @@ func duplicates(groups []plan.Group) Errors {
 		case g.Name == "":
 			continue // reported already
 		case g.System == plan.LOX24:
-			what, id = fmt.Sprintf("%q", g.Name), "\x00"+g.Name
+			what, id = quote(g.Name), "\x00"+g.Name
 		default:
-			what, id = fmt.Sprintf("%q", g.Name), "\x00"+plan.NameKey(g.Name)
+			what, id = quote(g.Name), "\x00"+plan.NameKey(g.Name)
 		}
 		id = string(g.System) + "\x00" + id
 		if prev, dup := first[id]; dup {

@@ -82,6 +82,9 @@ func TestRead(t *testing.T) {
 				Source: src("conf/more.csv", 2),
 			},
 			{System: plan.HelloID, Name: "C", Fields: fields(), Source: src("conf/more.csv", 3)},
+		}, Rows: map[string]int{
+			"conf/groups.yaml": 1, "conf/more.csv": 2,
+			filepath.Join("conf", "members", "a.csv"): 1, filepath.Join("conf", "members", "b.csv"): 1,
 		}}
 		assert.Equal(t, want, got)
 	})

@@ -3,6 +3,7 @@ package source
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"groupsync/internal/plan"
@@ -78,18 +79,24 @@ func ReadUsers(name string, r io.Reader, d Dialect) ([]plan.UserRef, Errors) {
 	return list, errs.result()
 }
 
-// loadUsers reads the users file of g, when it names one, and fills
-// g.Users.List.
-func loadUsers(g *plan.Group, opts Options) Errors {
+// loadUsers reads the users file of g, opened through the same confinement
+// as a member file (OpenReferenced), and fills g.Users.List.
+func (r reader) loadUsers(g *plan.Group) Errors {
 	us := g.Users
 	if us.Delimiter == 0 {
-		us.Delimiter = opts.Delimiter
+		us.Delimiter = r.opt.Delimiter
 	}
-	f, err := openFile(us.File)
+	dir := filepath.Dir(us.Source.File)
+	rel, err := filepath.Rel(dir, us.File)
+	if err != nil || filepath.IsAbs(us.File) && !filepath.IsAbs(us.Source.File) {
+		rel = us.File // absolute as written: OpenReferenced refuses it
+	}
+	f, err := OpenReferenced(dir, r.opt.Root, rel, r.opt.MaxFileSize)
 	if err != nil {
 		return Errors{{File: us.Source.File, Line: us.Source.Line, Field: fieldUsers, Msg: fmt.Sprintf("cannot open %s: %s", us.File, openError(err))}}
 	}
 	defer f.Close()
+	f.ctx = r.ctx
 	list, errs := ReadUsers(us.File, f, Dialect{Delimiter: us.Delimiter, Encoding: us.Encoding})
 	us.List = list
 	return errs

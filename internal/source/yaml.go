@@ -34,23 +34,30 @@ import (
 // When there are errors, the groups returned are incomplete and must not be
 // used, except to look for further errors.
 func ReadYAML(name string, r io.Reader) ([]plan.Group, Errors) {
+	groups, _, errs := readYAML(name, r)
+	return groups, errs
+}
+
+// readYAML is ReadYAML that also returns the file's prune scopes, per system.
+func readYAML(name string, r io.Reader) ([]plan.Group, map[plan.System]plan.Prune, Errors) {
 	errs := &errorList{file: name}
+	prune := map[plan.System]plan.Prune{}
 	// A file of groups is small, and yaml.v3 builds the whole tree anyway;
 	// holding the text lets errors that yaml.v3 gives without a line (bad
 	// UTF-8, control characters) be placed.
 	data, err := io.ReadAll(r)
 	if err != nil {
 		errs.add(0, 0, "", "%s", err)
-		return nil, errs.result()
+		return nil, nil, errs.result()
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, nil
+			return nil, nil, nil
 		}
 		addYAMLError(errs, data, err)
-		return nil, errs.result()
+		return nil, nil, errs.result()
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
@@ -60,8 +67,8 @@ func ReadYAML(name string, r io.Reader) ([]plan.Group, Errors) {
 	default:
 		errs.add(next.Line, next.Column, "", "a second document: one file holds one document")
 	}
-	y := yamlReader{errs: errs}
-	return y.file(&doc), errs.result()
+	y := yamlReader{errs: errs, prune: prune, name: name}
+	return y.file(&doc), prune, errs.result()
 }
 
 // addYAMLError records a syntax error from yaml.v3, which reads
@@ -125,7 +132,9 @@ func allowedInYAML(r rune) bool {
 
 // yamlReader walks the node tree of one YAML file.
 type yamlReader struct {
-	errs *errorList
+	errs  *errorList
+	prune map[plan.System]plan.Prune // filled by the prune: keys
+	name  string                     // the file, as cited
 }
 
 // file reads the document: a mapping with lox24 and helloid sections.
@@ -145,7 +154,7 @@ func (y yamlReader) file(doc *yaml.Node) []plan.Group {
 	y.pairs(root, func(key string, keyNode, val *yaml.Node) {
 		sys, err := plan.ParseSystem(key)
 		if err != nil {
-			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %q (want %s or %s)", key, plan.LOX24, plan.HelloID)
+			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %s (want %s or %s)", quote(key), plan.LOX24, plan.HelloID)
 			return
 		}
 		groups = append(groups, y.system(sys, val)...)
@@ -165,8 +174,12 @@ func (y yamlReader) system(sys plan.System, n *yaml.Node) []plan.Group {
 	}
 	var groups []plan.Group
 	y.pairs(n, func(key string, keyNode, val *yaml.Node) {
+		if key == "prune" {
+			y.readPrune(sys, keyNode, val)
+			return
+		}
 		if key != "groups" {
-			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %q in %s (want groups)", key, sys)
+			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %s in %s (want groups or prune)", quote(key), sys)
 			return
 		}
 		val = deref(val)
@@ -189,6 +202,48 @@ func (y yamlReader) system(sys plan.System, n *yaml.Node) []plan.Group {
 	return groups
 }
 
+// readPrune reads a system's prune scope: {name_prefix: "HR "}.
+func (y yamlReader) readPrune(sys plan.System, keyNode, n *yaml.Node) {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		y.wrongKind(n, "prune", "a mapping with name_prefix:")
+		return
+	}
+	prefix, found := "", false
+	y.pairs(n, func(key string, keyNode, val *yaml.Node) {
+		if key != "name_prefix" {
+			y.errs.add(keyNode.Line, keyNode.Column, "prune", "unknown key %q in prune (want name_prefix)", key)
+			return
+		}
+		val = deref(val)
+		if val.Kind != yaml.ScalarNode || isNull(val) || val.Tag != "!!str" {
+			y.wrongKind(val, "name_prefix", "a text")
+			return
+		}
+		switch v := val.Value; {
+		case v == "":
+			y.errs.add(val.Line, val.Column, "name_prefix", "empty: a prune scope needs a prefix (an empty one would delete every group no file names)")
+		case strings.TrimSpace(v) == "":
+			y.errs.add(val.Line, val.Column, "name_prefix", "only white space")
+		default:
+			// A prefix may end in spaces ("HR " keeps "HRM" out of scope);
+			// otherwise it is text like a name.
+			if msg := CheckText(strings.TrimRight(v, " "), plan.NameMax[sys]); msg != "" {
+				y.errs.add(val.Line, val.Column, "name_prefix", "%s", msg)
+				return
+			}
+			prefix, found = v, true
+		}
+	})
+	if !found {
+		if len(n.Content) == 0 {
+			y.errs.add(n.Line, n.Column, "prune", "prune needs name_prefix")
+		}
+		return
+	}
+	y.prune[sys] = plan.Prune{NamePrefix: prefix, Source: plan.Source{File: y.name, Line: keyNode.Line}}
+}
+
 // group reads one group's mapping.
 func (y yamlReader) group(sys plan.System, m *yaml.Node) plan.Group {
 	b := newGroup(y.errs, sys, pos{m.Line, m.Column})
@@ -199,7 +254,7 @@ func (y yamlReader) group(sys plan.System, m *yaml.Node) plan.Group {
 			return
 		}
 		if !known(key) {
-			y.errs.add(at.line, at.col, "", "unknown key %q%s", key, suggest(key))
+			y.errs.add(at.line, at.col, "", "unknown key %s%s", quote(key), suggest(key))
 			return
 		}
 		if !b.accepts(key, at) {
@@ -363,7 +418,7 @@ func (y yamlReader) pairs(m *yaml.Node, fn func(key string, keyNode, val *yaml.N
 			continue
 		}
 		if first, ok := seen[k.Value]; ok {
-			y.errs.add(k.Line, k.Column, "", "duplicate key %q (first at line %d)", k.Value, first)
+			y.errs.add(k.Line, k.Column, "", "duplicate key %s (first at line %d)", quote(k.Value), first)
 			continue
 		}
 		seen[k.Value] = k.Line

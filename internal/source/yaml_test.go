@@ -130,7 +130,7 @@ func TestReadYAML(t *testing.T) {
 		{
 			name:     "a system section holds only groups",
 			in:       "helloid:\n  group: []\n",
-			wantErrs: []string{`g.yaml:2:3: unknown key "group" in helloid (want groups)`},
+			wantErrs: []string{`g.yaml:2:3: unknown key "group" in helloid (want groups or prune)`},
 		},
 		{
 			name:     "unknown group keys are errors",

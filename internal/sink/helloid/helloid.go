@@ -56,7 +56,7 @@ func New(cfg sink.Config, key, secret string) (*Client, error) {
 			r.Header.Set("Accept", "application/json")
 		},
 		Message: errorMessage,
-		Secrets: []string{key, secret, base64.StdEncoding.EncodeToString([]byte(key + ":" + secret))},
+		Secrets: []string{key, secret, key + ":" + secret, base64.StdEncoding.EncodeToString([]byte(key + ":" + secret))},
 	})
 	if err != nil {
 		return nil, err
@@ -84,12 +84,51 @@ func (g *group) remote() plan.RemoteGroup {
 	if g.ManagedByUserGUID != nil && *g.ManagedByUserGUID != "" {
 		manager = plan.Str(*g.ManagedByUserGUID)
 	}
-	return plan.RemoteGroup{Key: g.GroupGUID, Name: g.Name, ExternalSource: g.Source, Fields: map[string]plan.Value{
+	return plan.RemoteGroup{Key: g.GroupGUID, Name: g.Name, Origin: g.Source, Fields: map[string]plan.Value{
 		"isEnabled":         plan.Bool(g.IsEnabled),
 		"isDefault":         plan.Bool(g.IsDefault),
 		"isQrEnabled":       plan.Bool(g.IsQrEnabled),
 		"managedByUserGuid": manager,
 	}}
+}
+
+var _ plan.MemberReader = (*Client)(nil)
+
+// ReadMembers reads, with GET /groups/{guid}, the member users of the
+// groups of cur whose GUIDs are in keys (the groups a plan prunes), one
+// group at a time, and fills their Users.
+func (c *Client) ReadMembers(ctx context.Context, cur *plan.Current, keys []string) error {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[strings.ToLower(k)] = true
+	}
+	for i := range cur.Groups {
+		r := &cur.Groups[i]
+		if !want[strings.ToLower(r.Key)] {
+			continue
+		}
+		op := "get group " + r.Key
+		resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: "/groups/" + url.PathEscape(r.Key)})
+		if err != nil {
+			return err
+		}
+		var g struct {
+			Users *[]string `json:"users"`
+		}
+		if err := json.Unmarshal(resp.Body, &g); err != nil {
+			return fmt.Errorf("helloid: %s: unexpected response body: %w", op, err)
+		}
+		if g.Users == nil {
+			return fmt.Errorf("helloid: %s: the answer has no users", op)
+		}
+		for _, u := range *g.Users {
+			if !isGUID(u) {
+				return fmt.Errorf("helloid: %s: a member has the userGuid %q, not a GUID", op, u)
+			}
+		}
+		r.Users = append([]string{}, *g.Users...)
+	}
+	return nil
 }
 
 // Do applies one group or user item.

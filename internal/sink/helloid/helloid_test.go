@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -45,7 +46,18 @@ func (b *bodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func setup(t *testing.T, groups []emulator.HelloIDGroup) (*emulator.Server, *bodies, *helloid.Client) {
 	t.Helper()
 	emu := emulator.New(emulator.Options{Seed: 1})
-	require.NoError(t, emu.LoadState(emulator.State{HelloID: emulator.HelloIDState{Groups: groups}}))
+	// The directory holds every user the groups have as members.
+	var users []emulator.HelloIDUser
+	seen := map[string]bool{}
+	for _, g := range groups {
+		for _, u := range g.Users {
+			if k := strings.ToLower(u); !seen[k] {
+				seen[k] = true
+				users = append(users, emulator.HelloIDUser{UserGUID: u, UserName: "user-" + k})
+			}
+		}
+	}
+	require.NoError(t, emu.LoadState(emulator.State{HelloID: emulator.HelloIDState{Groups: groups, Users: users}}))
 	rec := &bodies{next: emu}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
@@ -209,4 +221,33 @@ func TestNamesTheEmulatorCallsTheSameAreOneGroup(t *testing.T) {
 			assert.Len(t, emu.State().HelloID.Groups, 1)
 		})
 	}
+}
+
+func TestDeleteGroupByGUIDAndReadTheMembersAndSourceFirst(t *testing.T) {
+	const guidB = "0b6b2b1e-5a9c-4d57-9d7a-3f1e2d4c5b6a"
+	emu, rec, c := setup(t, []emulator.HelloIDGroup{
+		{GroupGUID: guidA, Name: "HR A", Users: []string{userA}},
+		{GroupGUID: guidB, Name: "HR AD", Source: "AD"},
+	})
+	ctx := context.Background()
+	cur, err := c.Read(ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, cur.Groups, 2)
+	assert.Equal(t, "Local", cur.Groups[0].Origin)
+	assert.Equal(t, "AD", cur.Groups[1].Origin)
+	assert.Nil(t, cur.Groups[0].Users, "the listing does not fill members")
+
+	require.NoError(t, c.ReadMembers(ctx, &cur, []string{guidA}))
+	assert.Equal(t, []string{"f0ce1e44-25e8-4b12-8151-ef3525017647"}, cur.Groups[0].Users)
+	assert.Nil(t, cur.Groups[1].Users, "only the groups asked for are read")
+
+	o := c.Do(ctx, &plan.Change{System: plan.HelloID, Kind: plan.KindGroup, Action: plan.Delete, Key: guidA, Name: "HR A"})
+	require.Equal(t, plan.Succeeded, o.Status, o.Err)
+	assert.Equal(t, 200, o.HTTPStatus)
+	assert.Equal(t, []string{"DELETE /api/v1/groups/" + guidA + " "}, rec.seen)
+	require.Len(t, emu.State().HelloID.Groups, 1)
+
+	o = c.Do(ctx, &plan.Change{System: plan.HelloID, Kind: plan.KindGroup, Action: plan.Delete, Key: guidA, Name: "HR A"})
+	assert.Equal(t, plan.Failed, o.Status)
+	assert.Contains(t, o.Err.Error(), "Group not found")
 }

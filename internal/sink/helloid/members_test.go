@@ -54,7 +54,7 @@ func TestReadPagesUsersPast1000AndReadsOnlyManagedGroups(t *testing.T) {
 	assert.Equal(t, "user2499@acme.com", cur.Users[2499].UserName)
 	require.Len(t, cur.Groups, 2)
 	assert.Equal(t, []string{userGUID(7), userGUID(2100)}, cur.Groups[0].Users)
-	assert.Equal(t, "Local", cur.Groups[0].ExternalSource)
+	assert.Equal(t, "Local", cur.Groups[0].Origin)
 	assert.Nil(t, cur.Groups[1].Users, "a group that does not manage users is not read")
 
 	routes := emu.Stats().Systems["helloid"].ByRoute

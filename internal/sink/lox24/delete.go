@@ -10,8 +10,9 @@ import (
 )
 
 // deleteGroup deletes a group and its members with DELETE /groups/{id}.
+// The plan's snapshot of the members is in the report.
 func (c *Client) deleteGroup(ctx context.Context, ch *plan.Change) plan.Outcome {
 	resp, err := c.api.Do(ctx, sink.Request{Op: "delete group " + ch.Key, Method: http.MethodDelete,
 		Path: "/groups/" + url.PathEscape(ch.Key)})
-	return sink.Outcome(resp, err)
+	return deleted(sink.Outcome(resp, err))
 }

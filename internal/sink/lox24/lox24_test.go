@@ -500,3 +500,50 @@ func TestReadCarriesAScheduledDeletionAndNeverWritesIt(t *testing.T) {
 	require.NoError(t, c.Do(context.Background(), ch).Err)
 	assert.Equal(t, when, *emu.State().LOX24.Groups[0].DeletedAt, "deleted_at is not sent (the emulator would ignore it anyway)")
 }
+
+func TestDeleteGroupAfterReadingOnlyItsMembers(t *testing.T) {
+	emu, c := setup(t, []emulator.LOX24Group{
+		{ID: 6, Name: "HR Gone", Phones: []emulator.LOX24Phone{{Phone: "+4915112345678", A: sp("Ann"), CallbackData: sp("crm-1")}}},
+		{ID: 7, Name: "HR Stays", Phones: []emulator.LOX24Phone{{Phone: "+4915112345679"}}},
+	}, "demo:demo")
+	ctx := context.Background()
+	cur, err := c.Read(ctx, nil)
+	require.NoError(t, err)
+	require.NoError(t, c.ReadMembers(ctx, &cur, []string{"6"}))
+	require.Len(t, cur.Groups[0].Phones, 1)
+	assert.Equal(t, "+4915112345678", cur.Groups[0].Phones[0].Number)
+	assert.Equal(t, plan.MakeColumns("Ann", "", "", "", "", "crm-1"), cur.Groups[0].Phones[0].Cols)
+	assert.Nil(t, cur.Groups[1].Phones, "only the groups asked for are read")
+	assert.Equal(t, 1, emu.Stats().Systems["lox24"].ByRoute["GET /groups/{id}/phones"])
+
+	o := c.Do(ctx, &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Delete, Key: "6", Name: "HR Gone"})
+	require.Equal(t, plan.Succeeded, o.Status, o.Err)
+	assert.Equal(t, 204, o.HTTPStatus)
+	st := emu.State()
+	require.Len(t, st.LOX24.Groups, 1)
+	assert.Equal(t, "HR Stays", st.LOX24.Groups[0].Name)
+}
+
+func TestDeleteGroupWhoseAnswerIsLostSucceeds(t *testing.T) {
+	emu := emulator.New(emulator.Options{Seed: 1})
+	require.NoError(t, emu.LoadState(emulator.State{LOX24: emulator.LOX24State{Groups: []emulator.LOX24Group{{ID: 6, Name: "HR Gone"}}}}))
+	var deletes atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete && deletes.Add(1) == 1 {
+			emu.ServeHTTP(httptest.NewRecorder(), r) // applied, but the answer is lost
+			http.Error(w, "Bad Gateway", http.StatusBadGateway)
+			return
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1000, Retry: sink.RetryPolicy{MaxAttempts: 3, Base: time.Millisecond, Max: time.Millisecond}}, "demo:demo")
+	require.NoError(t, err)
+	o := c.Do(context.Background(), &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Delete, Key: "6", Name: "HR Gone"})
+	assert.Equal(t, plan.Succeeded, o.Status, o.Err)
+	assert.Equal(t, 2, o.Attempts, "the first answer was lost, the retry found the group gone")
+	assert.Empty(t, emu.State().LOX24.Groups)
+
+	o = c.Do(context.Background(), &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Delete, Key: "6", Name: "HR Gone"})
+	assert.Equal(t, plan.Failed, o.Status, "a 404 on the first attempt is a failure: the group was not there")
+}

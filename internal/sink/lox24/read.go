@@ -30,6 +30,19 @@ func (c *Client) ReadWithMembers(ctx context.Context) (plan.Current, error) {
 	return c.read(ctx, func(*plan.RemoteGroup) bool { return true })
 }
 
+// ReadMembers reads the members of the groups of cur whose ids are in keys
+// (the groups a plan prunes), c.readWorkers at a time, and fills their
+// Phones.
+func (c *Client) ReadMembers(ctx context.Context, cur *plan.Current, keys []string) error {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	return c.readMembers(ctx, cur, func(r *plan.RemoteGroup) bool { return want[r.Key] })
+}
+
+var _ plan.MemberReader = (*Client)(nil)
+
 // read lists every group, then reads the members of the groups members
 // selects, c.readWorkers at a time.
 func (c *Client) read(ctx context.Context, members func(*plan.RemoteGroup) bool) (plan.Current, error) {
@@ -42,6 +55,15 @@ func (c *Client) read(ctx context.Context, members func(*plan.RemoteGroup) bool)
 		key, _ := checkID("group", groups[i].ID) // checked by readAll
 		cur.Groups[i] = groups[i].remote(key)
 	}
+	if err := c.readMembers(ctx, &cur, members); err != nil {
+		return plan.Current{}, err
+	}
+	return cur, nil
+}
+
+// readMembers reads the members of the groups of cur that members selects,
+// c.readWorkers at a time.
+func (c *Client) readMembers(ctx context.Context, cur *plan.Current, members func(*plan.RemoteGroup) bool) error {
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(c.readWorkers)
 	for i := range cur.Groups {
@@ -62,8 +84,5 @@ func (c *Client) read(ctx context.Context, members func(*plan.RemoteGroup) bool)
 			return nil
 		})
 	}
-	if err := eg.Wait(); err != nil {
-		return plan.Current{}, err
-	}
-	return cur, nil
+	return eg.Wait()
 }

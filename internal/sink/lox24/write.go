@@ -221,6 +221,15 @@ func (c *Client) updateGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 	return sink.Outcome(resp, err)
 }
 
+// deleted is the outcome of a group delete: a 404 on a retry means an
+// earlier attempt, whose answer was lost, deleted the group.
+func deleted(o plan.Outcome) plan.Outcome {
+	if o.Status == plan.Failed && o.HTTPStatus == http.StatusNotFound && o.Attempts > 1 {
+		o.Status, o.Err = plan.Succeeded, nil
+	}
+	return o
+}
+
 // failAll marks every outcome failed with err.
 func failAll(outs []plan.Outcome, err error) []plan.Outcome {
 	for i := range outs {

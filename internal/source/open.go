@@ -1,0 +1,182 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// DefaultMaxFileSize bounds every file the desired state is read from
+// unless --max-file-size says otherwise.
+const DefaultMaxFileSize int64 = 4 << 30
+
+// File is a regular file opened for reading whose reads stop with an error
+// past a size limit, and once its context is done.
+type File struct {
+	f    *os.File
+	ctx  context.Context
+	left int64 // bytes that may still be read
+	max  int64
+}
+
+// Read reads from the file; past the size limit, or once the context is
+// done, it returns an error instead.
+func (f *File) Read(p []byte) (int, error) {
+	if f.ctx != nil {
+		if err := f.ctx.Err(); err != nil {
+			return 0, context.Cause(f.ctx)
+		}
+	}
+	if f.left <= 0 {
+		// One byte more than allowed tells a file of exactly the limit
+		// from a longer one.
+		var one [1]byte
+		if n, _ := f.f.Read(one[:]); n == 0 {
+			return 0, io.EOF
+		}
+		return 0, &tooLargeError{max: f.max}
+	}
+	if int64(len(p)) > f.left {
+		p = p[:f.left]
+	}
+	n, err := f.f.Read(p)
+	f.left -= int64(n)
+	return n, err
+}
+
+// Stat returns the file's information.
+func (f *File) Stat() (fs.FileInfo, error) { return f.f.Stat() }
+
+// Close closes the file.
+func (f *File) Close() error { return f.f.Close() }
+
+// tooLargeError is the error of a file larger than the limit.
+type tooLargeError struct{ max int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("larger than --max-file-size (%d bytes)", e.max)
+}
+
+// Errors of OpenReferenced and openRegular; their text does not repeat the
+// path, which the caller cites.
+var (
+	errAbsolute = errors.New("an absolute path is not allowed here: name a file relative to the file that names it")
+	errEscapes  = errors.New("resolves outside the directory it must stay in (the directory of the file that names it, or --root)")
+)
+
+// OpenReferenced opens a file named inside a desired-state file (phones:,
+// users:). rel is the value as written, relative to dir, the directory of
+// the file that names it. The file must resolve, symlinks followed, inside
+// root when root is not empty, otherwise inside dir; it must be a regular
+// file of at most maxSize bytes (0: DefaultMaxFileSize), which the returned
+// File enforces while it is read. Every reference is opened through here.
+func OpenReferenced(dir, root, rel string, maxSize int64) (*File, error) {
+	if rel == "" {
+		return nil, errors.New("empty path")
+	}
+	if filepath.IsAbs(rel) || filepath.VolumeName(rel) != "" || strings.HasPrefix(rel, "/") || strings.HasPrefix(rel, `\`) {
+		return nil, errAbsolute
+	}
+	within := dir
+	if root != "" {
+		within = root
+	}
+	withinReal, err := realPath(within)
+	if err != nil {
+		return nil, fmt.Errorf("cannot resolve the directory it must stay in: %w", unwrapPath(err))
+	}
+	target, err := realPath(filepath.Join(dir, rel))
+	if err != nil {
+		return nil, err
+	}
+	if !inside(withinReal, target) {
+		return nil, errEscapes
+	}
+	return openRegular(target, maxSize)
+}
+
+// realPath returns the absolute path of p with every symlink resolved.
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
+}
+
+// inside reports whether path p lies in directory dir (both absolute and
+// resolved).
+func inside(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	if err != nil {
+		return false
+	}
+	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// openRegular opens path for reading if it is a regular file of at most
+// maxSize bytes (0: DefaultMaxFileSize). A FIFO, device, socket or
+// directory is refused before it is opened, and the file is opened without
+// blocking, so that a FIFO swapped in meanwhile cannot hang the run.
+func openRegular(path string, maxSize int64) (*File, error) {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxFileSize
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := regular(st); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fst, err := f.Stat()
+	if err == nil {
+		err = regular(fst)
+	}
+	if err == nil && !os.SameFile(st, fst) {
+		err = errors.New("changed while it was opened")
+	}
+	if err == nil && fst.Size() > maxSize {
+		err = &tooLargeError{max: maxSize}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &File{f: f, left: maxSize, max: maxSize}, nil
+}
+
+// regular returns an error unless st is a regular file.
+func regular(st fs.FileInfo) error {
+	m := st.Mode()
+	switch {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return errIsDir
+	case m&fs.ModeNamedPipe != 0:
+		return errors.New("is a FIFO, not a regular file")
+	case m&fs.ModeDevice != 0 || m&fs.ModeCharDevice != 0:
+		return errors.New("is a device, not a regular file")
+	}
+	return errors.New("is not a regular file")
+}
+
+// unwrapPath returns the cause of a path error without the path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

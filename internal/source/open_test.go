@@ -1,0 +1,176 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readErr reads files with opt and returns the error text.
+func readErr(t *testing.T, opt Options, paths ...string) string {
+	t.Helper()
+	_, err := ReadContext(context.Background(), paths, opt)
+	require.Error(t, err)
+	return err.Error()
+}
+
+const secretLine = "LOX24_TOKEN=s3cr3t-t0ken"
+
+func TestReadConfinesReferencedFiles(t *testing.T) {
+	group := func(phones string) string {
+		return "lox24:\n  groups:\n    - name: A\n      phones: " + phones + "\n"
+	}
+	setup := func(t *testing.T) string {
+		base := t.TempDir()
+		t.Chdir(base)
+		require.NoError(t, os.MkdirAll("conf", 0o755))
+		require.NoError(t, os.MkdirAll("secrets", 0o755))
+		require.NoError(t, os.WriteFile("secrets/lox24.token", []byte(secretLine+"\n"), 0o600))
+		return base
+	}
+	for _, tt := range []struct {
+		name, phones, want string
+	}{
+		{"an escape by ..", "../secrets/lox24.token", "resolves outside"},
+		{"an absolute path", "", "absolute path is not allowed"},
+		{"the environment of the process", "/proc/self/environ", "absolute path is not allowed"},
+		{"a symlink out", "link.csv", "resolves outside"},
+		{"a device through a symlink", "zero.csv", "resolves outside"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base := setup(t)
+			phones := tt.phones
+			if phones == "" {
+				phones = filepath.Join(base, "secrets", "lox24.token")
+			}
+			require.NoError(t, os.Symlink(filepath.Join(base, "secrets", "lox24.token"), "conf/link.csv"))
+			require.NoError(t, os.Symlink("/dev/zero", "conf/zero.csv"))
+			require.NoError(t, os.WriteFile("conf/g.yaml", []byte(group(phones)), 0o644))
+			msg := readErr(t, Options{}, "conf/g.yaml")
+			assert.Contains(t, msg, tt.want)
+			assert.Contains(t, msg, "conf/g.yaml:4: phones:")
+			assert.NotContains(t, msg, "s3cr3t")
+		})
+	}
+	t.Run("--root widens the directory a reference may resolve into", func(t *testing.T) {
+		base := setup(t)
+		require.NoError(t, os.MkdirAll("members", 0o755))
+		require.NoError(t, os.WriteFile("members/a.csv", []byte("phone\n+4915112345678\n"), 0o644))
+		require.NoError(t, os.WriteFile("conf/g.yaml", []byte(group("../members/a.csv")), 0o644))
+		assert.Contains(t, readErr(t, Options{}, "conf/g.yaml"), "resolves outside")
+		d, err := ReadContext(context.Background(), []string{"conf/g.yaml"}, Options{Root: base})
+		require.NoError(t, err)
+		require.Len(t, d.Groups, 1)
+		assert.Len(t, d.Groups[0].Phones.List, 1)
+		require.NoError(t, os.WriteFile("conf/g.yaml", []byte(group("../secrets/lox24.token")), 0o644))
+		assert.Contains(t, readErr(t, Options{Root: filepath.Join(base, "conf")}, "conf/g.yaml"), "resolves outside")
+	})
+	t.Run("a symlink that stays inside is followed", func(t *testing.T) {
+		setup(t)
+		require.NoError(t, os.WriteFile("conf/real.csv", []byte("phone\n+4915112345678\n"), 0o644))
+		require.NoError(t, os.Symlink("real.csv", "conf/m.csv"))
+		require.NoError(t, os.WriteFile("conf/g.yaml", []byte(group("m.csv")), 0o644))
+		_, err := ReadContext(context.Background(), []string{"conf/g.yaml"}, Options{})
+		require.NoError(t, err)
+	})
+	t.Run("a FIFO is refused without blocking", func(t *testing.T) {
+		setup(t)
+		require.NoError(t, syscall.Mkfifo("conf/fifo.csv", 0o644))
+		require.NoError(t, os.WriteFile("conf/g.yaml", []byte(group("fifo.csv")), 0o644))
+		assert.Contains(t, readErr(t, Options{}, "conf/g.yaml"), "is a FIFO, not a regular file")
+	})
+	t.Run("a directory is refused", func(t *testing.T) {
+		setup(t)
+		require.NoError(t, os.MkdirAll("conf/d", 0o755))
+		require.NoError(t, os.WriteFile("conf/g.yaml", []byte(group("d")), 0o644))
+		assert.Contains(t, readErr(t, Options{}, "conf/g.yaml"), "is a directory")
+	})
+}
+
+func TestReadBoundsGivenFiles(t *testing.T) {
+	t.Run("a YAML file symlinked to a device", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		require.NoError(t, os.Symlink("/dev/zero", "g.yaml"))
+		assert.Contains(t, readErr(t, Options{}, "g.yaml"), "g.yaml: is a device, not a regular file")
+	})
+	t.Run("--max-file-size bounds given and referenced files", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		yml := "lox24:\n  groups:\n    - name: A\n      phones: m.csv\n"
+		require.NoError(t, os.WriteFile("g.yaml", []byte(yml), 0o644))
+		require.NoError(t, os.WriteFile("m.csv", []byte("phone\n"+strings.Repeat("+4915112345678\n", 100)), 0o644))
+		assert.Contains(t, readErr(t, Options{MaxFileSize: 10}, "g.yaml"), "g.yaml: larger than --max-file-size (10 bytes)")
+		assert.Contains(t, readErr(t, Options{MaxFileSize: int64(len(yml))}, "g.yaml"), "g.yaml:4: phones: cannot open m.csv: larger than --max-file-size")
+	})
+	t.Run("a file that grows past the limit while read stops there", func(t *testing.T) {
+		f := &File{f: mustOpen(t, "/dev/zero"), left: 100, max: 100}
+		buf := make([]byte, 64)
+		var total int
+		var err error
+		for err == nil {
+			var n int
+			n, err = f.Read(buf)
+			total += n
+		}
+		assert.Equal(t, 100, total)
+		var tl *tooLargeError
+		assert.True(t, errors.As(err, &tl))
+	})
+	t.Run("a done context stops the read with its cause", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		require.NoError(t, os.WriteFile("g.yaml", []byte("lox24:\n  groups: []\n"), 0o644))
+		ctx, cancel := context.WithCancelCause(context.Background())
+		stop := errors.New("interrupted by terminated")
+		cancel(stop)
+		_, err := ReadContext(ctx, []string{"g.yaml"}, Options{})
+		assert.ErrorIs(t, err, stop)
+	})
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func TestTextRefusesControlCharacters(t *testing.T) {
+	for _, tt := range []struct{ escape, want string }{
+		{`\0`, "U+0000"},
+		{`\e`, "U+001B"},
+		{`\N`, "U+0085"},
+		{`\u202E`, "U+202E"},
+		{`\u2028`, "U+2028"},
+		{`\x7f`, "U+007F"},
+		{`\u2066`, "U+2066"},
+	} {
+		t.Run(tt.want, func(t *testing.T) {
+			in := "helloid:\n  groups:\n    - name: \"Sales" + tt.escape + "x\"\n"
+			_, errs := ReadYAML("g.yaml", strings.NewReader(in))
+			assert.Equal(t, []string{"g.yaml:3:13: name: contains control character " + tt.want + " (not allowed in text)"}, errStrings(errs))
+		})
+	}
+	t.Run("white space at either end", func(t *testing.T) {
+		_, errs := ReadYAML("g.yaml", strings.NewReader("lox24:\n  groups:\n    - name: \" Staff\"\n      description: \"x\\t\"\n"))
+		assert.Equal(t, []string{
+			"g.yaml:3:13: name: has leading or trailing white space (not allowed in text)",
+			"g.yaml:4:20: description: contains control character U+0009 (not allowed in text)",
+		}, errStrings(errs))
+	})
+}
+
+func TestMemberFileErrorsQuoteAShortExcerpt(t *testing.T) {
+	header := secretLine + strings.Repeat("A", 200)
+	_, errs := ReadPhones("m.csv", strings.NewReader(header+"\n"), nil)
+	require.Len(t, errs, 2)
+	msg := errs.Error()
+	assert.Contains(t, msg, `unknown column "`+header[:80]+`"...`)
+	assert.Less(t, len(msg), 400)
+}
