@@ -128,14 +128,16 @@
 // Options add faults, applied in this order before anything else happens:
 // Latency (cut short if the client goes away), Redirect (307 to
 // Redirect + path), FailRate (random 503) and Throttle (per-system token
-// bucket, burst 1; beyond it 429 with Retry-After in whole seconds, at
-// least 1; a throttled request uses no token). LoseRate, unlike those,
+// bucket, with a burst of ThrottleBurst, by default a fifth of a second's
+// worth, at least 1; beyond it 429 with Retry-After: the time until a token
+// is free, in whole seconds rounded up, at least 1; a throttled request uses
+// no token). LoseRate, unlike those,
 // acts after the request: the write is applied and its answer replaced by
 // a 502, as when a proxy loses it, so that clients must find out whether a
 // create happened before sending it again. DropRate does the opposite: the
 // write is answered as a success and not applied (its change is undone at
 // once), so that only a re-read can tell. Stats counts every API request,
-// faulted ones included.
+// faulted ones included, and the connections clients opened.
 //
 // # Quirks
 //

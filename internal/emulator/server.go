@@ -26,6 +26,7 @@ type Options struct {
 	Latency       time.Duration    // added before answering every API request
 	FailRate      float64          // 0..1: fraction of API requests answered 503 at random, before anything else happens
 	Throttle      float64          // >0: requests per second per system; beyond it 429 with Retry-After (seconds)
+	ThrottleBurst int              // requests the throttle lets through at once; default a fifth of Throttle, at least 1
 	LoseRate      float64          // 0..1: fraction of API writes that are applied but answered 502, as if the answer were lost on the way
 	DropRate      float64          // 0..1: fraction of API writes answered as a success but not applied
 	Redirect      string           // non-empty: every API request is answered 307 to Redirect + path and query
@@ -107,9 +108,13 @@ func New(opts Options) *Server {
 		stats:   newStatsRecorder(),
 	}
 	if opts.Throttle > 0 && !math.IsInf(opts.Throttle, 1) {
+		burst := opts.ThrottleBurst
+		if burst <= 0 {
+			burst = max(1, int(opts.Throttle/5)) // as real limiters allow a little
+		}
 		s.limiters = map[string]*rate.Limiter{
-			sysLOX24:   rate.NewLimiter(rate.Limit(opts.Throttle), 1),
-			sysHelloID: rate.NewLimiter(rate.Limit(opts.Throttle), 1),
+			sysLOX24:   rate.NewLimiter(rate.Limit(opts.Throttle), burst),
+			sysHelloID: rate.NewLimiter(rate.Limit(opts.Throttle), burst),
 		}
 	}
 	s.routes = s.buildRoutes()
@@ -161,7 +166,7 @@ func (s *Server) Listen(addr string) (baseURL string, stop func() error, err err
 		ln.Close()
 		return "", nil, fmt.Errorf("emulator: %q resolved to %s, not a loopback address", addr, ln.Addr())
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: s.ConnState}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	stop = func() error {
@@ -177,6 +182,15 @@ func (s *Server) Listen(addr string) (baseURL string, stop func() error, err err
 		return err
 	}
 	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// ConnState counts the connections clients open (Stats.Connections). Listen
+// sets it on its server; a test serving s otherwise sets it on its own
+// (httptest: srv.Config.ConnState before srv.Start).
+func (s *Server) ConnState(_ net.Conn, state http.ConnState) {
+	if state == http.StateNew {
+		s.stats.connected()
+	}
 }
 
 // ServeHTTP answers one request: /_emulator/* control routes, HelloID under

@@ -42,6 +42,33 @@ func TestThrottle(t *testing.T) {
 	assert.Equal(t, "10", w.Header().Get("Retry-After"), "Retry-After is whole seconds, rounded up")
 }
 
+func TestThrottleLetsASmallBurstThroughAndCountsConnections(t *testing.T) {
+	s, clock := newServer(t, Options{Throttle: 25})
+	for range 5 { // a fifth of a second's worth
+		call(t, s, req{method: "GET", path: "/groups"}, 200)
+	}
+	w := call(t, s, req{method: "GET", path: "/groups"}, 429)
+	assert.Equal(t, "1", w.Header().Get("Retry-After"), "a token is free within 40ms: the least whole second")
+	clock.Advance(40 * time.Millisecond)
+	call(t, s, req{method: "GET", path: "/groups"}, 200)
+
+	set, _ := newServer(t, Options{Throttle: 25, ThrottleBurst: 1})
+	call(t, set, req{method: "GET", path: "/groups"}, 200)
+	call(t, set, req{method: "GET", path: "/groups"}, 429)
+
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.ConnState = s.ConnState
+	srv.Start()
+	defer srv.Close()
+	for range 3 {
+		res, err := srv.Client().Get(srv.URL + "/_emulator/stats")
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	assert.Equal(t, 1, s.Stats().Connections, "three requests on one kept-alive connection")
+}
+
 func TestFailRate(t *testing.T) {
 	s, _ := newServer(t, Options{FailRate: 1})
 	w := call(t, s, req{method: "POST", path: "/groups", body: `{"name":"x"}`}, 503)

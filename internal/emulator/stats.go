@@ -12,6 +12,9 @@ type Stats struct {
 	Total        int                    `json:"total"`          // API requests, faulted ones included
 	PeakInFlight int                    `json:"peak_in_flight"` // most API requests in flight at once
 	Systems      map[string]SystemStats `json:"systems"`        // keys "lox24" and "helloid", always present
+	// Connections counts the connections clients opened (see
+	// Server.ConnState), both APIs and the control routes together.
+	Connections int `json:"connections"`
 }
 
 // SystemStats counts one system's requests. ByRoute keys are the method and
@@ -38,6 +41,7 @@ func (s *Server) ResetStats() { s.stats.reset() }
 type statsRecorder struct {
 	mu       sync.Mutex
 	total    int
+	conns    int
 	inFlight int
 	peak     int
 	systems  map[string]*systemRecorder
@@ -56,6 +60,7 @@ func newStatsRecorder() *statsRecorder {
 
 func (r *statsRecorder) resetLocked() {
 	r.total = 0
+	r.conns = 0
 	r.peak = r.inFlight
 	for _, sys := range []string{sysLOX24, sysHelloID} {
 		inFlight := 0
@@ -98,6 +103,12 @@ func (r *statsRecorder) begin(sys, method, route string) {
 	s.ByRoute[route]++
 }
 
+func (r *statsRecorder) connected() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conns++
+}
+
 func (r *statsRecorder) end(sys string, status int) {
 	if status == 0 {
 		status = http.StatusOK // the handler wrote nothing: net/http sends 200
@@ -113,7 +124,7 @@ func (r *statsRecorder) end(sys string, status int) {
 func (r *statsRecorder) snapshot() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := Stats{Total: r.total, PeakInFlight: r.peak, Systems: map[string]SystemStats{}}
+	out := Stats{Total: r.total, PeakInFlight: r.peak, Connections: r.conns, Systems: map[string]SystemStats{}}
 	for name, s := range r.systems {
 		c := s.SystemStats
 		c.ByMethod = copyMap(s.ByMethod)

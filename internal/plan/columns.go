@@ -106,6 +106,32 @@ func pack(prefix string, bprefix []byte, cols []string) string {
 	return b.String()
 }
 
+// NewRemotePhoneBytes is NewRemotePhone for values held in a buffer (a
+// response being decoded): one allocation, without converting any value to
+// a string first. cols beyond NumPhoneCols are ignored.
+func NewRemotePhoneBytes(id, number []byte, cols *[NumPhoneCols][]byte) RemotePhone {
+	last := len(cols) - 1
+	for last >= 0 && len(cols[last]) == 0 {
+		last--
+	}
+	size := len(id) + len(number)
+	for _, v := range cols[:last+1] {
+		size += len(v) + uvarintLen(len(v))
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.Write(id)
+	b.Write(number)
+	var tmp [binary.MaxVarintLen64]byte
+	for _, v := range cols[:last+1] {
+		b.Write(binary.AppendUvarint(tmp[:0], uint64(len(v))))
+		b.Write(v)
+	}
+	s := b.String()
+	n := len(id) + len(number)
+	return RemotePhone{ID: s[:len(id)], Number: s[len(id):n], Cols: Columns{packed: s[n:]}}
+}
+
 // uvarintLen is the length of n as a uvarint.
 func uvarintLen(n int) int {
 	l := 1

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -38,11 +39,40 @@ type Config struct {
 	// Clock, when set, replaces the real clock for retry waits (tests).
 	Clock Clock
 	// MaxInFlight bounds the requests in flight at once, reads and writes
-	// together (default 4).
+	// together (default 4). The client's own transport keeps as many idle
+	// connections, so that a long read reuses them instead of opening new
+	// ones.
 	MaxInFlight int
 	// MaxReadItems bounds each listing: the items read and the total it
 	// claims (default DefaultMaxReadItems).
 	MaxReadItems int
+	// OnEvent, when set, is told of every retry and every 429 (from several
+	// goroutines at once); the client itself prints nothing.
+	OnEvent func(Event)
+}
+
+// EventKind says what an Event reports.
+type EventKind string
+
+// Event kinds.
+const (
+	// EventRetry: a failed attempt is followed by another after Wait.
+	EventRetry EventKind = "retry"
+	// EventThrottled: the server answered 429; Pace is the system's pace
+	// after it (cut, or left alone when the cut for the same burst of 429s
+	// has been made).
+	EventThrottled EventKind = "throttled"
+)
+
+// Event is a retry or a throttling answer, for the run's log.
+type Event struct {
+	Kind    EventKind
+	System  plan.System
+	Op      string        // the item, e.g. "put group 12344"
+	Attempt int           // the attempt that failed, from 1
+	Reason  string        // the failure, e.g. "HTTP 503 Service Unavailable"
+	Wait    time.Duration // before the next attempt (EventRetry)
+	Pace    float64       // requests per second after the event
 }
 
 // Client sends requests to one API: one limiter, one http.Client that never
@@ -61,6 +91,8 @@ type Client struct {
 	message   func(body []byte) string
 	secrets   []string // never shown: replaced in what the API says
 	redactor  *Redactor
+	onEvent   func(Event)
+	maxInFl   int
 
 	maxReadItems int
 
@@ -98,16 +130,16 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 16 << 20
 	}
-	tr := cfg.Transport
-	if tr == nil {
-		tr = http.DefaultTransport
-	}
 	if opt.Message == nil {
 		opt.Message = func([]byte) string { return "" }
 	}
 	cfg.Retry.defaults()
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 4
+	}
+	tr := cfg.Transport
+	if tr == nil {
+		tr = newTransport(cfg.MaxInFlight)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
@@ -135,9 +167,32 @@ func NewClient(system plan.System, cfg Config, opt Options) (*Client, error) {
 		message:   opt.Message,
 		secrets:   nonEmpty(opt.Secrets),
 		redactor:  NewRedactor(opt.Secrets...),
+		onEvent:   cfg.OnEvent,
+		maxInFl:   cfg.MaxInFlight,
 
 		maxReadItems: cfg.MaxReadItems,
 	}, nil
+}
+
+// newTransport returns a client's own transport: Go's defaults, but keeping
+// an idle connection for every request that may be in flight (the default
+// keeps 2 per host, so that 4 workers open a new connection, over HTTPS a
+// new TLS handshake, for about every sixth request).
+func newTransport(inFlight int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = inFlight + 2
+	t.MaxIdleConns = max(t.MaxIdleConns, inFlight+2)
+	return t
+}
+
+// MaxInFlight is the most requests the client has in flight at once.
+func (c *Client) MaxInFlight() int { return c.maxInFl }
+
+func (c *Client) event(e Event) {
+	if c.onEvent != nil {
+		e.System = c.system
+		c.onEvent(e)
+	}
 }
 
 // Request is one API call.
@@ -155,6 +210,10 @@ type Request struct {
 	// after all). Without it such a POST is not retried; a 429 is always
 	// retried, since the server did not act on the request.
 	BeforeRetry func(ctx context.Context) (body any, err error)
+	// Decode, when set, is given the body of a 2xx answer instead of
+	// Response.Body, in a buffer the client reuses for later requests: it
+	// must not keep body. An error from it fails the call (no retry).
+	Decode func(body []byte) error
 }
 
 // Response is what came back for a call. Do returns it whenever a request
@@ -220,11 +279,14 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 		resp.Attempts = attempt
 		resp.StatusCode, resp.RequestID, resp.Body = 0, "", nil
+		sent := c.clock.Now()
 		err := c.send(ctx, op, req, body, resp)
 		<-c.inFlight
 		if err == nil {
-			c.pacer.succeeded(c.clock.Now())
 			return resp, nil
+		}
+		if errors.As(err, new(decodeError)) {
+			return resp, err
 		}
 		if req.Method == http.MethodDelete && attempt > 1 && resp.StatusCode == http.StatusNotFound {
 			// An earlier attempt was carried out but its answer was lost:
@@ -237,12 +299,14 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 		wait := c.retry.wait(attempt, err, c.pacer.random())
 		if resp.StatusCode == http.StatusTooManyRequests {
-			c.pacer.throttled(c.clock.Now())
+			c.pacer.throttled(sent, c.clock.Now())
+			c.event(Event{Kind: EventThrottled, Op: req.Op, Attempt: attempt, Reason: reason(err), Pace: c.pace()})
 		}
 		idempotent := req.Method == http.MethodGet || req.Method == http.MethodPut || req.Method == http.MethodDelete
 		if !idempotent && !sure && req.BeforeRetry == nil {
 			return resp, err
 		}
+		c.event(Event{Kind: EventRetry, Op: req.Op, Attempt: attempt, Reason: reason(err), Wait: wait, Pace: c.pace()})
 		if serr := c.clock.Sleep(ctx, wait); serr != nil {
 			return resp, fmt.Errorf("not retried (%v): %w", serr, err) //nolint:errorlint // err is what callers branch on; serr only says why
 		}
@@ -303,14 +367,30 @@ func (c *Client) send(ctx context.Context, op string, req Request, body []byte, 
 	if c.reqIDName != "" {
 		resp.RequestID = res.Header.Get(c.reqIDName)
 	}
-	data, err := io.ReadAll(io.LimitReader(res.Body, c.maxBody+1))
-	if err != nil {
+	ok := res.StatusCode >= 200 && res.StatusCode < 300
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	buf.Reset()
+	if res.ContentLength > 0 && res.ContentLength <= c.maxBody {
+		buf.Grow(int(res.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(res.Body, c.maxBody+1)); err != nil {
 		return fmt.Errorf("%s: read response: %w", op, err)
 	}
-	if int64(len(data)) > c.maxBody {
+	if int64(buf.Len()) > c.maxBody {
 		return fmt.Errorf("%s: over the cap of %d bytes: %w", op, c.maxBody, errBodyTooLarge)
 	}
-	if res.StatusCode >= 200 && res.StatusCode < 300 {
+	if ok && req.Decode != nil {
+		if err := req.Decode(buf.Bytes()); err != nil {
+			return decodeError{err}
+		}
+		return nil
+	}
+	data := bytes.Clone(buf.Bytes())
+	if data == nil {
+		data = []byte{}
+	}
+	if ok {
 		resp.Body = data
 		return nil
 	}
@@ -328,6 +408,36 @@ func (c *Client) send(ctx context.Context, op string, req Request, body []byte, 
 		c.stop(se)
 	}
 	return se
+}
+
+// bodyBuffers are the buffers response bodies are read into.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBodyBuffer returns buf to the pool unless it grew unusually large.
+func putBodyBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 1<<20 {
+		bodyBuffers.Put(buf)
+	}
+}
+
+// decodeError is a failure of Request.Decode: the answer came, but is not
+// what was expected, and asking again would not change it.
+type decodeError struct{ err error }
+
+func (e decodeError) Error() string { return e.err.Error() }
+func (e decodeError) Unwrap() error { return e.err }
+
+// reason is err's text without the operation it names.
+func reason(err error) string {
+	var se *StatusError
+	if errors.As(err, &se) {
+		s := fmt.Sprintf("HTTP %d", se.StatusCode)
+		if t := http.StatusText(se.StatusCode); t != "" {
+			s += " " + t
+		}
+		return s
+	}
+	return err.Error()
 }
 
 func (c *Client) stopped() error {

@@ -213,25 +213,23 @@ func TestUnauthorizedStopsEveryLaterCall(t *testing.T) {
 	assert.Len(t, sc.seen, 1)
 }
 
-func TestThrottlingSlowsThePaceAndRecovers(t *testing.T) {
-	answers := []answer{{status: 429}, {status: 429}}
-	c, _, _ := newTestClient(t, answers...)
-	full := c.pace()
-	_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
+func TestA429CutsThePaceAndReportsIt(t *testing.T) {
+	var events []Event
+	sc := &script{answers: []answer{{status: 429, header: map[string]string{"Retry-After": "2"}}}}
+	srv := httptest.NewServer(sc)
+	defer srv.Close()
+	c, err := NewClient(plan.LOX24, Config{BaseURL: srv.URL, Rate: 100, Clock: &fakeClock{},
+		OnEvent: func(e Event) { events = append(events, e) }}, Options{})
 	require.NoError(t, err)
-	// The fake clock moves on by each backoff (well under a second), so the
-	// second 429 is within the cooldown of the first.
-	assert.InDelta(t, full*0.8+full/100, c.pace(), 1, "429s in a burst cut the pace once; a success adds a 100th")
-	for range 10 {
-		_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
-		require.NoError(t, err)
-	}
-	assert.InDelta(t, full*0.9+full/2000, c.pace(), full/100, "quickly back to just under the pace that drew the 429")
-	for range 200 {
-		_, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
-		require.NoError(t, err)
-	}
-	assert.Equal(t, full, c.pace(), "and slowly beyond it, to the configured rate")
+	before := c.pace()
+	resp, err := c.Do(context.Background(), Request{Op: "put group 7", Method: "PUT", Path: "/groups/7"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	require.Len(t, events, 2)
+	assert.Equal(t, Event{Kind: EventThrottled, System: plan.LOX24, Op: "put group 7", Attempt: 1,
+		Reason: "HTTP 429 Too Many Requests", Pace: before * cutFactor}, events[0])
+	assert.Equal(t, Event{Kind: EventRetry, System: plan.LOX24, Op: "put group 7", Attempt: 1,
+		Reason: "HTTP 429 Too Many Requests", Wait: 2 * time.Second, Pace: before * cutFactor}, events[1])
 }
 
 func TestNoRetryStartsOnceTheRunIsStopping(t *testing.T) {
@@ -297,17 +295,87 @@ func TestResponseBodiesAreCapped(t *testing.T) {
 	assert.Equal(t, 1, resp.Attempts, "not retried")
 }
 
-func TestThrottlingCutsToTheRateTheServerAccepts(t *testing.T) {
+var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// started returns a pacer for perSecond past its gentle start.
+func started(perSecond float64) *pacer {
+	p := newPacer(perSecond)
+	p.throttled(t0, t0) // no cut yet remembered: ends the start ...
+	p.rate, p.ceiling, p.lastCut = perSecond, 0, time.Time{}
+	p.lastClimb = t0
+	return p
+}
+
+func TestThePaceStartsGentlyAndReachesTheConfiguredRate(t *testing.T) {
 	p := newPacer(100)
-	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	for range 20 { // the server has been accepting 10 a second
-		now = now.Add(100 * time.Millisecond)
-		p.succeeded(now)
+	p.mu.Lock()
+	p.climb(t0)
+	p.mu.Unlock()
+	assert.InDelta(t, 75, p.limit(), 0.01, "three quarters at first")
+	p.mu.Lock()
+	p.climb(t0.Add(startRamp / 2))
+	p.mu.Unlock()
+	assert.InDelta(t, 87.5, p.limit(), 0.01)
+	p.mu.Lock()
+	p.climb(t0.Add(time.Second))
+	p.mu.Unlock()
+	assert.InDelta(t, 100, p.limit(), 0.01, "the configured rate, and no more")
+}
+
+func TestA429BurstCutsThePaceOnce(t *testing.T) {
+	p := started(100)
+	sent := []time.Time{t0, t0.Add(10 * time.Millisecond), t0.Add(20 * time.Millisecond)}
+	p.lastClimb = t0.Add(50 * time.Millisecond) // the climb is tested apart
+	now := t0.Add(50 * time.Millisecond)
+	p.throttled(sent[0], now)
+	assert.InDelta(t, 85, p.limit(), 0.01, "cut by cutFactor of its own pace, not of a measured rate")
+	p.throttled(sent[1], now)
+	p.throttled(sent[2], now)
+	assert.InDelta(t, 85, p.limit(), 0.01, "429s for requests sent before the cut are the same burst")
+	p.throttled(now, now)
+	assert.InDelta(t, 85*cutFactor, p.limit(), 0.01, "a request sent after the cut that still draws a 429 cuts again")
+}
+
+func TestThePaceClimbsByTheSecondFastToTheCeilingThenSlowly(t *testing.T) {
+	p := started(50)
+	p.rate = 30
+	cut := t0.Add(time.Second)
+	p.lastClimb = cut
+	p.throttled(cut, cut) // the server's limit is under 30
+	assert.InDelta(t, 25.5, p.limit(), 0.01)
+	at := func(d time.Duration) float64 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.climb(cut.Add(d))
+		return p.rate
 	}
-	p.throttled(now)
-	assert.InDelta(t, 9.5, p.limit(), 0.6, "a little under the accepted rate, not 80 (a fifth off 100)")
-	p.throttled(now.Add(500 * time.Millisecond))
-	assert.InDelta(t, 9.5, p.limit(), 0.6, "a second 429 within the cooldown does not cut again")
+	// Fast (a quarter of the configured rate a second) up to 95% of the
+	// ceiling, whatever the number of requests meanwhile.
+	assert.InDelta(t, 25.5+12.5*0.2, at(200*time.Millisecond), 0.01)
+	assert.InDelta(t, 28.5, at(240*time.Millisecond), 0.01)
+	// Then 2% of the ceiling a second.
+	assert.InDelta(t, 28.5+0.6*(10-0.24), at(10*time.Second), 0.01)
+	// The ceiling is forgotten after ceilingMemory: the climb is fast again.
+	before := at(ceilingMemory)
+	assert.InDelta(t, min(50, before+12.5), at(ceilingMemory+time.Second), 0.01)
+}
+
+func TestAPermitIsTakenAtSendTimeSoACutSpacesTheNextRequest(t *testing.T) {
+	p := started(100)
+	clock := &fakeClock{now: t0}
+	for range 3 {
+		require.NoError(t, p.wait(context.Background(), clock))
+	}
+	p.throttled(clock.Now(), clock.Now())
+	require.NoError(t, p.wait(context.Background(), clock))
+	require.NoError(t, p.wait(context.Background(), clock))
+	// 100/s: 10ms apart; after the cut to 85/s, 11.76ms from the very next.
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	require.Len(t, clock.sleeps, 4)
+	assert.InDelta(t, 10, ms(clock.sleeps[0]), 0.01)
+	assert.InDelta(t, 10, ms(clock.sleeps[1]), 0.01)
+	assert.InDelta(t, 1000/85.0, ms(clock.sleeps[2]), 0.2, "(a little less: the pace climbs meanwhile)")
+	assert.InDelta(t, 1000/85.0, ms(clock.sleeps[3]), 0.2)
 }
 
 func TestADeleteWhoseAnswerWasLostIsDoneWhenTheRetryFindsNothing(t *testing.T) {

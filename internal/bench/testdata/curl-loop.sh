@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
 # The comparison for BenchmarkScenario: what a hand-written sync does, one
-# sequential curl per group, PUTting every group of the desired state
-# whether it changed or not (it has no diff), with no retry and no pacing.
-# Usage: curl-loop.sh BASE_URL GROUPS_TSV   (lines: id<TAB>name<TAB>description)
+# curl process per group PUT, PARALLEL of them at once (default 1), with no
+# retry and no pacing. It is given only the groups that changed (the diff
+# groupsync works out for itself), so that both send the same writes.
+# Usage: curl-loop.sh BASE_URL GROUPS_TSV [PARALLEL]
+#        (lines: id<TAB>name<TAB>description)
 # LOX24_TOKEN must be set.
 set -euo pipefail
 base=$1
-while IFS=$'\t' read -r id name description; do
-	curl -sS -o /dev/null --fail -X PUT "$base/groups/$id" \
+parallel=${3:-1}
+put() {
+	curl -sS -o /dev/null --fail -X PUT "$base/groups/$1" \
 		-H "X-LOX24-AUTH-TOKEN: $LOX24_TOKEN" \
 		-H 'Content-Type: application/json' \
 		-H 'Accept: application/json' \
-		--data "{\"name\":\"$name\",\"description\":\"$description\"}"
+		--data "{\"name\":\"$2\",\"description\":\"$3\"}"
+}
+running=0
+while IFS=$'\t' read -r id name description; do
+	if ((running >= parallel)); then
+		wait -n
+		running=$((running - 1))
+	fi
+	put "$id" "$name" "$description" &
+	running=$((running + 1))
 done <"$2"
+while ((running > 0)); do
+	wait -n
+	running=$((running - 1))
+done

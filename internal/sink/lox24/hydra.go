@@ -45,9 +45,6 @@ type hydraView struct {
 // decodeGroups decodes one page of GET /groups.
 func decodeGroups(body []byte) (page[group], error) { return decodePage[group](body) }
 
-// decodePhones decodes one page of GET /groups/{id}/phones.
-func decodePhones(body []byte) (page[phone], error) { return decodePage[phone](body) }
-
 // decodePage decodes one collection page. It accepts both spellings of
 // every key, a next link that is an IRI or a page number, and no view
 // (one page); it refuses a plain array (no paging), a page with no member
@@ -199,6 +196,13 @@ func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) (_ []T
 		}
 		if n == 1 {
 			size = len(pg.Items)
+			if hasTotal && total > int64(size) {
+				// Sized once (within the bound checked above): a million
+				// members grown by appending would be copied over and over,
+				// and the old copies held until collected.
+				out = make([]T, 0, total)
+				keys = make(map[string]bool, total)
+			}
 		}
 		if int64(len(out))+int64(len(pg.Items)) > maxItems {
 			return nil, "", false, fmt.Errorf("lox24: %s: more than %d items in one listing (--max-read-items)", op, maxItems)
@@ -251,15 +255,20 @@ type fetched[T any] struct {
 	err  error
 }
 
-// fetchPage asks for one page and decodes it.
+// fetchPage asks for one page and decodes it from the client's buffer
+// (the decoders copy what they keep).
 func fetchPage[T any](ctx context.Context, api *sink.Client, l listing[T], op, path string, query url.Values) fetched[T] {
-	resp, err := api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: path, Query: query})
+	var pg page[T]
+	_, err := api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: path, Query: query,
+		Decode: func(body []byte) error {
+			var err error
+			if pg, err = l.decode(body); err != nil {
+				return fmt.Errorf("lox24: %s: %w", op, err)
+			}
+			return nil
+		}})
 	if err != nil {
 		return fetched[T]{err: err}
-	}
-	pg, err := l.decode(resp.Body)
-	if err != nil {
-		return fetched[T]{err: fmt.Errorf("lox24: %s: %w", op, err)}
 	}
 	return fetched[T]{page: pg}
 }
@@ -269,7 +278,7 @@ func fetchPage[T any](ctx context.Context, api *sink.Client, l listing[T], op, p
 func prefetch[T any](ctx context.Context, api *sink.Client, l listing[T], ahead map[string]fetched[T], first, count int64, n int) {
 	var mu sync.Mutex
 	eg := errgroup.Group{}
-	eg.SetLimit(8) // goroutines; the client bounds requests in flight
+	eg.SetLimit(api.MaxInFlight()) // as many as may be in flight, no more waiting for a slot
 	for i := range count {
 		eg.Go(func() error {
 			q := url.Values{"page": {strconv.FormatInt(first+i, 10)}}
@@ -317,8 +326,9 @@ func groupListing() listing[group] {
 		key: func(g *group) (string, error) { return checkID("group", g.ID) }}
 }
 
-// phoneListing is GET /groups/{id}/phones; groupID is a checked key.
-func phoneListing(groupID string) listing[phone] {
-	return listing[phone]{what: "members of group " + groupID, noun: "phone", path: "/groups/" + groupID + "/phones",
-		decode: decodePhones, key: func(p *phone) (string, error) { return checkID("phone", p.ID) }}
+// phoneListing is GET /groups/{id}/phones; groupID is a checked key. Its
+// items are the final members, their ids checked by decodePhones.
+func phoneListing(groupID string) listing[plan.RemotePhone] {
+	return listing[plan.RemotePhone]{what: "members of group " + groupID, noun: "phone", path: "/groups/" + groupID + "/phones",
+		decode: decodePhones, key: func(p *plan.RemotePhone) (string, error) { return p.ID, nil }}
 }

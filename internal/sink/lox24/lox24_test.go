@@ -547,3 +547,27 @@ func TestDeleteGroupWhoseAnswerIsLostSucceeds(t *testing.T) {
 	o = c.Do(context.Background(), &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Delete, Key: "6", Name: "HR Gone"})
 	assert.Equal(t, plan.Failed, o.Status, "a 404 on the first attempt is a failure: the group was not there")
 }
+
+// A long read of one group's members keeps as many requests in flight as the
+// client's workers (not a fixed number), and reuses its connections: no more
+// are opened than requests can be in flight, plus a little slack.
+func TestALongMemberReadUsesEveryWorkerAndReusesConnections(t *testing.T) {
+	const workers = 12 // more than any fixed cap inside the pager
+	emu := emulator.New(emulator.Options{Seed: 1, Latency: 5 * time.Millisecond})
+	require.NoError(t, emu.LoadState(emulator.State{LOX24: emulator.LOX24State{Groups: withPhones(3000)}}))
+	srv := httptest.NewUnstartedServer(emu)
+	srv.Config.ConnState = emu.ConnState
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1e6, MaxInFlight: workers}, "demo:demo")
+	require.NoError(t, err)
+	want := []plan.Group{{System: plan.LOX24, Key: "12344", Name: "My Clients", Phones: &plan.Phones{}}}
+	cur, err := c.Read(context.Background(), want)
+	require.NoError(t, err)
+	require.Len(t, cur.Groups[1].Phones, 3000)
+	assert.Equal(t, plan.NewRemotePhone("3099", "+49151000002999", []string{"Mr.", "", "", "", "", "crm"}), cur.Groups[1].Phones[2999])
+	st := emu.Stats()
+	assert.Equal(t, 100, st.Systems["lox24"].ByRoute["GET /groups/{id}/phones"])
+	assert.Equal(t, workers, st.Systems["lox24"].PeakInFlight)
+	assert.LessOrEqual(t, st.Connections, workers+2)
+}

@@ -76,11 +76,10 @@ func (c *Client) readMembers(ctx context.Context, cur *plan.Current, members fun
 			if err != nil {
 				return err
 			}
-			r.Phones = make([]plan.RemotePhone, len(list))
-			for j := range list {
-				key, _ := checkID("phone", list[j].ID) // checked by readAll
-				r.Phones[j] = list[j].remote(key)
+			if list == nil {
+				list = []plan.RemotePhone{} // read: none
 			}
+			r.Phones = list
 			return nil
 		})
 	}

@@ -54,11 +54,10 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 				if err != nil {
 					return err
 				}
-				r.Phones = make([]plan.RemotePhone, len(list))
-				for j := range list {
-					id, _ := checkID("phone", list[j].ID) // checked by readAll
-					r.Phones[j] = list[j].remote(id)
+				if list == nil {
+					list = []plan.RemotePhone{} // read: none
 				}
+				r.Phones = list
 			}
 			got[i] = &r
 			return nil

@@ -74,17 +74,6 @@ func (p *phone) cols() [plan.NumPhoneCols]**string {
 	return [plan.NumPhoneCols]**string{&p.A, &p.B, &p.C, &p.D, &p.E, &p.CallbackData}
 }
 
-// remote maps a phone whose id was checked (key is checkID's answer).
-func (p *phone) remote(key string) plan.RemotePhone {
-	var vals [plan.NumPhoneCols]string
-	for i, c := range p.cols() {
-		if *c != nil {
-			vals[i] = **c
-		}
-	}
-	return plan.NewRemotePhone(key, p.Phone, vals[:])
-}
-
 // phoneBody is the write representation of a change's resulting record.
 func phoneBody(rec map[string]plan.Value) phone {
 	p := phone{Phone: rec["phone"].S}

@@ -30,12 +30,11 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 		return failAll(outs, fmt.Errorf("lox24: %s: the group id %q is not a positive integer", op, group))
 	}
 	// have maps the numbers of a fresh listing to their ids.
-	have := func(list []phone) map[string]string {
+	have := func(list []plan.RemotePhone) map[string]string {
 		m := make(map[string]string, len(list))
 		for _, p := range list {
-			id, err := checkID("phone", p.ID)
-			if n, ok := plan.NormalizePhone(p.Phone); ok && err == nil {
-				m[n] = id
+			if n, ok := plan.NormalizePhone(p.Number); ok {
+				m[n] = p.ID // checked by decodePhones
 			}
 		}
 		return m
@@ -43,7 +42,7 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 	reread := func(ctx context.Context) (any, error) {
 		// Look only for this batch's numbers; other writes of the run may
 		// be moving the listing meanwhile.
-		list, err := lookFor(ctx, c.api, phoneListing(group), func(list []phone) bool {
+		list, err := lookFor(ctx, c.api, phoneListing(group), func(list []plan.RemotePhone) bool {
 			m := have(list)
 			for _, i := range pending {
 				if _, ok := m[cs[i].Phone]; !ok {
