@@ -43,7 +43,7 @@ func Undo(r *Report) (*Plan, []string) {
 			left = append(left, fmt.Sprintf("%s %s %s %s: cannot be undone: the report does not say what it changed", it.System, it.Kind, it.Action, it.Name))
 			continue
 		}
-		if it.DependsOn > 0 && it.Kind == KindPhone && it.Action == Create {
+		if it.DependsOn > 0 && (it.Kind == KindPhone || it.Kind == KindUser) && it.Action == Create {
 			continue // deleted with its group
 		}
 		c, ok := reverse(it)

@@ -250,3 +250,14 @@ func TestUserItemsVerifyRetryAndUndo(t *testing.T) {
 	assert.Equal(t, []Action{Create, Delete}, []Action{undo.Changes[0].Action, undo.Changes[1].Action}, "in reverse order")
 	assert.Equal(t, []string{carolGUID, aliceGUID}, []string{undo.Changes[0].Key, undo.Changes[1].Key}, "carol linked again, alice unlinked")
 }
+
+func TestUndoLeavesTheUsersOfACreatedGroupToItsDelete(t *testing.T) {
+	g := Group{System: HelloID, Name: "New", Fields: map[string]Value{}, Source: src(2), Users: userList(PhonesExact, "alice@acme.com")}
+	p := Diff(Desired{Groups: []Group{g}}, map[System]Current{HelloID: {Users: directory}})
+	r := Apply(context.Background(), p, map[System]Sink{HelloID: &creator{fakeSink: fakeSink{sys: HelloID}}}, ApplyOptions{})
+	undo, left := Undo(r)
+	assert.Empty(t, left)
+	require.Len(t, undo.Changes, 1, "no unlink from a group that is deleted")
+	assert.Equal(t, Change{System: HelloID, Kind: KindGroup, Action: Delete, Key: salesGUID, Name: "New"}, Change{System: undo.Changes[0].System,
+		Kind: undo.Changes[0].Kind, Action: undo.Changes[0].Action, Key: undo.Changes[0].Key, Name: undo.Changes[0].Name})
+}
