@@ -15,16 +15,15 @@ import (
 func (c *cli) apply(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("apply", "apply [flags] FILE...\n       groupsync apply [flags] --plan PLAN.json\n       groupsync apply [flags] --retry-failed REPORT.json\n\nPlan, then apply the plan, and write a report of every item's outcome.\nWith --plan, apply a plan saved by `plan --out`: the remote state is read again and\nitems whose remote state changed since are reported stale and not written.\nWith --retry-failed, apply again the failed and skipped items of a report the same way;\nitems already as wanted are unchanged. After applying, the touched groups are read again\nand every item is checked (--no-verify skips it).")
 	var f remoteFlags
-	f.register(fs, c.env)
-	f.input.registerFiles(fs)
+	f.register(fs, "apply", c.env)
 	var b baselineFlags
-	b.register(fs)
-	reportPath := fs.String("report", "groupsync-report.json", "where to write the JSON report")
-	yes := fs.Bool("yes", false, "apply without asking for confirmation (required without a terminal)")
-	saved := fs.String("plan", "", "apply this saved plan (from `plan --out`) instead of planning from files")
-	retry := fs.String("retry-failed", "", "apply again the failed and skipped items of this report (from an earlier apply)")
-	noVerify := fs.Bool("no-verify", false, "do not re-read what was applied to check that it took effect")
-	files, err := parse(fs, args)
+	b.register(fs, "apply")
+	reportPath := fs.String("report", "groupsync-report.json", usageOf("apply", "report"))
+	yes := fs.Bool("yes", false, usageOf("apply", "yes"))
+	saved := fs.String("plan", "", usageOf("apply", "plan"))
+	retry := fs.String("retry-failed", "", usageOf("apply", "retry-failed"))
+	noVerify := fs.Bool("no-verify", false, usageOf("apply", "no-verify"))
+	files, err := c.parse(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
@@ -39,8 +38,8 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		return c.usageErr(fs, "give one of --plan, --retry-failed or input files")
 	case given == 0:
 		return c.usageErr(fs, "no input files (or --plan PLAN.json, or --retry-failed REPORT.json)")
-	case (*saved != "" || *retry != "") && f.only != "":
-		return c.usageErr(fs, "--only cannot narrow a saved plan or a report; make the plan with --only instead")
+	case (*saved != "" || *retry != "") && (f.only != "" || len(f.groups) > 0):
+		return c.usageErr(fs, "--only and --group cannot narrow a saved plan or a report; make the plan with them instead")
 	case (*saved != "" || *retry != "") && b.path != "":
 		return c.usageErr(fs, "--baseline compares input files; a saved plan or a report reads none (give --baseline to the plan that saves it)")
 	}
@@ -97,14 +96,21 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 // and writes the report. It returns the report and the exit code.
 func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start time.Time, reportPath string, yes, verify bool) (*plan.Report, int) {
 	log := f.logger(c)
-	if err := f.render(c.stdout, p.plan); err != nil {
+	// The plan in full where someone is asked to confirm it, or in another
+	// format than text; otherwise (--yes: it was reviewed before) its
+	// summary, so that a reviewed plan is not printed twice.
+	full := *f
+	if yes && f.format == "text" {
+		full.format = "summary"
+	}
+	if err := full.render(c, p.plan); err != nil {
 		return nil, c.fatal(err)
 	}
 	c.printReadErrors(p)
 	for i := range p.plan.Changes {
 		if why, ok := p.stale[i]; ok {
 			ch := &p.plan.Changes[i]
-			fmt.Fprintf(c.stderr, "groupsync: stale, will not be written: %s %s %s: %s\n", ch.System, ch.Action, plan.Title(ch, plan.RenderOptions{ShowPhones: f.showPhones}), why)
+			fmt.Fprintf(c.stderr, "groupsync: stale, will not be written: %s %s %s: %s\n", ch.System, ch.Action, plan.Title(ch, f.renderOptions(c)), why)
 		}
 	}
 	finish := func(r *plan.Report) {
@@ -130,18 +136,30 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 	for sys := range p.readErrs {
 		delete(sinks, sys) // a system that could not be read gets no write
 	}
+	var notConfirmed error
 	if p.plan.HasChanges() && !yes {
-		if err := c.confirm(ctx); err != nil {
-			fmt.Fprintf(c.stderr, "groupsync: %v\n", err)
+		if notConfirmed = c.confirm(ctx); notConfirmed != nil {
+			if !errors.Is(notConfirmed, errCancelled) {
+				fmt.Fprintf(c.stderr, "groupsync: %v\n", notConfirmed)
+			}
 			sinks = nil // every item is reported skipped; nothing is sent
 		}
 	}
 	var r *plan.Report
 	if sinks == nil {
 		r = plan.Apply(ctx, p.plan, nil, plan.ApplyOptions{})
-		r.Errors = append(r.Errors, "not confirmed: nothing was applied")
+		if errors.Is(notConfirmed, errCancelled) {
+			r.Cancelled = true
+		} else {
+			r.Errors = append(r.Errors, "not confirmed: nothing was applied")
+		}
 	} else {
-		advance, done := progress(c.stderr, len(p.plan.Changes), c.terminal(c.stderr))
+		advance, done := progress(c.stderr, len(p.plan.Changes), c.terminal(c.stderr) && f.logFormat != "json")
+		if advance == nil && len(p.plan.Changes) > 0 {
+			// Off a terminal, a line every 10 s says how far it is.
+			tick, stop := c.newTicker(progressInterval)
+			advance, done = progressLog(log, len(p.plan.Changes), tick, stop, c.now)
+		}
 		c.stage("apply")
 		r = plan.Apply(ctx, p.plan, sinks, plan.ApplyOptions{Workers: f.workers(), Stale: p.stale, OnItem: func(it plan.Item) {
 			c.stage("item")
@@ -160,8 +178,9 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 	}
 	finish(r)
 	log.Info("apply finished", "planned", r.Summary.Planned, "succeeded", r.Summary.Succeeded, "failed", r.Summary.Failed,
-		"skipped", r.Summary.Skipped, "stale", r.Summary.Stale, "unchanged", r.Summary.Unchanged, "interrupted", r.Interrupted)
-	if err := r.WriteSummary(c.stderr, plan.RenderOptions{ShowPhones: f.showPhones}); err != nil {
+		"skipped", r.Summary.Skipped, "stale", r.Summary.Stale, "unchanged", r.Summary.Unchanged, "verified", r.Summary.Verified,
+		"interrupted", r.Interrupted)
+	if err := r.WriteSummary(c.stderr, f.renderOptions(c)); err != nil {
 		return r, c.fatal(err)
 	}
 	if code := c.writeReport(reportPath, r); code != exitOK {
@@ -176,14 +195,23 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 	return r, exitOK
 }
 
+// display is a path as output shows it: relative to c.baseDir when set
+// and the path lies under it.
+func (c *cli) display(path string) string {
+	return plan.RelSource(plan.Source{File: path}, c.baseDir).File
+}
+
 // writeReport writes the report atomically and says where.
 func (c *cli) writeReport(path string, r *plan.Report) int {
 	if err := writeReportFile(path, r, c.redact); err != nil {
 		return c.fatal(fmt.Errorf("write report: %w", err))
 	}
-	fmt.Fprintf(c.stderr, "Report written to %s\n", path)
+	fmt.Fprintf(c.stderr, "Report written to %s\n", c.display(path))
 	return exitOK
 }
+
+// errCancelled is the answer of someone who did not type yes.
+var errCancelled = errors.New("apply cancelled at the prompt")
 
 // confirm asks on the terminal whether to apply. Without a terminal it
 // refuses: cron must say --yes. An interrupt while it waits counts as no.
@@ -210,7 +238,7 @@ func (c *cli) confirm(ctx context.Context) error {
 			return fmt.Errorf("read confirmation: %w", a.err)
 		}
 		if strings.TrimSpace(a.line) != "yes" {
-			return errors.New("apply cancelled")
+			return errCancelled
 		}
 	}
 	return nil

@@ -18,9 +18,14 @@ type baselineFlags struct {
 	maxShrink float64
 }
 
-func (b *baselineFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.path, "baseline", "", "compare the files with this baseline and refuse a run whose groups or files shrank past --max-shrink-pct; apply writes it after a run that exits 0")
-	fs.Float64Var(&b.maxShrink, "max-shrink-pct", plan.DefaultMaxShrinkPct, "refuse when a group's wanted members or a file's rows fall by more than this percentage since the baseline, or to zero")
+// register registers on fs the baseline flags that the flag table lists
+// for cmd.
+func (b *baselineFlags) register(fs *flag.FlagSet, cmd string) {
+	b.maxShrink = plan.DefaultMaxShrinkPct
+	registerFromTable(fs, cmd, map[string]func(name, usage string){
+		"baseline":       func(n, u string) { fs.StringVar(&b.path, n, "", u) },
+		"max-shrink-pct": func(n, u string) { fs.Float64Var(&b.maxShrink, n, b.maxShrink, u) },
+	})
 }
 
 func (b *baselineFlags) check() string {

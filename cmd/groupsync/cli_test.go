@@ -91,15 +91,20 @@ func TestApplyAsksOnATerminal(t *testing.T) {
 				return
 			}
 			assert.Zero(t, writes)
-			assert.Contains(t, r.stderr, "apply cancelled")
+			assert.Contains(t, r.stderr, "cancelled at the prompt: nothing was applied")
+			assert.NotContains(t, r.stderr, "not confirmed", "the person answered: that is no error")
+			assert.True(t, rep.Cancelled)
 			assert.Equal(t, rep.Summary.Planned, rep.Summary.Skipped)
 		})
 	}
 }
 
-// The demo runs in-process without changing the working directory.
+// The demo runs in-process without changing the working directory, cites
+// its files relative to its copy of samples/, prints the plan once, names a
+// binary it says how to build, and leaves no temporary directory behind.
 func TestDemo(t *testing.T) {
-	t.Parallel()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	wd, err := os.Getwd()
 	require.NoError(t, err)
 	r := runCLI(t, nil, "demo")
@@ -109,4 +114,13 @@ func TestDemo(t *testing.T) {
 	after, err := os.Getwd()
 	require.NoError(t, err)
 	assert.Equal(t, wd, after)
+
+	out := r.stdout + r.stderr
+	assert.Contains(t, r.stdout, "  ~ group 12344 \"My Clients\"  (groups.yaml:8)")
+	assert.NotContains(t, out, tmp, "no path of the temporary copy is shown")
+	assert.Equal(t, 1, strings.Count(r.stdout, "~ group 12344 \"My Clients\""), "the plan is printed once:\n%s", r.stdout)
+	assert.Contains(t, r.stdout, "`make build`, then `bin/groupsync emulate")
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, left, "the demo removes its copy")
 }

@@ -55,7 +55,7 @@ func (f *remoteFlags) sinks(getenv env, systems []plan.System) (map[plan.System]
 				errs = append(errs, fmt.Errorf("lox24: %w", err))
 				continue
 			}
-			c, err := lox24.New(sink.Config{BaseURL: f.lox24URL, Rate: f.lox24Rate, Retry: f.retry(), MaxInFlight: f.lox24Workers, MaxReadItems: f.maxReadItems}, token)
+			c, err := lox24.New(sink.Config{BaseURL: f.lox24URL, Rate: f.lox24Rate, Retry: f.retry(), MaxInFlight: f.lox24Workers, MaxReadItems: f.maxReadItems, OnEvent: f.events}, token)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -72,7 +72,7 @@ func (f *remoteFlags) sinks(getenv env, systems []plan.System) (map[plan.System]
 				errs = append(errs, errors.New("helloid: no tenant URL (set --helloid-url or HELLOID_URL, e.g. https://acme.helloid.com)"))
 				continue
 			}
-			c, err := helloid.New(sink.Config{BaseURL: f.helloidURL, Rate: f.helloidRate, Retry: f.retry(), MaxInFlight: f.helloidWorkers, MaxReadItems: f.maxReadItems}, key, sec)
+			c, err := helloid.New(sink.Config{BaseURL: f.helloidURL, Rate: f.helloidRate, Retry: f.retry(), MaxInFlight: f.helloidWorkers, MaxReadItems: f.maxReadItems, OnEvent: f.events}, key, sec)
 			if err != nil {
 				errs = append(errs, err)
 				continue

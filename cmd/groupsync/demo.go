@@ -14,8 +14,9 @@ import (
 
 func (c *cli) demo(ctx context.Context, args []string) int {
 	fset := c.newFlagSet("demo", "demo\n\nRun the whole workflow against an in-process emulator seeded from samples/:\nplan, apply, the report's summary, and a second plan that shows no changes.")
-	showPhones := fset.Bool("show-phones", false, "show phone numbers unmasked")
-	if _, err := parse(fset, args); err != nil {
+	showPhones := fset.Bool("show-phones", false, usageOf("demo", "show-phones"))
+	noColor := fset.Bool("no-color", false, usageOf("demo", "no-color"))
+	if _, err := c.parse(fset, args); err != nil {
 		return parseExit(err)
 	}
 	raw, err := samples.FS.ReadFile(samples.DemoState)
@@ -40,11 +41,13 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fatal(err)
 	}
+	defer func() { _ = os.RemoveAll(dir) }()
 	if err := os.CopyFS(dir, samples.FS); err != nil {
 		return c.fatal(err)
 	}
-	// The demo works in the copy: the plan cites its files by their paths
-	// there. The working directory is left alone.
+	// The demo works in the copy, and says so once: the plan cites its
+	// files relative to it, as samples/ would be. The working directory is
+	// left alone.
 	var files []string
 	for _, f := range samples.DemoFiles {
 		files = append(files, filepath.Join(dir, f))
@@ -54,14 +57,19 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 		"LOX24_TOKEN": "demo:demo", "HELLOID_API_KEY": "demo", "HELLOID_API_SECRET": "demo",
 		"LOX24_URL": url, "HELLOID_URL": url,
 	}
-	sub := &cli{env: func(k string) string { return demoEnv[k] }, stdin: nil, stdout: c.stdout, stderr: c.stderr, terminal: c.terminal}
+	sub := &cli{env: func(k string) string { return demoEnv[k] }, stdin: nil, stdout: c.stdout, stderr: c.stderr, terminal: c.terminal,
+		baseDir: dir, newTicker: c.newTicker, now: c.now}
 	var extra []string
 	if *showPhones {
 		extra = append(extra, "--show-phones")
 	}
+	if *noColor {
+		extra = append(extra, "--no-color")
+	}
 
 	fmt.Fprintf(c.stdout, "groupsync demo: an emulator of both APIs is serving at %s,\n", url)
-	fmt.Fprintf(c.stdout, "seeded with samples/%s. It works in %s, a copy of samples/.\n\n", samples.DemoState, dir)
+	fmt.Fprintf(c.stdout, "seeded with samples/%s. It works in a temporary copy of samples/, removed at the end;\n", samples.DemoState)
+	fmt.Fprintf(c.stdout, "the files below are named relative to it.\n\n")
 
 	step := func(title string, args ...string) int {
 		fmt.Fprintf(c.stdout, "==> %s\n\n", title)
@@ -78,15 +86,15 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 		return c.fatal(fmt.Errorf("demo: apply exited %d; see %s", code, report))
 	}
 	writes := emu.Stats()
-	fmt.Fprintf(c.stdout, "\nThe apply sent %d requests (%d writes to LOX24, %d to HelloID). The report is %s.\n\n",
-		writes.Total, writes.Systems["lox24"].Writes, writes.Systems["helloid"].Writes, report)
+	fmt.Fprintf(c.stdout, "\nThe apply sent %d requests (%d writes to LOX24, %d to HelloID) and wrote its report\n(in the copy, so it goes with it).\n\n",
+		writes.Total, writes.Systems["lox24"].Writes, writes.Systems["helloid"].Writes)
 
 	emu.ResetStats()
 	args3 := append(append([]string{"plan", "--detailed-exitcode"}, extra...), files...)
 	if code := step("groupsync plan --detailed-exitcode (again: nothing left to do)", args3...); code != exitOK {
 		return c.fatal(fmt.Errorf("demo: the second plan exited %d, want 0 (no changes)", code))
 	}
-	fmt.Fprintf(c.stdout, "\nDone. Try it yourself: `groupsync emulate --state samples/%s` in one terminal,\n", samples.DemoState)
-	fmt.Fprintln(c.stdout, "then `LOX24_TOKEN=demo:demo HELLOID_API_KEY=demo HELLOID_API_SECRET=demo groupsync plan --lox24-url http://127.0.0.1:8080 --helloid-url http://127.0.0.1:8080 samples/groups.yaml` in another.")
+	fmt.Fprintf(c.stdout, "\nDone. Try it yourself: `make build`, then `bin/groupsync emulate --state samples/%s` in one terminal,\n", samples.DemoState)
+	fmt.Fprintln(c.stdout, "and `LOX24_TOKEN=demo:demo HELLOID_API_KEY=demo HELLOID_API_SECRET=demo bin/groupsync plan --lox24-url http://127.0.0.1:8080 --helloid-url http://127.0.0.1:8080 samples/groups.yaml` in another.")
 	return exitOK
 }

@@ -4,27 +4,22 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"groupsync/internal/emulator"
 )
 
 func (c *cli) emulate(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("emulate", "emulate [flags]\n\nServe a local emulator of both APIs on one loopback listener: LOX24 at /, HelloID at /api/v1/.\nPoint --lox24-url and --helloid-url at the printed URL. GET /_emulator/state and\n/_emulator/stats show the state and request counts.")
-	listen := fs.String("listen", defaultEmuAt, "loopback address to listen on (port 0 picks a free port)")
-	stateFile := fs.String("state", "", "initial state, a JSON file (see samples/emulator-state.json); default empty")
-	latency := fs.Duration("latency", 0, "delay added to every API request, e.g. 50ms")
-	failRate := fs.Float64("fail-rate", 0, "fraction of API requests answered 503 at random, 0..1")
-	throttle := fs.Float64("throttle", 0, "server-side requests per second per system; beyond it 429 with Retry-After (0: off)")
-	loseRate := fs.Float64("lose-rate", 0, "fraction of API writes that are applied but answered 502, as if the answer were lost, 0..1")
-	dropRate := fs.Float64("drop-rate", 0, "fraction of API writes answered as a success but not applied, 0..1")
-	redirect := fs.String("redirect", "", "answer every API request with a 307 to this URL (to check that clients refuse redirects)")
-	quirks := fs.String("quirks", "", "comma-separated answer variants: "+strings.Join(emulator.QuirkNames, ", ")+
-		"\n      (bare-hydra: Hydra keys without hydra:; int-next: next as a page number; phones-next-path: member listings link\n      "+
-		"to /phones?group=; short-pages: pages of 30, 25, 15; no-view: none on single pages; take-cap=N: HelloID pages of\n      "+
-		"at most N; data-wrapper, pagedata-wrapper: HelloID lists wrapped; drift-once: the first listing of each collection\n      "+
-		"lists one item twice and skips another; drift-always: every listing does)")
-	if _, err := parse(fs, args); err != nil {
+	listen := fs.String("listen", defaultEmuAt, usageOf("emulate", "listen"))
+	stateFile := fs.String("state", "", usageOf("emulate", "state"))
+	latency := fs.Duration("latency", 0, usageOf("emulate", "latency"))
+	failRate := fs.Float64("fail-rate", 0, usageOf("emulate", "fail-rate"))
+	throttle := fs.Float64("throttle", 0, usageOf("emulate", "throttle"))
+	loseRate := fs.Float64("lose-rate", 0, usageOf("emulate", "lose-rate"))
+	dropRate := fs.Float64("drop-rate", 0, usageOf("emulate", "drop-rate"))
+	redirect := fs.String("redirect", "", usageOf("emulate", "redirect"))
+	quirks := fs.String("quirks", "", usageOf("emulate", "quirks"))
+	if _, err := c.parse(fs, args); err != nil {
 		return parseExit(err)
 	}
 	if *failRate < 0 || *failRate > 1 || *loseRate < 0 || *loseRate > 1 || *dropRate < 0 || *dropRate > 1 {

@@ -31,13 +31,12 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		"shows no changes against the same state. Commit it, then manage the groups by editing it.\n"+
 		"Sends GET requests only.")
 	var f remoteFlags
-	f.register(fs, c.env)
-	fs.Lookup("only").Usage = "export one system only: lox24 or helloid (default: both, and both must be configured)"
-	withMembers := fs.Bool("members", false, "also export members: each LOX24 group's phones, to members-<id>.csv beside the YAML file, and each HelloID group's users (by userName)")
-	withPhones := fs.Bool("phones", false, "also export each LOX24 group's members, to members-<id>.csv beside the YAML file (the LOX24 part of --members)")
-	out := fs.String("out", "", "write the YAML to `FILE` (atomically) instead of stdout")
-	asState := fs.Bool("emulator-state", false, "write the state as the emulator's JSON state instead (members included), to rehearse on `groupsync emulate --state FILE`")
-	rest, err := parse(fs, args)
+	f.register(fs, "export", c.env)
+	withMembers := fs.Bool("members", false, usageOf("export", "members"))
+	withPhones := fs.Bool("phones", false, usageOf("export", "phones"))
+	out := fs.String("out", "", usageOf("export", "out"))
+	asState := fs.Bool("emulator-state", false, usageOf("export", "emulator-state"))
+	rest, err := c.parse(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}

@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
+	"strings"
 
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
@@ -13,45 +14,75 @@ import (
 	"groupsync/internal/source"
 )
 
-// remoteFlags are the flags of every command that talks to the APIs.
+// remoteFlags are the flags of every command that talks to the APIs, and of
+// show, which renders a plan. Each command registers those of them that the
+// flag table lists for it.
 type remoteFlags struct {
 	input                        inputFlags
 	lox24URL, helloidURL         string
 	only                         string
+	groups                       groupFlag
 	lox24Rate, helloidRate       float64
 	lox24Workers, helloidWorkers int
 	format                       string
 	logFormat                    string
-	showPhones                   bool
+	showPhones, detail, noColor  bool
 	guards                       plan.Guards
 	maxAttempts                  int
 	maxReadItems                 int
 	metricsFile, lockFile        string
+	// events logs the clients' retries and 429s; session sets it.
+	events func(sink.Event)
 }
 
-func (f *remoteFlags) register(fs *flag.FlagSet, getenv env) {
+// groupFlag collects the values of a repeatable --group.
+type groupFlag []string
+
+func (g *groupFlag) String() string { return strings.Join(*g, ",") }
+
+func (g *groupFlag) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("empty group name")
+	}
+	*g = append(*g, v)
+	return nil
+}
+
+// register registers on fs the flags of remoteFlags that cmd takes.
+func (f *remoteFlags) register(fs *flag.FlagSet, cmd string, getenv env) {
+	f.format, f.logFormat = "text", "text"
+	f.lox24Rate, f.helloidRate = 10, 10
+	f.lox24Workers, f.helloidWorkers = 4, 4
+	f.guards.MaxDeletePct = plan.DefaultMaxDeletePct
+	f.maxAttempts = sink.DefaultMaxAttempts
 	lurl := getenv("LOX24_URL")
 	if lurl == "" {
 		lurl = lox24.DefaultURL
 	}
-	fs.StringVar(&f.lox24URL, "lox24-url", lurl, "LOX24 API base URL (env LOX24_URL)")
-	fs.StringVar(&f.helloidURL, "helloid-url", getenv("HELLOID_URL"), "HelloID tenant URL, e.g. https://acme.helloid.com (env HELLOID_URL; /api/v1 is added)")
-	fs.StringVar(&f.only, "only", "", "limit the run to one system: lox24 or helloid (default: every system the files mention)")
-	fs.Float64Var(&f.lox24Rate, "lox24-rate", 10, "LOX24 requests per second")
-	fs.Float64Var(&f.helloidRate, "helloid-rate", 10, "HelloID requests per second")
-	fs.IntVar(&f.lox24Workers, "lox24-workers", 4, "LOX24 requests in flight")
-	fs.IntVar(&f.helloidWorkers, "helloid-workers", 4, "HelloID requests in flight")
-	fs.StringVar(&f.format, "format", "text", "plan output on stdout: text, json or markdown")
-	fs.StringVar(&f.metricsFile, "metrics-file", "", "write run metrics here in the Prometheus textfile-collector format")
-	fs.StringVar(&f.lockFile, "lock-file", "", "hold this lock while running; if another run holds it, exit 75 at once")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
-	fs.BoolVar(&f.showPhones, "show-phones", false, "show phone numbers unmasked in human output")
-	fs.Float64Var(&f.guards.MaxDeletePct, "max-delete-pct", plan.DefaultMaxDeletePct, "refuse to delete more than this percentage of a group's members (groups of 10 or more)")
-	fs.IntVar(&f.guards.MaxChanges, "max-changes", 0, "refuse a plan with more changes than this (0: no limit)")
-	fs.BoolVar(&f.guards.Force, "force", false, "override the safety guards")
-	fs.IntVar(&f.maxAttempts, "max-attempts", sink.DefaultMaxAttempts, "attempts per request on 429, 5xx and connection errors, the first included")
-	fs.IntVar(&f.maxReadItems, "max-read-items", sink.DefaultMaxReadItems, "most items one listing may hold or claim; past it the system's read fails")
-	f.input.register(fs)
+	vars := map[string]func(name, usage string){
+		"lox24-url":       func(n, u string) { fs.StringVar(&f.lox24URL, n, lurl, u) },
+		"helloid-url":     func(n, u string) { fs.StringVar(&f.helloidURL, n, getenv("HELLOID_URL"), u) },
+		"only":            func(n, u string) { fs.StringVar(&f.only, n, "", u) },
+		"group":           func(n, u string) { fs.Var(&f.groups, n, u) },
+		"lox24-rate":      func(n, u string) { fs.Float64Var(&f.lox24Rate, n, f.lox24Rate, u) },
+		"helloid-rate":    func(n, u string) { fs.Float64Var(&f.helloidRate, n, f.helloidRate, u) },
+		"lox24-workers":   func(n, u string) { fs.IntVar(&f.lox24Workers, n, f.lox24Workers, u) },
+		"helloid-workers": func(n, u string) { fs.IntVar(&f.helloidWorkers, n, f.helloidWorkers, u) },
+		"format":          func(n, u string) { fs.StringVar(&f.format, n, f.format, u) },
+		"detail":          func(n, u string) { fs.BoolVar(&f.detail, n, false, u) },
+		"no-color":        func(n, u string) { fs.BoolVar(&f.noColor, n, false, u) },
+		"metrics-file":    func(n, u string) { fs.StringVar(&f.metricsFile, n, "", u) },
+		"lock-file":       func(n, u string) { fs.StringVar(&f.lockFile, n, "", u) },
+		"log-format":      func(n, u string) { fs.StringVar(&f.logFormat, n, f.logFormat, u) },
+		"show-phones":     func(n, u string) { fs.BoolVar(&f.showPhones, n, false, u) },
+		"max-delete-pct":  func(n, u string) { fs.Float64Var(&f.guards.MaxDeletePct, n, f.guards.MaxDeletePct, u) },
+		"max-changes":     func(n, u string) { fs.IntVar(&f.guards.MaxChanges, n, 0, u) },
+		"force":           func(n, u string) { fs.BoolVar(&f.guards.Force, n, false, u) },
+		"max-attempts":    func(n, u string) { fs.IntVar(&f.maxAttempts, n, f.maxAttempts, u) },
+		"max-read-items":  func(n, u string) { fs.IntVar(&f.maxReadItems, n, sink.DefaultMaxReadItems, u) },
+	}
+	f.input.addVars(fs, vars)
+	registerFromTable(fs, cmd, vars)
 }
 
 // check validates flag values; it returns a usage problem or "".
@@ -77,32 +108,49 @@ func (f *remoteFlags) check() string {
 	if f.guards.MaxDeletePct < 0 || f.guards.MaxDeletePct > 100 || f.guards.MaxChanges < 0 {
 		return "--max-delete-pct must be 0..100 and --max-changes must not be negative"
 	}
-	switch f.format {
-	case "text", "json", "markdown":
-	default:
-		return fmt.Sprintf("--format: unknown format %q (want text, json or markdown)", f.format)
+	if msg := f.checkFormat(); msg != "" {
+		return msg
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return fmt.Sprintf("--log-format: unknown format %q (want text or json)", f.logFormat)
 	}
-	return f.input.check()
+	return ""
+}
+
+// checkFormat validates --format; it returns a usage problem or "".
+func (f *remoteFlags) checkFormat() string {
+	switch f.format {
+	case "text", "json", "markdown":
+		return ""
+	}
+	return fmt.Sprintf("--format: unknown format %q (want text, json or markdown)", f.format)
 }
 
 func (f *remoteFlags) logger(c *cli) *slog.Logger {
-	if f.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(c.stderr, nil))
+	if c.logOut != nil {
+		return newLogger(c.logOut, f.logFormat)
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, nil))
+	return newLogger(c.stderr, f.logFormat)
 }
 
-// render writes the plan on w in the --format asked for.
-func (f *remoteFlags) render(w io.Writer, p *plan.Plan) error {
-	opt := plan.RenderOptions{ShowPhones: f.showPhones}
+// renderOptions are the human output options the flags and c's terminal
+// ask for: colour only on a terminal, without NO_COLOR and --no-color.
+func (f *remoteFlags) renderOptions(c *cli) plan.RenderOptions {
+	return plan.RenderOptions{ShowPhones: f.showPhones, Detail: f.detail, BaseDir: c.baseDir,
+		Color: !f.noColor && c.env("NO_COLOR") == "" && c.terminal(c.stdout)}
+}
+
+// render writes the plan on c's stdout in the --format asked for.
+func (f *remoteFlags) render(c *cli, p *plan.Plan) error {
+	w := c.stdout
+	opt := f.renderOptions(c)
 	switch f.format {
 	case "json":
 		return plan.WriteJSON(w, p)
 	case "markdown":
 		return plan.WriteMarkdown(w, p, opt)
+	case "summary":
+		opt.Summary = true
 	}
 	return plan.WriteText(w, p, opt)
 }
@@ -136,5 +184,59 @@ func (f *remoteFlags) readDesired(ctx context.Context, files []string) (plan.Des
 			}
 		}
 	}
+	if len(f.groups) > 0 {
+		keep, err := selectGroups(want.Groups, f.groups)
+		if err != nil {
+			return plan.Desired{}, err
+		}
+		want.Groups = keep
+	}
 	return want, nil
+}
+
+// selectGroups keeps the groups --group names: each value is a group's
+// name (matched as the system matches names) or its remote id, optionally
+// prefixed with its system as system:name. A value that matches no group,
+// or a name that matches groups of both systems without a prefix, is an
+// error: a run limited to the wrong groups must not look like no changes.
+func selectGroups(groups []plan.Group, sel []string) ([]plan.Group, error) {
+	keep := make([]bool, len(groups))
+	for _, s := range sel {
+		var sys plan.System
+		name := s
+		if pre, rest, ok := strings.Cut(s, ":"); ok {
+			if ps, err := plan.ParseSystem(pre); err == nil {
+				sys, name = ps, rest
+			}
+		}
+		var hit []int
+		for i, g := range groups {
+			if sys != "" && g.System != sys {
+				continue
+			}
+			if g.Key != "" && strings.EqualFold(g.Key, name) || plan.NameKey(g.Name) == plan.NameKey(name) {
+				hit = append(hit, i)
+			}
+		}
+		if len(hit) == 0 {
+			return nil, fmt.Errorf("--group %s: no group of the files has that name or id", s)
+		}
+		if sys == "" {
+			for _, i := range hit[1:] {
+				if groups[i].System != groups[hit[0]].System {
+					return nil, fmt.Errorf("--group %s: groups of both systems have that name; say lox24:%s or helloid:%s", s, name, name)
+				}
+			}
+		}
+		for _, i := range hit {
+			keep[i] = true
+		}
+	}
+	var out []plan.Group
+	for i, g := range groups {
+		if keep[i] {
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }

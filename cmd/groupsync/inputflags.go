@@ -14,20 +14,26 @@ type inputFlags struct {
 	csvDelimiter   string
 	root           string
 	maxFileSize    int64
-	files          bool // registerFiles was called
+	files          bool // --max-file-size is registered: the command reads files
 }
 
-// registerFiles registers the flags that bound the reading of the files,
-// for the commands that read them.
-func (f *inputFlags) registerFiles(fs *flag.FlagSet) {
-	f.files = true
-	fs.StringVar(&f.root, "root", "", "files named inside the input files (phones:, users:) must resolve inside `DIR` (default: the directory of the file naming them)")
-	fs.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "largest input file read, in bytes (the files given and the files they name)")
+// register registers on fs the input flags that the flag table lists for
+// cmd.
+func (f *inputFlags) register(fs *flag.FlagSet, cmd string) {
+	vars := map[string]func(name, usage string){}
+	f.addVars(fs, vars)
+	registerFromTable(fs, cmd, vars)
 }
 
-func (f *inputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.defaultCountry, "default-country", "", "read national phone numbers (0151 ...) as numbers of this `COUNTRY` (ISO 3166 alpha-2, as DE) where a group sets no default_country")
-	fs.StringVar(&f.csvDelimiter, "csv-delimiter", "", "delimiter of member files whose phones: reference names none: \",\", \";\" or \"tab\" (default: detected from the header line)")
+// addVars adds to vars how to register each input flag on fs.
+func (f *inputFlags) addVars(fs *flag.FlagSet, vars map[string]func(name, usage string)) {
+	vars["default-country"] = func(n, u string) { fs.StringVar(&f.defaultCountry, n, "", u) }
+	vars["csv-delimiter"] = func(n, u string) { fs.StringVar(&f.csvDelimiter, n, "", u) }
+	vars["root"] = func(n, u string) { fs.StringVar(&f.root, n, "", u) }
+	vars["max-file-size"] = func(n, u string) {
+		f.files = true
+		fs.Int64Var(&f.maxFileSize, n, source.DefaultMaxFileSize, u)
+	}
 }
 
 // check returns what is wrong with the flags, or "".

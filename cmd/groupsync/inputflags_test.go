@@ -34,5 +34,5 @@ func TestInputFlags(t *testing.T) {
 
 	r = runCLI(t, nil, "validate", "--default-country", "de", "--csv-delimiter", ";", files[0])
 	assert.Equal(t, exitOK, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "1 files valid: 1 lox24 groups")
+	assert.Contains(t, r.stdout, "1 file valid: 1 lox24 group,")
 }

@@ -229,6 +229,13 @@ func TestUndoRestoresTheStateBeforeTheApply(t *testing.T) {
 	undo := filepath.Join(w.dir, "undo.json")
 	u := runCLI(t, nil, "undo", report, "--out", undo)
 	require.Equal(t, exitOK, u.code, u.stderr)
+	// The undo plan is printed as show prints it, in any format show takes.
+	s := runCLI(t, nil, "show", undo)
+	require.Equal(t, exitOK, s.code, s.stderr)
+	assert.Equal(t, s.stdout, u.stdout)
+	md := runCLI(t, nil, "undo", report, "--out", filepath.Join(w.dir, "undo2.json"), "--format", "markdown")
+	require.Equal(t, exitOK, md.code, md.stderr)
+	assert.Equal(t, runCLI(t, nil, "show", "--format", "markdown", undo).stdout, md.stdout)
 	a := runCLI(t, w.env(), "apply", "--yes", "--plan", undo, "--report", filepath.Join(w.dir, "undo-report.json"))
 	require.Equal(t, exitOK, a.code, a.stderr)
 	assert.Equal(t, withoutIDs(before), withoutIDs(w.emu.State()))

@@ -63,6 +63,7 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, fi
 	if before != nil {
 		out.plan.Shrinks = plan.CompareBaseline(*before, plan.BaselineOf(want), b.maxShrink)
 	}
+	out.review(f)
 	return out, nil
 }
 
@@ -156,7 +157,23 @@ func (c *cli) revalidate(ctx context.Context, f *remoteFlags, saved *plan.Plan, 
 			out.readErrs[sys] = r.err
 		}
 	}
+	out.review(f)
 	return out, nil
+}
+
+// review records in the plan what its reviewer must see: the systems that
+// could not be read, with why, and the safety guards the plan breaks. A
+// saved plan's own record of these is replaced by today's.
+func (p *planned) review(f *remoteFlags) {
+	p.plan.Unread, p.plan.Refused = nil, nil
+	for _, sys := range plan.Systems {
+		if err := p.readErrs[sys]; err != nil {
+			p.plan.Unread = append(p.plan.Unread, plan.Unreadable{System: sys, Error: err.Error()})
+		}
+	}
+	for _, err := range p.plan.Check(f.guards) {
+		p.plan.Refused = append(p.plan.Refused, err.Error())
+	}
 }
 
 // membersToRead returns, as desired groups with managed phones, the groups
@@ -204,13 +221,12 @@ func (c *cli) printReadErrors(p *planned) {
 func (c *cli) plan(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("plan", "plan [flags] FILE...\n\nRead the remote state and print what apply would change. Sends GET requests only.")
 	var f remoteFlags
-	f.register(fs, c.env)
-	f.input.registerFiles(fs)
+	f.register(fs, "plan", c.env)
 	var b baselineFlags
-	b.register(fs)
-	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when changes are pending, 4 when apply would refuse them, 0 when there are none")
-	out := fs.String("out", "", "also save the plan as JSON to this file, for `apply --plan` (it holds no secret)")
-	files, err := parse(fs, args)
+	b.register(fs, "plan")
+	detailed := fs.Bool("detailed-exitcode", false, usageOf("plan", "detailed-exitcode"))
+	out := fs.String("out", "", usageOf("plan", "out"))
+	files, err := c.parse(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
@@ -226,7 +242,7 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			return c.inputErr(err)
 		}
 		m.fromPlan(p.plan)
-		if err := f.render(c.stdout, p.plan); err != nil {
+		if err := f.render(c, p.plan); err != nil {
 			return c.fatal(err)
 		}
 		if *out != "" {
@@ -240,14 +256,13 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			fmt.Fprintf(c.stderr, "Plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)
 		}
 		c.printReadErrors(p)
-		refused := p.plan.Check(f.guards)
-		for _, err := range refused {
-			fmt.Fprintf(c.stderr, "groupsync: apply would refuse this plan (use --force to override): %v\n", err)
+		for _, r := range p.plan.Refused {
+			fmt.Fprintf(c.stderr, "groupsync: apply would refuse this plan (use --force to override): %s\n", r)
 		}
 		switch {
 		case len(p.readErrs) > 0 || p.plan.HasErrors():
 			return exitFatal
-		case *detailed && len(refused) > 0:
+		case *detailed && len(p.plan.Refused) > 0:
 			return exitRefused
 		case *detailed && p.plan.HasChanges():
 			return exitPending

@@ -92,7 +92,7 @@ func TestPruneDeletesOnlyUnnamedGroupsInThePrefix(t *testing.T) {
 	p := runCLI(t, w.env(), append([]string{"plan", "--detailed-exitcode"}, files...)...)
 	require.Equal(t, exitPending, p.code, p.stderr)
 	assert.Contains(t, p.stdout, `- group 2 "HR Gone"`)
-	assert.Contains(t, p.stdout, "members: 2 (deleted with the group)")
+	assert.Regexp(t, `\n +members: +2 \(deleted with the group\)\n`, p.stdout)
 	assert.Contains(t, p.stdout, `- group `+guidHRA+` "HR A"`)
 	assert.Contains(t, p.stdout, `stays: group `+guidHRAD+` "HR AD" (source "AD": synchronised from another system)`)
 	assert.Contains(t, p.stdout, `stays: group 1 "HR Sales" (named by the files)`)

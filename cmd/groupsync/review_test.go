@@ -133,6 +133,7 @@ func TestJSONLogs(t *testing.T) {
 		n++
 		if rec["msg"] == "apply finished" {
 			assert.EqualValues(t, 34, rec["succeeded"])
+			assert.EqualValues(t, 34, rec["verified"], "the re-read after apply is counted")
 		}
 	}
 	assert.GreaterOrEqual(t, n, 3)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"groupsync/internal/sink"
 )
@@ -40,8 +41,18 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	// terminal reports whether a stream is a terminal: one there gets the
-	// progress bar, and apply asks on it for confirmation.
+	// progress bar and colour, and apply asks on it for confirmation.
 	terminal func(any) bool
+	// newTicker and now drive apply's progress log off a terminal; tests
+	// replace them.
+	newTicker tickerFunc
+	now       func() time.Time
+	// logOut is where the logger writes when stderr is wrapped for
+	// --log-format json; nil otherwise.
+	logOut io.Writer
+	// baseDir, when set, makes the input files a plan cites relative to it
+	// (the demo's copy of samples/).
+	baseDir string
 	// redact is the one redaction step every byte written passes: run
 	// wraps stdout and stderr in it, and every file goes through writeFile.
 	redact *sink.Redactor
@@ -62,21 +73,29 @@ Usage:
                                          save a plan that reverses a report's succeeded items
   groupsync export [flags]               print the remote state as a desired-state YAML file (GET only)
   groupsync emulate [flags]              serve a local emulator of both APIs
+  groupsync show [flags] PLAN.json       print a plan saved by plan --out
   groupsync demo                         the whole workflow against an in-process emulator
+  groupsync --version                    print the version
 
 Run 'groupsync COMMAND --help' for a command's flags.
 Credentials come from the environment only: LOX24_TOKEN (or LOX24_TOKEN_FILE),
 HELLOID_API_KEY and HELLOID_API_SECRET (or their _FILE variants).
 
-Exit codes: 0 success, 1 fatal error, 2 changes pending (plan --detailed-exitcode),
-3 some items failed, 4 refused by a safety guard, 64 usage error,
-130/143 interrupted.
+Exit codes:
+  0        success (plan --detailed-exitcode: nothing to do)
+  1        fatal error: input, configuration, authentication, or a system could not be read
+  2        plan --detailed-exitcode: changes pending
+  3        apply finished, some items failed or were stale (see the report)
+  4        refused by a safety guard; nothing written (plan --detailed-exitcode: apply would refuse)
+  64       usage error (bad flags or arguments)
+  75       --lock-file held by another run
+  130/143  interrupted by SIGINT/SIGTERM; report written
 `
 
 // run is the whole program: it parses args, runs one command and returns
 // the exit code.
 func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{env: getenv, stdin: stdin, stdout: stdout, stderr: stderr, terminal: isTerminal}
+	c := &cli{env: getenv, stdin: stdin, stdout: stdout, stderr: stderr, terminal: isTerminal, newTicker: realTicker, now: time.Now}
 	return c.run(ctx, args)
 }
 
@@ -84,6 +103,12 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 // prints passes the redaction of the credentials in the environment, and a
 // panic is caught: it is printed as an internal error and exits 1.
 func (c *cli) run(ctx context.Context, args []string) (code int) {
+	if c.newTicker == nil {
+		c.newTicker = realTicker
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	c.redact = credentialRedactor(c.env)
 	out, errw := c.redact.Writer(c.stdout), c.redact.Writer(c.stderr)
 	rawOut, rawErr, isTerm := c.stdout, c.stderr, c.terminal
@@ -215,56 +240,50 @@ func (c *cli) dispatch(ctx context.Context, cmd string, rest []string) int {
 		return c.emulate(ctx, rest)
 	case "demo":
 		return c.demo(ctx, rest)
+	case "show":
+		return c.show(ctx, rest)
+	case "version", "-version", "--version":
+		fmt.Fprintf(c.stdout, "groupsync %s\n", version())
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(c.stderr, "groupsync: unknown command %q\n\n%s", cmd, usage)
+	fmt.Fprintf(c.stderr, "groupsync: unknown command %q (see groupsync --help)\n", cmd)
 	return exitUsage
 }
 
 // newFlagSet returns a flag set for one command whose --help prints the
-// command's synopsis and flags.
+// command's synopsis and its flags from the flag table, on stdout.
 func (c *cli) newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs.SetOutput(io.Discard) // c.parse says what went wrong, in one line
 	fs.Usage = func() {
-		out := fs.Output()
-		fmt.Fprintf(out, "Usage: groupsync %s\n\n", synopsis)
-		printFlags(out, fs)
+		fmt.Fprintf(c.stdout, "Usage: groupsync %s\n\n", synopsis)
+		printFlags(c.stdout, name, fs)
 	}
 	return fs
-}
-
-// printFlags lists a flag set's flags in the --name form the docs use.
-func printFlags(out io.Writer, fs *flag.FlagSet) {
-	first := true
-	fs.VisitAll(func(f *flag.Flag) {
-		if first {
-			fmt.Fprintln(out, "Flags:")
-			first = false
-		}
-		typ, text := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
-		if typ != "" {
-			line += " " + typ
-		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			text += fmt.Sprintf(" (default %s)", f.DefValue)
-		}
-		fmt.Fprintf(out, "%s\n      %s\n", line, text)
-	})
 }
 
 // errHelp means --help was asked for and printed.
 var errHelp = flag.ErrHelp
 
 // parse parses flags that may stand before, between or after the
-// positional arguments, and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+// positional arguments, and returns the positional ones. --help prints the
+// command's help; a bad flag gets one line on stderr, with a suggestion
+// when a flag of a similar name exists.
+func (c *cli) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	help := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = help }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, errHelp) {
+				help()
+				return nil, err
+			}
+			fmt.Fprintf(c.stderr, "groupsync %s: %s%s (see groupsync %s --help)\n", fs.Name(), err, suggest(fs, err), fs.Name())
 			return nil, err
 		}
 		args = fs.Args()
@@ -277,6 +296,55 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// suggest returns "; did you mean --x?" for an unknown flag close to a
+// flag of fs, or "".
+func suggest(fs *flag.FlagSet, err error) string {
+	const prefix = "flag provided but not defined: "
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		return ""
+	}
+	bad := strings.TrimLeft(strings.TrimPrefix(msg, prefix), "-")
+	if i := strings.IndexByte(bad, '='); i >= 0 {
+		bad = bad[:i]
+	}
+	best, bestD := "", 3
+	fs.VisitAll(func(f *flag.Flag) {
+		d := editDistance(bad, f.Name)
+		if strings.HasPrefix(f.Name, bad) && len(bad) >= 3 {
+			d = 1
+		}
+		if d < bestD {
+			best, bestD = f.Name, d
+		}
+	})
+	if best == "" {
+		return ""
+	}
+	return "; did you mean --" + best + "?"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // parseExit turns a parse error into an exit code: 0 after --help, 64

@@ -6,7 +6,8 @@ import (
 	"fmt"
 )
 
-// session runs one command's work holding --lock-file, when given, and
+// session runs one command's work, with every stderr line JSON under
+// --log-format json, holding --lock-file, when given, and
 // writes --metrics-file, when given, with the run's final exit code. A run
 // that finds the lock held exits 75 at once, sending nothing.
 //
@@ -15,6 +16,17 @@ import (
 func (c *cli) session(ctx context.Context, f *remoteFlags, command string, work func(*runMetrics) int) int {
 	if err := checkWritable("--metrics-file", f.metricsFile); err != nil {
 		return c.fatal(err)
+	}
+	if f.logFormat == "json" && c.logOut == nil {
+		// Every stderr line becomes JSON: the logger writes records to the
+		// real stderr, and every plain line is logged as one.
+		stderr := c.stderr
+		lines := &jsonLines{log: newLogger(stderr, "json")}
+		c.stderr, c.logOut = lines, stderr
+		defer func() {
+			lines.Close()
+			c.stderr, c.logOut = stderr, nil
+		}()
 	}
 	if f.lockFile != "" {
 		unlock, err := lock(f.lockFile)
@@ -27,6 +39,7 @@ func (c *cli) session(ctx context.Context, f *remoteFlags, command string, work 
 		}
 		defer unlock()
 	}
+	f.events = sinkEvents(f.logger(c))
 	m := newMetrics(f.metricsFile, command)
 	if m != nil {
 		m.redact = c.redact

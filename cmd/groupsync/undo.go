@@ -10,9 +10,10 @@ import (
 
 func (c *cli) undo(_ context.Context, args []string) int {
 	fs := c.newFlagSet("undo", "undo REPORT.json --out PLAN.json\n\nWrite a saved plan that reverses every succeeded item of an apply's report: updates go\nback to their before, creates are deleted, deleted members are created again. Review it,\nthen apply it with `groupsync apply --plan PLAN.json`; items whose target changed since\nthe report are stale then and not written. Sends no request.")
-	out := fs.String("out", "", "where to save the plan (required)")
-	showPhones := fs.Bool("show-phones", false, "show phone numbers unmasked in the plan printed")
-	pos, err := parse(fs, args)
+	var f remoteFlags
+	f.register(fs, "undo", c.env)
+	out := fs.String("out", "", usageOf("undo", "out"))
+	pos, err := c.parse(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
@@ -22,6 +23,9 @@ func (c *cli) undo(_ context.Context, args []string) int {
 	case *out == "":
 		return c.usageErr(fs, "--out PLAN.json is required")
 	}
+	if msg := f.checkFormat(); msg != "" {
+		return c.usageErr(fs, "%s", msg)
+	}
 	r, err := readReportFile(pos[0])
 	if err != nil {
 		return c.fatal(err)
@@ -30,7 +34,7 @@ func (c *cli) undo(_ context.Context, args []string) int {
 	for _, why := range left {
 		fmt.Fprintf(c.stderr, "groupsync: %s\n", why)
 	}
-	if err := plan.WriteText(c.stdout, p, plan.RenderOptions{ShowPhones: *showPhones}); err != nil {
+	if err := f.render(c, p); err != nil {
 		return c.fatal(err)
 	}
 	var buf bytes.Buffer
@@ -40,7 +44,8 @@ func (c *cli) undo(_ context.Context, args []string) int {
 	if err := c.writeFile(*out, buf.Bytes()); err != nil {
 		return c.fatal(fmt.Errorf("save plan: %w", err))
 	}
-	fmt.Fprintf(c.stderr, "Undo plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)
+	at := c.display(*out)
+	fmt.Fprintf(c.stderr, "Undo plan saved to %s; apply it with: groupsync apply --plan %s (groupsync show %s prints it again)\n", at, at, at)
 	if len(left) > 0 {
 		return exitFatal
 	}

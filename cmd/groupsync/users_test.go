@@ -40,8 +40,9 @@ func TestHelloIDMembersApplyReplanReapply(t *testing.T) {
 	w := newWorld(t)
 	p := runCLI(t, w.env(), append([]string{"plan"}, w.files...)...)
 	require.Equal(t, exitOK, p.code, p.stderr)
-	assert.Contains(t, p.stdout, `+ user bob@acme.example in group 3b1f6c2e-8d4a-4f7b-9c1e-2a5d7e9f0b13 "Sales"`)
-	assert.Contains(t, p.stdout, `+ user tom@acme.example in new group "Finance"`)
+	assert.Contains(t, p.stdout, "    group 3b1f6c2e-8d4a-4f7b-9c1e-2a5d7e9f0b13 \"Sales\"\n      members: +1 ~0 -0\n      + user bob@acme.example  (")
+	assert.Contains(t, p.stdout, "  + group \"Finance\"")
+	assert.Contains(t, p.stdout, "      + user tom@acme.example  (")
 	stats := w.emu.Stats().Systems["helloid"].ByRoute
 	assert.Equal(t, 2, stats["GET /api/v1/users"], "one listing of the directory: a page, then the empty page that ends it")
 	assert.Equal(t, 3, stats["GET /api/v1/groups/{group}"], "one GET per existing group that manages users: Sales, Marketing, HR (Finance is new)")

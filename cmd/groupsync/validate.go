@@ -12,9 +12,8 @@ import (
 func (c *cli) validate(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("validate", "validate [flags] FILE...\n\nParse and validate the desired state; no request is sent.")
 	var in inputFlags
-	in.register(fs)
-	in.registerFiles(fs)
-	files, err := parse(fs, args)
+	in.register(fs, "validate")
+	files, err := c.parse(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
@@ -33,7 +32,8 @@ func (c *cli) validate(ctx context.Context, args []string) int {
 	for _, g := range want.Groups {
 		n[g.System]++
 	}
-	fmt.Fprintf(c.stdout, "%d files valid: %d lox24 groups, %d helloid groups.\n", len(files), n[plan.LOX24], n[plan.HelloID])
+	fmt.Fprintf(c.stdout, "%d %s valid: %d lox24 %s, %d helloid %s.\n", len(files), plural(len(files), "file", "files"),
+		n[plan.LOX24], plural(n[plan.LOX24], "group", "groups"), n[plan.HelloID], plural(n[plan.HelloID], "group", "groups"))
 	return exitOK
 }
 

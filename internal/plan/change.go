@@ -112,6 +112,12 @@ type Plan struct {
 	// current members of each group whose members the files manage (for
 	// the delete guard).
 	Members map[string]int `json:"members,omitempty"`
+	// Unread lists the systems the files mention that could not be read,
+	// with why; nothing is planned for them.
+	Unread []Unreadable `json:"-"`
+	// Refused lists the safety guards the plan breaks: apply would refuse
+	// it. Renderers show them; Check computes them.
+	Refused []string `json:"-"`
 	// Prune holds, per system with a prune scope, what pruning found.
 	Prune map[System]PruneScope `json:"prune,omitempty"`
 	// Shrinks are the groups and files that shrank past --max-shrink-pct

@@ -67,7 +67,7 @@ func (p *Plan) Check(g Guards) []error {
 	}
 	errs = append(errs, p.pruneChecks(g.MaxDeletePct)...)
 	for _, s := range p.Shrinks {
-		errs = append(errs, s)
+		errs = append(errs, fmt.Errorf("shrink guard: %w", s))
 	}
 	if g.MaxChanges > 0 && total > g.MaxChanges {
 		errs = append(errs, fmt.Errorf("the plan has %d changes, more than --max-changes %d", total, g.MaxChanges))

@@ -104,7 +104,7 @@ func TestDiffPrune(t *testing.T) {
 		var text bytes.Buffer
 		require.NoError(t, WriteText(&text, p, RenderOptions{}))
 		assert.Contains(t, text.String(), "- group 6 \"HR Gone\"")
-		assert.Contains(t, text.String(), "members: 2 (deleted with the group)")
+		assert.Regexp(t, `\n +members: +2 \(deleted with the group\)\n`, text.String(), "the member count is a field line of the delete")
 		assert.Contains(t, text.String(), `prune "HR ": 1 of 1 group in the prefix to delete, 0 stay`)
 
 		var md bytes.Buffer

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 )
 
@@ -10,47 +11,85 @@ import (
 type RenderOptions struct {
 	// ShowPhones shows phone numbers unmasked.
 	ShowPhones bool
+	// Detail shows every member line; by default a group shows its first
+	// MemberLines and its counts.
+	Detail bool
+	// Color marks + green, ~ yellow and - red with ANSI escapes (text only).
+	Color bool
+	// BaseDir, when set, makes the input files cited relative to it.
+	BaseDir string
+	// Summary leaves the items out of text output: refusals, the systems
+	// not read and the summary lines only.
+	Summary bool
 }
 
-// WriteText writes the plan for humans: per system one line per item
-// (+ create, ~ update, - delete, ! cannot be applied) with its field diffs and
-// the input file:line it comes from, then a summary line per system and one
-// for the whole plan. The output is a pure function of the plan.
+// WriteText writes the plan for humans: first the safety guards it breaks,
+// then per system one line per group-level item (+ create, ~ update,
+// - delete, ! cannot be applied) with its field diffs and the input
+// file:line it comes from, each group's member changes rolled up into
+// counts and its first MemberLines member lines (all with opt.Detail), a
+// group delete with the members it takes along, a system's prune scope with
+// the groups in the prefix that stay, a system that could not be read said
+// plainly, a summary line per system and one for the whole plan. The output
+// is a pure function of the plan.
 func WriteText(w io.Writer, p *Plan, opt RenderOptions) error {
 	ew := &errWriter{w: w}
-	for _, s := range p.Shrinks {
-		ew.printf("! shrink guard: %s\n", s.Error())
-	}
-	if len(p.Shrinks) > 0 {
+	if len(p.Refused) > 0 {
+		ew.printf("%s\n", refusedIntro)
+		for _, r := range p.Refused {
+			ew.printf("  - %s\n", oneLine(r))
+		}
 		ew.printf("\n")
 	}
-	for _, sys := range p.Systems {
-		ew.printf("%s\n", sys)
-		for i := range p.Changes {
-			c := &p.Changes[i]
-			if c.System != sys {
-				continue
+	for _, sv := range newView(p).systems {
+		if opt.Summary {
+			if sv.unread != "" {
+				ew.printf("%s\n", unreadLine(sv.sys, sv.unread))
+			} else {
+				ew.printf("%s: %s\n", sv.sys, summary(sv.counts))
 			}
-			writeItem(ew, c, opt)
+			continue
 		}
-		if sc, ok := p.Prune[sys]; ok {
-			ew.printf("  %s\n", pruneLine(p, sys, sc))
+		ew.printf("%s\n", sv.sys)
+		if sv.unread != "" {
+			ew.printf("  %s\n\n", unreadLine(sv.sys, sv.unread))
+			continue
+		}
+		for _, b := range sv.blocks {
+			writeBlock(ew, b, opt)
+		}
+		if sc, ok := p.Prune[sv.sys]; ok {
+			ew.printf("  %s\n", pruneLine(p, sv.sys, sc))
 			for _, k := range sc.Kept {
 				ew.printf("      stays: group %s %q (%s)\n", k.Key, k.Name, k.Why)
 			}
 		}
-		ew.printf("  %s: %s\n\n", sys, summary(p.Count(sys)))
+		ew.printf("  %s: %s\n\n", sv.sys, summary(sv.counts))
 	}
-	if len(p.Systems) == 0 {
-		ew.printf("No system to plan for.\n")
-		return ew.err
-	}
-	if !p.HasChanges() && !p.HasErrors() {
-		ew.printf("No changes. The remote state matches the files.\n")
-		return ew.err
-	}
-	ew.printf("Plan: %s.\n", summary(p.Count("")))
+	ew.printf("%s\n", closing(p))
 	return ew.err
+}
+
+func writeBlock(ew *errWriter, b *block, opt RenderOptions) {
+	if b.head != nil {
+		writeItem(ew, "  ", Title(b.head, opt), b.head, opt)
+	} else {
+		ew.printf("    %s\n", b.title(opt))
+	}
+	if len(b.members) == 0 {
+		return
+	}
+	ew.printf("      %s\n", b.rollup())
+	shown := b.members
+	if !opt.Detail && len(shown) > MemberLines {
+		shown = shown[:MemberLines]
+	}
+	for _, c := range shown {
+		writeItem(ew, "      ", memberTitle(c, opt), c, opt)
+	}
+	if n := len(b.members) - len(shown); n > 0 {
+		ew.printf("      … %d more member %s (--detail shows all)\n", n, plural(n, "line", "lines"))
+	}
 }
 
 func summary(c Counts) string {
@@ -88,10 +127,13 @@ func Title(c *Change, opt RenderOptions) string {
 	b.WriteString(string(c.Kind))
 	if c.Kind == KindPhone {
 		b.WriteString(" " + displayPhone(c.Phone, opt.ShowPhones))
-		if c.Group != "" {
+		switch {
+		case c.Group != "":
 			fmt.Fprintf(&b, " in group %s %q", c.Group, c.Name)
-		} else {
+		case c.DependsOn != 0:
 			fmt.Fprintf(&b, " in new group %q", c.Name)
+		default:
+			fmt.Fprintf(&b, " in group %q", c.Name)
 		}
 		return b.String()
 	}
@@ -111,36 +153,72 @@ func Title(c *Change, opt RenderOptions) string {
 	return b.String()
 }
 
-func writeItem(ew *errWriter, c *Change, opt RenderOptions) {
-	where := c.Source.String()
+func writeItem(ew *errWriter, indent, title string, c *Change, opt RenderOptions) {
+	where := sourceOf(c, opt)
 	if ref := deleteRef(c); ref != "" {
 		where += "; " + ref
 	}
 	if where != "" {
 		where = "  (" + strings.TrimPrefix(where, "; ") + ")"
 	}
-	ew.printf("  %s %s%s\n", Symbol(c), Title(c, opt), where)
+	ew.printf("%s%s %s%s\n", indent, colored(Symbol(c), opt), title, where)
+	pad := indent + "    "
 	if c.Error != "" {
-		ew.printf("      error: %s\n", c.Error)
+		ew.printf("%serror: %s\n", pad, c.Error)
 		return
 	}
-	if c.Kind == KindGroup && c.Action == Delete {
-		ew.printf("      members: %s (deleted with the group)\n", memberCount(c))
-	}
-	fields := shownFields(c)
+	lines := itemFields(c, opt)
 	width := 0
-	for _, f := range fields {
-		width = max(width, len(f.Field))
+	for _, f := range lines {
+		width = max(width, len(f.field))
 	}
-	for _, f := range fields {
-		before, after := display(c, f.Field, f.Before, opt), display(c, f.Field, f.After, opt)
-		pad := strings.Repeat(" ", width-len(f.Field))
-		if c.Action == Create {
-			ew.printf("      %s:%s %s\n", f.Field, pad, after)
+	for _, f := range lines {
+		gap := strings.Repeat(" ", width-len(f.field))
+		if !f.change {
+			ew.printf("%s%s:%s %s\n", pad, f.field, gap, f.after)
 			continue
 		}
-		ew.printf("      %s:%s %s -> %s\n", f.Field, pad, before, after)
+		ew.printf("%s%s:%s %s -> %s\n", pad, f.field, gap, f.before, f.after)
 	}
+}
+
+// sourceOf is the file:line an item cites, relative to opt.BaseDir when set.
+func sourceOf(c *Change, opt RenderOptions) string {
+	return RelSource(c.Source, opt.BaseDir).String()
+}
+
+// RelSource returns s with its file relative to base, when base is set and
+// the file lies under it.
+func RelSource(s Source, base string) Source {
+	if base == "" || s.File == "" {
+		return s
+	}
+	if rel, err := filepath.Rel(base, s.File); err == nil && !strings.HasPrefix(rel, "..") {
+		s.File = filepath.ToSlash(rel)
+	}
+	return s
+}
+
+// colored wraps an item's symbol in its ANSI colour when opt.Color is set:
+// + green, ~ yellow, - red, ! bold red.
+func colored(sym string, opt RenderOptions) string {
+	if !opt.Color {
+		return sym
+	}
+	code := ""
+	switch sym {
+	case "+":
+		code = "32"
+	case "~":
+		code = "33"
+	case "-":
+		code = "31"
+	case "!":
+		code = "1;31"
+	default:
+		return sym
+	}
+	return "\x1b[" + code + "m" + sym + "\x1b[0m"
 }
 
 // memberCount renders a group delete's member count ("not read" when the

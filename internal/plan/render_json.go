@@ -27,8 +27,13 @@ type planFile struct {
 	Changes         []Change              `json:"changes"`
 	Unchanged       map[System]int        `json:"unchanged"`
 	Members         map[string]int        `json:"members"`
-	Prune           map[System]PruneScope `json:"prune,omitempty"`
-	Shrinks         []Shrink              `json:"shrinks,omitempty"`
+	// Errors lists the systems that could not be read and why: nothing is
+	// planned for them, and the plan is not the whole story.
+	Errors []Unreadable `json:"errors"`
+	// Refused lists the safety guards the plan breaks: apply would refuse it.
+	Refused []string              `json:"refused"`
+	Prune   map[System]PruneScope `json:"prune,omitempty"`
+	Shrinks []Shrink              `json:"shrinks,omitempty"`
 }
 
 // planCounts is Counts as the JSON plan spells it.
@@ -134,7 +139,7 @@ func encodePlan(w io.Writer, p *Plan) error {
 	last := []struct {
 		name string
 		v    any
-	}{{"members", members}}
+	}{{"members", members}, {"errors", orEmpty(p.Unread)}, {"refused", orEmpty(p.Refused)}}
 	if len(p.Prune) > 0 {
 		last = append(last, struct {
 			name string
@@ -200,7 +205,14 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan file: %w", err)
 	}
-	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members, Prune: f.Prune, Shrinks: f.Shrinks}
+	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members,
+		Unread: f.Errors, Refused: f.Refused, Prune: f.Prune, Shrinks: f.Shrinks}
+	if len(p.Unread) == 0 {
+		p.Unread = nil
+	}
+	if len(p.Refused) == 0 {
+		p.Refused = nil
+	}
 	if len(p.Changes) == 0 {
 		p.Changes = nil
 	}
@@ -256,6 +268,10 @@ func decodePlanFile(data []byte) (*planFile, error) {
 			err = dec.Decode(&f.Unchanged)
 		case "members":
 			err = dec.Decode(&f.Members)
+		case "errors":
+			err = dec.Decode(&f.Errors)
+		case "refused":
+			err = dec.Decode(&f.Refused)
 		case "prune":
 			err = dec.Decode(&f.Prune)
 		case "shrinks":
@@ -370,6 +386,14 @@ func validate(p *Plan) error {
 		}
 		if p.Unchanged[sys] < 0 {
 			return fmt.Errorf("unchanged: %s: %d is negative", sys, p.Unchanged[sys])
+		}
+	}
+	for i, u := range p.Unread {
+		if _, err := ParseSystem(string(u.System)); err != nil {
+			return fmt.Errorf("errors[%d]: %w", i, err)
+		}
+		if inPlan[u.System] {
+			return fmt.Errorf("errors[%d]: %s was read: it is one of the plan's systems", i, u.System)
 		}
 	}
 	for i := range p.Changes {

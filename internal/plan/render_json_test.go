@@ -38,7 +38,7 @@ func TestWriteJSONHoldsPlanDataOnly(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	assert.Equal(t, []string{"changes", "members", "summary", "summary_by_system", "systems", "unchanged", "version"}, keys)
+	assert.Equal(t, []string{"changes", "errors", "members", "refused", "summary", "summary_by_system", "systems", "unchanged", "version"}, keys)
 	assert.JSONEq(t, `{"create": 5, "update": 3, "delete": 1, "errors": 1, "unchanged": 1}`, string(doc["summary"]))
 	assert.JSONEq(t, `{"lox24": {"create": 4, "update": 2, "delete": 1, "errors": 1, "unchanged": 1},
 		"helloid": {"create": 1, "update": 1, "delete": 0, "errors": 0, "unchanged": 0}}`, string(doc["summary_by_system"]))
@@ -52,7 +52,7 @@ func TestWriteJSONHoldsPlanDataOnly(t *testing.T) {
 func TestWriteJSONOfAnEmptyPlanHasEmptyCollections(t *testing.T) {
 	out := writeJSON(t, &Plan{})
 	assert.JSONEq(t, `{"version": 1, "systems": [], "summary": {"create": 0, "update": 0, "delete": 0, "errors": 0, "unchanged": 0},
-		"summary_by_system": {}, "changes": [], "unchanged": {}, "members": {}}`, string(out))
+		"summary_by_system": {}, "changes": [], "unchanged": {}, "members": {}, "errors": [], "refused": []}`, string(out))
 }
 
 func TestWriteJSONRefusesAPlanItCouldNotReadBack(t *testing.T) {
@@ -158,10 +158,10 @@ func TestReadJSONRejects(t *testing.T) {
 		{"no version", edit(t, func(d map[string]any) { delete(d, "version") }),
 			"plan file has no version; is it a plan saved by groupsync plan --out?"},
 		{"a version that is not a number", edit(t, func(d map[string]any) { d["version"] = "1" }),
-			"plan file: line 288, column 16: json: cannot unmarshal string into Go struct field .version of type int"},
+			"plan file: line 290, column 16: json: cannot unmarshal string into Go struct field .version of type int"},
 		{"not JSON", []byte("lox24:\n  groups: []\n"), "plan file: line 1, column 1: invalid character 'l' looking for beginning of value"},
 		{"a truncated file", writeJSON(t, samplePlanWithPhones())[:500], "plan file: line 33, column 13: unexpected end of JSON input"},
-		{"data after the plan", append(writeJSON(t, samplePlanWithPhones()), "{}"...), "plan file: line 290, column 1: invalid character '{' after top-level value"},
+		{"data after the plan", append(writeJSON(t, samplePlanWithPhones()), "{}"...), "plan file: line 292, column 1: invalid character '{' after top-level value"},
 		{"an unknown top-level field", edit(t, func(d map[string]any) { d["token"] = "secret" }),
 			`plan file: unknown field "token"`},
 		{"an unknown field in a change", edit(t, func(d map[string]any) { change(d, 3)["colour"] = "red" }),

@@ -8,71 +8,142 @@ import (
 	"unicode/utf8"
 )
 
-// markdownMaxRows is how many items of one system WriteMarkdown lists
-// before it says how many more there are: a merge request comment has a
-// size limit, and a reviewer reads the first rows anyway.
-const markdownMaxRows = 200
+// MarkdownLimit is the size, in bytes, a Markdown plan stays under: a
+// merge-request comment has a size limit (GitHub's is 65,536 characters).
+// Only member lines are cut to fit.
+const MarkdownLimit = 60000
 
 // WriteMarkdown writes the plan as GitHub/GitLab-flavoured Markdown, for
-// posting in a merge request: a heading with the plan's summary, then per
-// system a heading, its summary and a table with one row per item (at most
-// 200). Cells hold the same words as WriteText, with phone
-// numbers masked unless opt.ShowPhones; everything taken from the plan is
-// escaped, so no name or value can break the table or turn into markup.
-// The output is a pure function of the plan.
+// posting in a merge request: a heading with the plan's summary, a leading
+// block with the safety guards it breaks, then per system a heading, a
+// system that could not be read said plainly, its summary and a table of
+// its group-level items (never cut), then per group with member changes a
+// collapsed <details> block with its counts and a table of its member
+// lines. The whole stays under MarkdownLimit bytes: member lines are cut
+// from the end to fit, and it says how many. Cells hold the same words as
+// WriteText, with phone numbers masked unless opt.ShowPhones; everything
+// taken from the plan is escaped, so no name or value can break the table
+// or turn into markup. The output is a pure function of the plan.
 func WriteMarkdown(w io.Writer, p *Plan, opt RenderOptions) error {
-	ew := &errWriter{w: w}
+	return writeMarkdownLimit(w, p, opt, MarkdownLimit)
+}
+
+func writeMarkdownLimit(w io.Writer, p *Plan, opt RenderOptions, limit int) error {
+	opt.Color = false
+	v := newView(p)
+	// Every member row, in output order; keep[i] says whether row i fits.
+	var rows []string
+	for _, sv := range v.systems {
+		for _, b := range sv.blocks {
+			for _, c := range b.members {
+				rows = append(rows, mdRow(memberTitle(c, opt), c, opt))
+			}
+		}
+	}
+	// The fixed part with room for every cut note, then member rows while
+	// they fit.
+	fixed := len(renderMarkdown(p, v, opt, rows, len(rows), limit, true))
+	kept, size := 0, fixed
+	for _, r := range rows {
+		if size+len(r) > limit {
+			break
+		}
+		size += len(r)
+		kept++
+	}
+	_, err := io.WriteString(w, renderMarkdown(p, v, opt, rows, kept, limit, false))
+	return err
+}
+
+// renderMarkdown renders the plan with the first kept member rows. With
+// sizing set it renders no member row and the longest form of every note,
+// to measure what is not a member row.
+func renderMarkdown(p *Plan, v view, opt RenderOptions, rows []string, kept, limit int, sizing bool) string {
+	var b strings.Builder
+	cut := len(rows) - kept
 	switch {
-	case len(p.Systems) == 0:
-		ew.printf("## groupsync plan: No system to plan for\n")
-		return ew.err
+	case len(v.systems) == 0:
+		b.WriteString("## groupsync plan: No system to plan for\n")
+		return b.String()
+	case len(p.Unread) > 0 && !p.HasChanges() && !p.HasErrors():
+		fmt.Fprintf(&b, "## groupsync plan: %d %s NOT READ\n", len(p.Unread), plural(len(p.Unread), "system", "systems"))
 	case !p.HasChanges() && !p.HasErrors():
-		ew.printf("## groupsync plan: No changes\n\nThe remote state matches the files.\n")
+		b.WriteString("## groupsync plan: No changes\n\nThe remote state matches the files.\n")
 	default:
-		ew.printf("## groupsync plan: %s\n", summary(p.Count("")))
+		fmt.Fprintf(&b, "## groupsync plan: %s\n", summary(p.Count("")))
 	}
-	for i, s := range p.Shrinks {
-		if i == 0 {
-			ew.printf("\n**Refused by the shrink guard:**\n\n")
+	if len(p.Refused) > 0 {
+		fmt.Fprintf(&b, "\n> [!CAUTION]\n> **%s**\n>\n", mdText(refusedIntro))
+		for _, r := range p.Refused {
+			fmt.Fprintf(&b, "> - %s\n", mdText(oneLine(r)))
 		}
-		ew.printf("- %s\n", mdText(s.Error()))
 	}
-	for _, sys := range p.Systems {
-		ew.printf("\n### %s\n\n%s\n", mdText(string(sys)), summary(p.Count(sys)))
-		if sc, ok := p.Prune[sys]; ok {
-			ew.printf("\n%s\n", mdText(pruneLine(p, sys, sc)))
+	if sizing || cut > 0 {
+		n := cut
+		if sizing {
+			n = len(rows)
+		}
+		fmt.Fprintf(&b, "\n%d member %s cut to keep this comment under %d characters; `groupsync plan --format text --detail` shows them all.\n", n, plural(n, "line", "lines"), limit)
+	}
+	row := 0
+	for _, sv := range v.systems {
+		fmt.Fprintf(&b, "\n### %s\n\n", mdText(string(sv.sys)))
+		if sv.unread != "" {
+			fmt.Fprintf(&b, "**%s**\n", mdText(unreadLine(sv.sys, sv.unread)))
+			continue
+		}
+		b.WriteString(summary(sv.counts) + "\n")
+		if sc, ok := p.Prune[sv.sys]; ok {
+			fmt.Fprintf(&b, "\n%s\n", mdText(pruneLine(p, sv.sys, sc)))
 			for _, k := range sc.Kept {
-				ew.printf("- stays: %s\n", mdText(fmt.Sprintf("group %s %q (%s)", k.Key, k.Name, k.Why)))
+				fmt.Fprintf(&b, "- stays: %s\n", mdText(fmt.Sprintf("group %s %q (%s)", k.Key, k.Name, k.Why)))
 			}
 		}
-		rows, more := 0, 0
-		for i := range p.Changes {
-			c := &p.Changes[i]
-			if c.System != sys {
+		for i, bl := range sv.blocks {
+			if i == 0 {
+				b.WriteString("\n| | Item | Source | Change |\n|---|---|---|---|\n")
+			}
+			if bl.head != nil {
+				b.WriteString(mdRow(Title(bl.head, opt), bl.head, opt))
 				continue
 			}
-			if rows == markdownMaxRows {
-				more++
-				continue
-			}
-			if rows == 0 {
-				ew.printf("\n| | Item | Source | Change |\n|---|---|---|---|\n")
-			}
-			rows++
-			ew.printf("| %s | %s | %s | %s |\n", mdCode(Symbol(c)), mdText(Title(c, opt)), mdSource(c), mdChange(c, opt))
+			fmt.Fprintf(&b, "| | %s | | %s |\n", mdText(bl.title(opt)), mdText(bl.rollup()))
 		}
-		if more > 0 {
-			ew.printf("\n… and %d more %s (see the full plan with --format text)\n", more, plural(more, "item", "items"))
+		for _, bl := range sv.blocks {
+			if len(bl.members) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n", mdText(bl.title(opt)), mdText(bl.rollup()))
+			shown := 0
+			if !sizing {
+				shown = min(len(bl.members), max(kept-row, 0))
+			}
+			if sizing || shown > 0 {
+				b.WriteString("\n| | Member | Source | Change |\n|---|---|---|---|\n")
+			}
+			for i := range shown {
+				b.WriteString(rows[row+i])
+			}
+			row += len(bl.members)
+			if n := len(bl.members) - shown; n > 0 {
+				fmt.Fprintf(&b, "\n… %d member %s of this group cut for size\n", n, plural(n, "line", "lines"))
+			}
+			b.WriteString("\n</details>\n")
 		}
 	}
-	return ew.err
+	return b.String()
+}
+
+// mdRow is one table row of an item.
+func mdRow(title string, c *Change, opt RenderOptions) string {
+	return fmt.Sprintf("| %s | %s | %s | %s |\n", mdCode(Symbol(c)), mdText(title), mdSource(c, opt), mdChange(c, opt))
 }
 
 // mdSource is an item's Source cell: the file:line as code, and for a
 // delete the remote id and the reason, as in WriteText.
-func mdSource(c *Change) string {
+func mdSource(c *Change, opt RenderOptions) string {
 	var parts []string
-	if s := c.Source.String(); s != "" {
+	if s := sourceOf(c, opt); s != "" {
 		parts = append(parts, mdCode(s))
 	}
 	if ref := deleteRef(c); ref != "" {
@@ -86,18 +157,14 @@ func mdChange(c *Change, opt RenderOptions) string {
 	if c.Error != "" {
 		return mdText("error: " + c.Error)
 	}
-	fields := shownFields(c)
+	fields := itemFields(c, opt)
 	lines := make([]string, len(fields))
-	if c.Kind == KindGroup && c.Action == Delete {
-		lines = append(lines, mdText("members: "+memberCount(c)+" (deleted with the group)"))
-	}
 	for i, f := range fields {
-		after := display(c, f.Field, f.After, opt)
-		if c.Action == Create {
-			lines[i] = mdText(f.Field + ": " + after)
+		if !f.change {
+			lines[i] = mdText(f.field + ": " + f.after)
 			continue
 		}
-		lines[i] = mdText(f.Field+": "+display(c, f.Field, f.Before, opt)) + " → " + mdText(after)
+		lines[i] = mdText(f.field+": "+f.before) + " → " + mdText(f.after)
 	}
 	return strings.Join(lines, "<br>")
 }

@@ -22,7 +22,10 @@ type Report struct {
 	Items       []Item           `json:"items"`
 	// Errors are the problems that stopped the run before any item could be
 	// planned (bad input, configuration); the items are then empty.
-	Errors    []string       `json:"errors,omitempty"`
+	Errors []string `json:"errors,omitempty"`
+	// Cancelled says that the person asked at the confirmation prompt did
+	// not answer yes: nothing was applied, by choice.
+	Cancelled bool           `json:"cancelled,omitempty"`
 	unchanged map[System]int // from the plan
 }
 
@@ -44,9 +47,11 @@ type Tally struct {
 
 // Item is one planned item and its outcome.
 type Item struct {
-	System     System `json:"system"`
-	Kind       Kind   `json:"kind"`
-	Action     Action `json:"action"`
+	System System `json:"system"`
+	Kind   Kind   `json:"kind"`
+	Action Action `json:"action"`
+	// Key is the item's own remote id: for a create, the id it was given
+	// ("" until then).
 	Key        string `json:"key"`
 	Name       string `json:"name"`
 	Phone      string `json:"phone,omitempty"`
@@ -61,8 +66,8 @@ type Item struct {
 	// Snapshot is, for a group delete, the group's whole record and every
 	// member as read before the delete, so that undo can rebuild it.
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
-	// Group is, for phone items, the id of their group, also when the
-	// group was created in the same run.
+	// Group is, for a member or phone item, the remote id of its group, also
+	// when the group was created in the same run (once it was).
 	Group string `json:"group,omitempty"`
 	// NewKey is, for creates that succeeded, the id the system gave the
 	// new record.
@@ -95,14 +100,10 @@ func newReport(p *Plan, start time.Time) *Report {
 	}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		key := c.Key
-		if c.Kind == KindPhone && key == "" {
-			key = c.Group
-		}
 		r.Items[i] = Item{
-			System: c.System, Kind: c.Kind, Action: c.Action, Key: key, Name: c.Name,
-			Phone: c.Phone, User: c.User, Source: c.Source.String(), Group: c.Group, DependsOn: c.DependsOn,
-			Expect: c.Expect, Snapshot: c.Snapshot,
+			System: c.System, Kind: c.Kind, Action: c.Action, Key: c.Key, Group: c.Group, Name: c.Name,
+			Phone: c.Phone, User: c.User, Source: c.Source.String(), DependsOn: c.DependsOn, Expect: c.Expect,
+			Snapshot: c.Snapshot,
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.
 			Status: Skipped, Error: "not started",
@@ -245,7 +246,7 @@ func (r *Report) OK() bool {
 // Fatal reports whether the run hit a problem beyond single items: bad
 // input or configuration, or a system that could not be read or was stopped.
 func (r *Report) Fatal() bool {
-	if len(r.Errors) > 0 {
+	if len(r.Errors) > 0 || r.Cancelled {
 		return true
 	}
 	for _, t := range r.Systems {
@@ -273,11 +274,14 @@ func (r *Report) WriteSummary(w io.Writer, opt RenderOptions) error {
 	for _, e := range r.Errors {
 		ew.printf("error: %s\n", e)
 	}
+	if r.Cancelled {
+		ew.printf("cancelled at the prompt: nothing was applied\n")
+	}
 	for _, it := range r.Items {
 		if it.Status == Succeeded {
 			continue
 		}
-		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Name: it.Name, Phone: it.Phone, User: it.User}
+		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Group: it.Group, Name: it.Name, Phone: it.Phone, User: it.User}
 		where := ""
 		if it.Source != "" {
 			where = " (" + it.Source + ")"

@@ -1,12 +1,15 @@
 package plan
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestFailedReportListsEachJoinedError(t *testing.T) {
@@ -20,4 +23,36 @@ func TestFailedReportListsEachJoinedError(t *testing.T) {
 		"lox24: no token",
 	}, r.Errors)
 	assert.Empty(t, r.Items)
+}
+
+// A phone create's key is its own id once created, in an existing group as
+// in a new one; its group is in `group`. The summary names the group as it
+// is, never "new group" for one that exists.
+func TestReportKeyIsTheItemsOwnID(t *testing.T) {
+	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{}}
+	p.Changes = []Change{
+		{System: LOX24, Kind: KindPhone, Action: Create, Name: "Old", Group: "12", Phone: "+4915112345678", Source: Source{"a.csv", 2}},
+		{System: LOX24, Kind: KindPhone, Action: Create, Name: "Old", Group: "12", Phone: "+4915112345679", Source: Source{"a.csv", 3}},
+		{System: LOX24, Kind: KindGroup, Action: Create, Name: "New"},
+		{System: LOX24, Kind: KindPhone, Action: Create, Name: "New", Phone: "+4915112345670", DependsOn: 3},
+	}
+	lox := &fakeSink{sys: LOX24, do: func(c *Change) Outcome {
+		switch {
+		case c.Kind == KindGroup:
+			return Outcome{Status: Succeeded, NewKey: "77"}
+		case c.Phone == "+4915112345679":
+			return Outcome{Status: Failed, Err: errors.New("HTTP 422: bad number")}
+		}
+		return Outcome{Status: Succeeded, NewKey: "p-" + c.Phone[len(c.Phone)-1:]}
+	}}
+	r := Apply(context.Background(), p, map[System]Sink{LOX24: lox}, ApplyOptions{Workers: map[System]int{LOX24: 1}})
+	assert.Equal(t, "p-8", r.Items[0].Key, "not the group id")
+	assert.Equal(t, "12", r.Items[0].Group)
+	assert.Empty(t, r.Items[1].Key, "a failed create has no id")
+	assert.Equal(t, "p-0", r.Items[3].Key)
+
+	var buf bytes.Buffer
+	require.NoError(t, r.WriteSummary(&buf, RenderOptions{}))
+	assert.Contains(t, buf.String(), `failed lox24 create phone +49151*****679 in group 12 "Old" (a.csv:3): HTTP 422: bad number`)
+	assert.NotContains(t, buf.String(), "new group")
 }
