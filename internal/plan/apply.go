@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Sink is one remote system, as Diff and Apply see it.
@@ -204,21 +202,47 @@ func units(p *Plan, idx []int, sink Sink) [][]int {
 	return out
 }
 
+// job is a unit of work as the dispatcher holds it: its items, the
+// requests already sent for it (after a 429), the outcome that sent it back
+// to the queue, and when its first request started.
+type job struct {
+	unit     []int
+	attempts int
+	last     []Outcome
+	first    time.Time
+}
+
+// jobResult is what a worker tells the dispatcher when it is done with a
+// job: either the job's items have their outcomes, or the system throttled
+// the job (HTTP 429, nothing carried out) and it is to be sent again after
+// the wait.
+type jobResult struct {
+	job   job
+	after time.Duration // > 0: throttled, requeue after this wait
+}
+
 // applySystem runs one system's items: an item starts only while ctx is
 // alive, and its requests run on reqCtx. It returns the error that stopped
 // the system early, if one did.
+//
+// One dispatcher hands units to at most workers goroutines. A unit that
+// waits for a group create is held back (taking no worker) until the create
+// has its outcome. A unit the system throttled (429) gives its worker back:
+// it waits out the Retry-After on a timer and is queued again, ahead of
+// units not yet started, keeping its count of requests sent, which the
+// sink bounds.
 func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, workers int, stale map[int]string, record func(int, Outcome)) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	var g errgroup.Group
-	g.SetLimit(workers)
 
-	done := make(map[int]chan struct{}, len(idx)) // creates others depend on
-	keys := make(map[int]string)                  // new keys of creates that succeeded
-	var mu sync.Mutex
+	creates := map[int]bool{}    // creates others may depend on
+	finished := map[int]bool{}   // of those, the ones with an outcome
+	keys := make(map[int]string) // new keys of creates that succeeded
+	parked := map[int][]job{}    // units waiting for a create, by its index
+	var mu sync.Mutex            // guards keys
 	for _, i := range idx {
 		if p.Changes[i].Action == Create && p.Changes[i].Kind == KindGroup {
-			done[i] = make(chan struct{})
+			creates[i] = true
 		}
 	}
 	recordAll := func(unit []int, o Outcome) {
@@ -228,7 +252,7 @@ func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, wor
 	}
 
 	// Items that are not sent are recorded first; a stale create's
-	// dependents find its channel closed with no key, and are skipped.
+	// dependents find it finished with no key, and are skipped.
 	var send []int
 	for _, i := range idx {
 		why, isStale := stale[i]
@@ -243,95 +267,245 @@ func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, wor
 			send = append(send, i)
 			continue
 		}
-		if ch := done[i]; ch != nil {
-			close(ch) // a create that is not sent gives its dependents no key
-		}
+		finished[i] = true // a create that is not sent gives its dependents no key
 	}
 	var todo [][]int
 	if sink != nil {
 		todo = units(p, send, sink)
 	}
-	for _, unit := range todo {
-		if err := context.Cause(ctx); err != nil {
-			recordAll(unit, skipped(err))
-			continue
+
+	results := make(chan jobResult)
+	wake := make(chan job)
+	var timers sync.WaitGroup
+	var queue []job // units ready to start: requeued ones, and those a create released
+	next, running, waiting := 0, 0, 0
+	// dependency returns the create a unit waits for, or -1.
+	dependency := func(unit []int) int {
+		if dep := p.Changes[unit[0]].DependsOn - 1; dep >= 0 && creates[dep] {
+			return dep
 		}
-		// Copies: the group key of a dependent item is filled in below.
-		cs := make([]*Change, len(unit))
-		for k, i := range unit {
-			c := p.Changes[i]
-			cs[k] = &c
+		return -1
+	}
+	// pick returns the next unit to start, parking those whose create has
+	// no outcome yet.
+	pick := func() (job, bool) {
+		if len(queue) > 0 {
+			j := queue[0]
+			queue = queue[1:]
+			return j, true
 		}
-		g.Go(func() (err error) {
-			// A panic in a sink or a callback fails the unit and stops
-			// the system, rather than the process.
-			defer func() {
-				if v := recover(); v != nil {
-					perr := fmt.Errorf("internal error: %v; %w", v, ErrStop)
-					stop(perr)
-					recordAll(unit, Outcome{Status: Failed, Err: perr})
-				}
-			}()
-			first := unit[0]
-			if ch := done[first]; ch != nil {
-				defer close(ch)
+		for next < len(todo) {
+			j := job{unit: todo[next]}
+			next++
+			if dep := dependency(j.unit); dep >= 0 && !finished[dep] {
+				parked[dep] = append(parked[dep], j)
+				continue
 			}
-			if dep := cs[0].DependsOn - 1; dep >= 0 {
-				if ch := done[dep]; ch != nil {
-					<-ch
-				}
-				mu.Lock()
-				key := keys[dep]
-				mu.Unlock()
-				if key == "" {
-					recordAll(unit, Outcome{Status: Skipped, Err: errors.New("not started: its group was not created")})
-					return nil
-				}
-				for _, c := range cs {
-					c.Group = key
-				}
+			return j, true
+		}
+		return job{}, false
+	}
+	// done marks a unit's items as having their outcomes, releasing the
+	// units that wait for it.
+	done := func(unit []int) {
+		for _, i := range unit {
+			if creates[i] {
+				finished[i] = true
+				queue = append(queue, parked[i]...)
+				delete(parked, i)
+			}
+		}
+	}
+	for {
+		for running < workers {
+			j, ok := pick()
+			if !ok {
+				break
 			}
 			if err := context.Cause(ctx); err != nil {
-				recordAll(unit, skipped(err))
-				return nil
+				recordAll(j.unit, notStarted(j, err))
+				done(j.unit)
+				continue
 			}
-			var outs []Outcome
-			b, ok := sink.(Batcher)
-			gc, isGC := sink.(GroupCreator)
-			switch {
-			case ok && cs[0].Kind == KindPhone && cs[0].Action == Create:
-				outs = b.DoBatch(reqCtx, cs)
-			case isGC && cs[0].Kind == KindGroup && cs[0].Action == Create && len(cs) > 1:
-				outs = gc.CreateWithMembers(reqCtx, cs[0], cs[1:])
-			default:
-				outs = []Outcome{sink.Do(reqCtx, cs[0])}
+			running++
+			go func() { results <- runUnit(ctx, reqCtx, p, sink, j, keys, &mu, stop, recordAll) }()
+		}
+		if running == 0 && waiting == 0 && len(queue) == 0 && next == len(todo) {
+			break
+		}
+		select {
+		case r := <-results:
+			running--
+			if r.after <= 0 {
+				done(r.job.unit)
+				continue
 			}
-			if len(outs) != len(unit) {
-				recordAll(unit, Outcome{Status: Failed, Err: fmt.Errorf("%s: %d outcomes for %d items", sink.System(), len(outs), len(unit))})
-				return nil
-			}
-			for k, o := range outs {
-				if o.Status == Succeeded && o.NewKey != "" {
-					mu.Lock()
-					keys[unit[k]] = o.NewKey
-					mu.Unlock()
+			waiting++
+			timers.Add(1)
+			go func() {
+				defer timers.Done()
+				t := time.NewTimer(r.after)
+				defer t.Stop()
+				select {
+				case <-t.C:
+				case <-ctx.Done():
 				}
-				if errors.Is(o.Err, ErrStop) {
-					stop(o.Err)
-				}
-				if o.Status == Failed && o.Attempts == 0 && ctx.Err() != nil {
-					o.Status = Skipped // it waited for its turn and the run stopped
-				}
-				record(unit[k], o)
-			}
-			return nil
-		})
+				wake <- r.job
+			}()
+		case j := <-wake:
+			waiting--
+			queue = append([]job{j}, queue...)
+		}
 	}
-	_ = g.Wait() // workers never return errors; outcomes carry them
+	timers.Wait()
 	if err := context.Cause(ctx); errors.Is(err, ErrStop) {
 		return err
 	}
 	return nil
+}
+
+// notStarted is the outcome of a unit that is not sent (again) because the
+// run stopped: skipped, or for a unit the system throttled, its last
+// answer, not retried.
+func notStarted(j job, cause error) Outcome {
+	if len(j.last) == 0 {
+		return skipped(cause)
+	}
+	o := j.last[0]
+	if errors.Is(cause, ErrStop) {
+		cause = errors.New("the system was stopped")
+	} else {
+		cause = errors.New("interrupted")
+	}
+	o.Err = fmt.Errorf("not retried (%v): %w", cause, o.Err) //nolint:errorlint // o.Err is what callers branch on; the cause only says why
+	return o
+}
+
+// runUnit sends one unit and records its outcomes, unless the system
+// throttled it: then it records nothing and says how long to wait.
+func runUnit(ctx, reqCtx context.Context, p *Plan, sink Sink, j job, keys map[int]string, mu *sync.Mutex, stop context.CancelCauseFunc, recordAll func([]int, Outcome)) (res jobResult) {
+	unit := j.unit
+	res.job = j
+	// A panic in a sink or a callback fails the unit and stops the
+	// system, rather than the process.
+	defer func() {
+		if v := recover(); v != nil {
+			perr := fmt.Errorf("internal error: %v; %w", v, ErrStop)
+			stop(perr)
+			recordAll(unit, Outcome{Status: Failed, Err: perr})
+			res.after = 0
+		}
+	}()
+	// Copies: the group key of a dependent item is filled in below.
+	cs := make([]*Change, len(unit))
+	for k, i := range unit {
+		c := p.Changes[i]
+		cs[k] = &c
+	}
+	if dep := cs[0].DependsOn - 1; dep >= 0 {
+		mu.Lock()
+		key := keys[dep]
+		mu.Unlock()
+		if key == "" {
+			recordAll(unit, Outcome{Status: Skipped, Err: errors.New("not started: its group was not created")})
+			return res
+		}
+		for _, c := range cs {
+			c.Group = key
+		}
+	}
+	if err := context.Cause(ctx); err != nil {
+		recordAll(unit, notStarted(j, err))
+		return res
+	}
+	if j.first.IsZero() {
+		res.job.first = time.Now()
+	}
+	rctx := WithRequeue(reqCtx, j.attempts)
+	var outs []Outcome
+	b, ok := sink.(Batcher)
+	gc, isGC := sink.(GroupCreator)
+	switch {
+	case ok && cs[0].Kind == KindPhone && cs[0].Action == Create:
+		outs = b.DoBatch(rctx, cs)
+	case isGC && cs[0].Kind == KindGroup && cs[0].Action == Create && len(cs) > 1:
+		outs = gc.CreateWithMembers(rctx, cs[0], cs[1:])
+	default:
+		outs = []Outcome{sink.Do(rctx, cs[0])}
+	}
+	if len(outs) != len(unit) {
+		recordAll(unit, Outcome{Status: Failed, Err: fmt.Errorf("%s: %d outcomes for %d items", sink.System(), len(outs), len(unit))})
+		return res
+	}
+	if after, attempts, ok := throttled(outs); ok {
+		res.after, res.job.attempts, res.job.last = after, attempts, outs
+		return res
+	}
+	for k, o := range outs {
+		if j.attempts > 0 {
+			// Sent before and throttled: the count and the time span
+			// are the item's, not this last call's.
+			o.Attempts = max(o.Attempts, j.attempts)
+			o.Duration = time.Since(j.first)
+		}
+		if o.Status == Succeeded && o.NewKey != "" {
+			mu.Lock()
+			keys[unit[k]] = o.NewKey
+			mu.Unlock()
+		}
+		if errors.Is(o.Err, ErrStop) {
+			stop(o.Err)
+		}
+		if o.Status == Failed && o.Attempts == 0 && ctx.Err() != nil {
+			o.Status = Skipped // it waited for its turn and the run stopped
+		}
+		recordAll(unit[k:k+1], o)
+	}
+	return res
+}
+
+// throttled reports whether the system throttled every item of a unit
+// (one request), and then the longest wait and the requests sent.
+func throttled(outs []Outcome) (after time.Duration, attempts int, ok bool) {
+	for _, o := range outs {
+		var te *ThrottledError
+		if o.Status != Failed || !errors.As(o.Err, &te) || te.After <= 0 {
+			return 0, 0, false
+		}
+		after, attempts = max(after, te.After), max(attempts, o.Attempts)
+	}
+	return after, attempts, len(outs) > 0
+}
+
+// ThrottledError is the error of a write the system refused for now (HTTP
+// 429) and did not carry out, which a sink returns at once, instead of
+// waiting to send it again, when Apply can requeue the item (see
+// Requeue): Apply sends it again after After, and the worker meanwhile
+// takes other items. The Outcome's Attempts counts the requests sent for
+// the item so far.
+type ThrottledError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *ThrottledError) Error() string { return e.Err.Error() }
+func (e *ThrottledError) Unwrap() error { return e.Err }
+
+type requeueKey struct{}
+
+// WithRequeue marks ctx for a write that may be requeued after a 429, with
+// attempts requests sent for the item before (Apply marks its writes so).
+func WithRequeue(ctx context.Context, attempts int) context.Context {
+	return context.WithValue(ctx, requeueKey{}, attempts)
+}
+
+// Requeue reports whether the write ctx is for may be requeued after a 429
+// (Apply marks the contexts of its writes so), and how many requests were
+// sent for the item before: the sink counts on from there, so that its
+// bound on attempts holds for the item across requeues.
+func Requeue(ctx context.Context) (attempts int, ok bool) {
+	attempts, ok = ctx.Value(requeueKey{}).(int)
+	return attempts, ok
 }
 
 // skipped is the outcome of an item that did not start: its system was

@@ -51,6 +51,10 @@ type Change struct {
 	// User is, for user items, the user's userName (its GUID when the
 	// directory has no name for it).
 	User string `json:"user,omitempty"`
+	// Country is, for phone items (and a LOX24 group delete with Expect),
+	// the group's default_country: a remote number in national form is
+	// read in it, as the diff read it.
+	Country string `json:"country,omitempty"`
 	// Fields are the fields the item sets: for creates every managed field,
 	// for updates only those that differ.
 	Fields []FieldChange `json:"fields,omitempty"`

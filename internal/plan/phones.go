@@ -126,6 +126,12 @@ func AppendE164(dst []byte, number, country string) ([]byte, uint64, error) {
 		}
 		return bad("has no country code", "write it as + then the country code and the number")
 	}
+	if !international {
+		if prefix, alt := lostPlus(s, country); alt != "" {
+			return bad(fmt.Sprintf("is not a national number of %s (those start with %s)", country, prefix),
+				fmt.Sprintf("did you mean %s?", alt))
+		}
+	}
 	var n phonenumbers.PhoneNumber
 	if err := phonenumbers.ParseToNumber(s, country, &n); err != nil {
 		return bad(parseReason(err), didYouMean(s, international))
@@ -191,6 +197,34 @@ func didYouMean(s string, international bool) string {
 		return fmt.Sprintf("did you mean %s?", alt)
 	}
 	return ""
+}
+
+// lostPlus returns, for a number s written without + in the national form
+// of country, the country's trunk prefix and s with + in front when s is
+// rather a number that lost its + (a spreadsheet drops it): the country's
+// national numbers start with a trunk prefix (0 in DE, AT, CH, GB, FR, NL)
+// that s lacks, and s read with + is a valid number. Reading it as a
+// national number would store another number, without a word. Countries
+// whose trunk prefix is their own country code (the +1 countries, where
+// "212 555 0100" is how a national number is written) are left out.
+func lostPlus(s, country string) (prefix, alt string) {
+	md := metadataByRegion()[country]
+	if md == nil {
+		return "", ""
+	}
+	prefix = md.GetNationalPrefix()
+	if prefix == "" || prefix == strconv.Itoa(int(md.GetCountryCode())) {
+		return "", ""
+	}
+	digits := digitsOf(s)
+	if strings.HasPrefix(digits, prefix) || digits[0] == '0' {
+		return "", ""
+	}
+	alt = "+" + digits
+	if _, ok := NormalizePhone(alt); !ok {
+		return "", ""
+	}
+	return prefix, alt
 }
 
 // parseReason says why libphonenumber could not parse a number.
@@ -320,7 +354,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		j := idx[e164Digits(want.Number)].remote
 		if j < 0 {
 			c := Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, Group: key,
-				DependsOn: dependsOn, Phone: want.Number, Source: src,
+				DependsOn: dependsOn, Phone: want.Number, Country: ph.Country, Source: src,
 				Fields: []FieldChange{{Field: "phone", Before: Null, After: Str(want.Number)}}}
 			for col, managed := range ph.Managed {
 				if v := want.Cols.Get(col); managed && v != "" {
@@ -345,7 +379,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 			continue
 		}
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Update, Key: r.ID,
-			Name: name, Group: key, Phone: want.Number, Source: src, Fields: fields, Base: phoneRecord(r)})
+			Name: name, Group: key, Phone: want.Number, Country: ph.Country, Source: src, Fields: fields, Base: phoneRecord(r)})
 	}
 	for _, j := range dups {
 		// A duplicate of a listed number carries minus that number's line.
@@ -373,7 +407,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		}
 		r := &remote[i]
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: r.ID,
-			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Source: src, Note: note, Base: phoneRecord(r)})
+			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Country: ph.Country, Source: src, Note: note, Base: phoneRecord(r)})
 	}
 }
 

@@ -239,6 +239,12 @@ func TestParsePhone(t *testing.T) {
 		{"030 123456", "DE", "+4930123456"},
 		{"0151 12345678", "", `"0151 12345678" ` + national},
 		{"4915112345678", "", `"4915112345678" has no country code: did you mean +4915112345678?`},
+		// a number that lost its + is not read as a national one when the
+		// country's national numbers start with a trunk prefix it lacks
+		{"4915112345678", "DE", `"4915112345678" is not a national number of DE (those start with 0): did you mean +4915112345678?`},
+		{"49 151 1234 5678", "DE", `"49 151 1234 5678" is not a national number of DE (those start with 0): did you mean +4915112345678?`},
+		{"4366412345", "DE", `"4366412345" is not a national number of DE (those start with 0): did you mean +4366412345?`},
+		{"447911123456", "GB", `"447911123456" is not a national number of GB (those start with 0): did you mean +447911123456?`},
 		{"4.91511E+12", "", `"4.91511E+12" is in scientific notation: a spreadsheet rounded this number; format the column as text and export the file again`},
 		{"+49 151 123", "", `"+49 151 123" is not a valid number: no such number range in +49 (DE)`},
 		{"+49 151 1234-5678 x12", "", `"+49 151 1234-5678 x12" has 'x', which a phone number cannot have`},
@@ -261,6 +267,8 @@ func TestParsePhone(t *testing.T) {
 		{"+1 (201) 555-0123", "", "+12015550123"},
 		{"(201) 555-0123", "US", "+12015550123"},
 		{"1-201-555-0123", "US", "+12015550123"},
+		{"212 555 0100", "US", "+12125550100"}, // no trunk prefix to miss
+		{"2125550100", "US", "+12125550100"},
 		{"+1 23", "", `"+1 23" is too short`},
 		// a number with a country code needs no default country, and one
 		// of another country is read as written

@@ -52,9 +52,12 @@ type Item struct {
 	Action Action `json:"action"`
 	// Key is the item's own remote id: for a create, the id it was given
 	// ("" until then).
-	Key        string `json:"key"`
-	Name       string `json:"name"`
-	Phone      string `json:"phone,omitempty"`
+	Key   string `json:"key"`
+	Name  string `json:"name"`
+	Phone string `json:"phone,omitempty"`
+	// Country is, for phone items, the group's default_country (see
+	// Change.Country).
+	Country    string `json:"country,omitempty"`
 	User       string `json:"user,omitempty"`
 	Status     Status `json:"status"`
 	HTTPStatus int    `json:"http_status"`
@@ -102,7 +105,7 @@ func newReport(p *Plan, start time.Time) *Report {
 		c := &p.Changes[i]
 		r.Items[i] = Item{
 			System: c.System, Kind: c.Kind, Action: c.Action, Key: c.Key, Group: c.Group, Name: c.Name,
-			Phone: c.Phone, User: c.User, Source: c.Source.String(), DependsOn: c.DependsOn, Expect: c.Expect,
+			Phone: c.Phone, Country: c.Country, User: c.User, Source: c.Source.String(), DependsOn: c.DependsOn, Expect: c.Expect,
 			Snapshot: c.Snapshot,
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.

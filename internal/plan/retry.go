@@ -59,7 +59,7 @@ func (it *Item) replayable() bool {
 // delete expects. The created entry's key is not set.
 func (it *Item) change() Change {
 	c := Change{System: it.System, Kind: it.Kind, Action: it.Action, Name: it.Name,
-		Group: it.Group, Phone: it.Phone, User: it.User, Expect: it.Expect, Snapshot: it.Snapshot}
+		Group: it.Group, Phone: it.Phone, Country: it.Country, User: it.User, Expect: it.Expect, Snapshot: it.Snapshot}
 	if it.Action != Create {
 		c.Key = it.Key
 	}

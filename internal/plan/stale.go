@@ -48,7 +48,7 @@ func Revalidate(p *Plan, have map[System]Current) map[int]string {
 type remoteIndex struct {
 	d      *differ
 	phones map[string]map[string]*RemotePhone // group key -> phone id -> entry
-	byNum  map[string]map[string]bool         // group key -> E.164 numbers present
+	byNum  map[string]map[string]bool         // group key and country -> E.164 numbers present (see numbers)
 	users  map[string]map[string]bool         // HelloID group key -> lowercase member GUIDs
 }
 
@@ -68,18 +68,35 @@ func newRemoteIndex(sys System, cur Current) *remoteIndex {
 			continue
 		}
 		ids := make(map[string]*RemotePhone, len(g.Phones))
-		nums := make(map[string]bool, len(g.Phones))
 		for j := range g.Phones {
 			ph := &g.Phones[j]
 			ids[ph.ID] = ph
-			if n, ok := NormalizePhone(ph.Number); ok {
-				nums[n] = true
-			}
 		}
 		x.phones[g.Key] = ids
-		x.byNum[g.Key] = nums
 	}
 	return x
+}
+
+// numbers returns the E.164 numbers of a group's members, a number in
+// national form read in country as the diff reads it; nil when the
+// members were not read.
+func (x *remoteIndex) numbers(group, country string) map[string]bool {
+	k := group + "\x00" + country
+	if m, ok := x.byNum[k]; ok {
+		return m
+	}
+	ids, read := x.phones[group]
+	if !read {
+		return nil
+	}
+	m := make(map[string]bool, len(ids))
+	for _, ph := range ids {
+		if n, ok := NormalizePhoneIn(ph.Number, country); ok {
+			m[n] = true
+		}
+	}
+	x.byNum[k] = m
+	return m
 }
 
 func (x *remoteIndex) checkGroup(c *Change) string {
@@ -134,7 +151,7 @@ func (x *remoteIndex) checkGroupDelete(c *Change, now map[string]Value) string {
 	for _, n := range c.Expect.Members {
 		want[n] = true
 	}
-	have := x.byNum[c.Key]
+	have := x.numbers(c.Key, c.Country)
 	extra := len(x.phones[c.Key]) - len(have) // entries whose number is not valid, or duplicates
 	for n := range have {
 		if !want[n] {
@@ -165,7 +182,7 @@ func (x *remoteIndex) checkPhone(c *Change) string {
 		return fmt.Sprintf("the members of group %s were not read", c.Group)
 	}
 	if c.Action == Create {
-		if x.byNum[c.Group][c.Phone] {
+		if x.numbers(c.Group, c.Country)[c.Phone] {
 			return "the number is a member now"
 		}
 		return ""
@@ -175,9 +192,9 @@ func (x *remoteIndex) checkPhone(c *Change) string {
 		return fmt.Sprintf("phone entry %s no longer exists", c.Key)
 	}
 	// The entry holds the number it held when planned if it is written as
-	// it was (Base; a number in national form is read in its group's
-	// country, which a saved plan does not carry), or as the same number.
-	if n, ok := NormalizePhone(ph.Number); ph.Number != c.Base["phone"].S && ((ok && n != c.Phone) || (!ok && ph.Number != c.Phone)) {
+	// it was (Base), or as the same number (a number in national form is
+	// read in its group's country).
+	if ph.Number != c.Base["phone"].S && !sameNumber(ph.Number, c.Phone, c.Country) {
 		return fmt.Sprintf("phone entry %s holds another number now", c.Key)
 	}
 	now := phoneRecord(ph)

@@ -19,10 +19,12 @@ func Undo(r *Report) (*Plan, []string) {
 	var left []string
 	// Members added to a group the run created go with the group.
 	added := map[int][]string{}
+	country := map[int]string{} // the group's default_country, as its members carry it
 	for i := range r.Items {
 		it := &r.Items[i]
 		if dep := it.DependsOn - 1; dep >= 0 && it.Status == Succeeded && it.Kind == KindPhone && it.Action == Create {
 			added[dep] = append(added[dep], it.Phone)
+			country[dep] = it.Country
 		}
 	}
 	for i := len(r.Items) - 1; i >= 0; i-- {
@@ -53,6 +55,7 @@ func Undo(r *Report) (*Plan, []string) {
 		}
 		if c.Kind == KindGroup && c.Action == Delete && c.System == LOX24 {
 			c.Expect = &Expect{Members: append([]string{}, added[i]...)}
+			c.Country = country[i]
 		}
 		c.Note = "undoes " + string(it.Action)
 		if it.Source != "" {
@@ -65,7 +68,7 @@ func Undo(r *Report) (*Plan, []string) {
 
 // reverse returns the item that undoes it.
 func reverse(it *Item) (Change, bool) {
-	c := Change{System: it.System, Kind: it.Kind, Name: it.Name, Group: it.Group, Phone: it.Phone, User: it.User}
+	c := Change{System: it.System, Kind: it.Kind, Name: it.Name, Group: it.Group, Phone: it.Phone, Country: it.Country, User: it.User}
 	if it.Kind == KindUser {
 		// A link is undone by unlinking the user, an unlink by linking it.
 		if it.Group == "" || !IsGUID(it.Key) {

@@ -3,9 +3,11 @@ package plan
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -260,4 +262,48 @@ func TestUndoLeavesTheUsersOfACreatedGroupToItsDelete(t *testing.T) {
 	require.Len(t, undo.Changes, 1, "no unlink from a group that is deleted")
 	assert.Equal(t, Change{System: HelloID, Kind: KindGroup, Action: Delete, Key: salesGUID, Name: "New"}, Change{System: undo.Changes[0].System,
 		Kind: undo.Changes[0].Kind, Action: undo.Changes[0].Action, Key: undo.Changes[0].Key, Name: undo.Changes[0].Name})
+}
+
+// throttledCreator answers its first CreateWithMembers with a 429 for the
+// whole request, as the HelloID sink does inside Apply.
+type throttledCreator struct {
+	creator
+	once bool
+}
+
+func (c *throttledCreator) CreateWithMembers(ctx context.Context, g *Change, members []*Change) []Outcome {
+	if _, ok := Requeue(ctx); !ok {
+		panic("Apply's writes may be requeued")
+	}
+	c.cmu.Lock()
+	first := !c.once
+	c.once = true
+	c.cmu.Unlock()
+	if !first {
+		return c.creator.CreateWithMembers(ctx, g, members)
+	}
+	o := Outcome{Status: Failed, HTTPStatus: 429, Attempts: 1,
+		Err: &ThrottledError{After: time.Millisecond, Err: errors.New("post group: HTTP 429")}}
+	outs := []Outcome{o}
+	for range members {
+		outs = append(outs, o)
+	}
+	return outs
+}
+
+// A group create sent with its users and throttled goes back to the queue
+// as one unit: the users are sent again with it, never on their own.
+func TestApplyRequeuesAGroupCreateWithItsUsersAsOneUnit(t *testing.T) {
+	g := Group{System: HelloID, Name: "New", Fields: map[string]Value{}, Source: src(2),
+		Users: userList(PhonesExact, "alice@acme.com", "bob@acme.com")}
+	p := Diff(Desired{Groups: []Group{g}}, map[System]Current{HelloID: {Users: directory}})
+	s := &throttledCreator{creator: creator{fakeSink: fakeSink{sys: HelloID}}}
+	r := Apply(context.Background(), p, map[System]Sink{HelloID: s}, ApplyOptions{Workers: map[System]int{HelloID: 1}})
+	assert.Equal(t, [][]string{{"New", "alice@acme.com", "bob@acme.com"}}, s.calls)
+	assert.Empty(t, s.seen, "no separate link request")
+	require.Len(t, r.Items, 3)
+	for _, it := range r.Items {
+		assert.Equal(t, Succeeded, it.Status)
+		assert.Equal(t, 1, it.Attempts, "the throttled request counts for every item of the unit")
+	}
 }

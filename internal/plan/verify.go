@@ -165,9 +165,9 @@ func (x *remoteIndex) holds(c *Change) (string, holdsResult) {
 		if c.Action == Update || c.Key != "" {
 			ph = ids[c.Key]
 		} else {
-			ph = x.findNumber(c.Group, c.Phone, after)
+			ph = x.findNumber(c.Group, c.Phone, c.Country, after)
 		}
-		if ph == nil || !sameNumber(ph.Number, c.Phone) || !sameColumns(phoneRecord(ph), after) {
+		if ph == nil || !sameNumber(ph.Number, c.Phone, c.Country) || !sameColumns(phoneRecord(ph), after) {
 			return "", holdsNo
 		}
 		return ph.ID, holdsYes
@@ -195,8 +195,9 @@ func (x *remoteIndex) holds(c *Change) (string, holdsResult) {
 }
 
 // findNumber returns the group's member with number whose columns are
-// after, or else its first member with that number.
-func (x *remoteIndex) findNumber(group, number string, after map[string]Value) *RemotePhone {
+// after, or else its first member with that number (a number in national
+// form read in country).
+func (x *remoteIndex) findNumber(group, number, country string, after map[string]Value) *RemotePhone {
 	var first *RemotePhone
 	ids := make([]string, 0, len(x.phones[group]))
 	for id := range x.phones[group] {
@@ -205,7 +206,7 @@ func (x *remoteIndex) findNumber(group, number string, after map[string]Value) *
 	sort.Strings(ids)
 	for _, id := range ids {
 		ph := x.phones[group][id]
-		if !sameNumber(ph.Number, number) {
+		if !sameNumber(ph.Number, number, country) {
 			continue
 		}
 		if sameColumns(phoneRecord(ph), after) {
@@ -219,9 +220,10 @@ func (x *remoteIndex) findNumber(group, number string, after map[string]Value) *
 }
 
 // sameNumber compares a remote number with a planned one (E.164, or as
-// written when it is not valid).
-func sameNumber(remote, planned string) bool {
-	if n, ok := NormalizePhone(remote); ok {
+// written when it is not valid), reading a remote number in national form
+// in country, as the diff does.
+func sameNumber(remote, planned, country string) bool {
+	if n, ok := NormalizePhoneIn(remote, country); ok {
 		return n == planned
 	}
 	return remote == planned

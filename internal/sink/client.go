@@ -242,7 +242,11 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	resp := &Response{}
 	start := time.Now()
 	defer func() { resp.Duration = time.Since(start) }()
-	for attempt := 1; ; attempt++ {
+	// A write of Apply's that gets a 429 goes back to Apply's queue rather
+	// than waiting here; its attempts count on from those sent before.
+	sentBefore, requeue := plan.Requeue(ctx)
+	requeue = requeue && req.Method != http.MethodGet
+	for attempt := sentBefore + 1; ; attempt++ {
 		if err := c.stopped(); err != nil {
 			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
 		}
@@ -301,6 +305,10 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if resp.StatusCode == http.StatusTooManyRequests {
 			c.pacer.throttled(sent, c.clock.Now())
 			c.event(Event{Kind: EventThrottled, Op: req.Op, Attempt: attempt, Reason: reason(err), Pace: c.pace()})
+			if requeue {
+				c.event(Event{Kind: EventRetry, Op: req.Op, Attempt: attempt, Reason: reason(err), Wait: wait, Pace: c.pace()})
+				return resp, &plan.ThrottledError{After: max(wait, time.Nanosecond), Err: err}
+			}
 		}
 		idempotent := req.Method == http.MethodGet || req.Method == http.MethodPut || req.Method == http.MethodDelete
 		if !idempotent && !sure && req.BeforeRetry == nil {

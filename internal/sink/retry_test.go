@@ -411,3 +411,38 @@ func TestNoRequestLeavesAfterA401EvenIfItWasWaitingForItsTurn(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(1), sent.Load(), "the requests paced behind the first one see its 401 and stay home")
 }
+
+// Inside Apply, a write that draws a 429 is handed back at once, for Apply
+// to requeue, with the wait it is owed; the attempts count on from those
+// sent before, and the last one allowed fails as before. Reads still wait
+// and retry in place.
+func TestA429OfAWriteApplyCanRequeueComesBackAtOnce(t *testing.T) {
+	throttled := answer{status: 429, header: map[string]string{"Retry-After": "3"}}
+	c, sc, clock := newTestClient(t, throttled, throttled, throttled, answer{status: 200})
+	put := Request{Op: "put group 7", Method: "PUT", Path: "/groups/7", Body: map[string]int{"a": 1}}
+
+	resp, err := c.Do(plan.WithRequeue(context.Background(), 0), put)
+	var te *plan.ThrottledError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 3*time.Second, te.After)
+	assert.Equal(t, 1, resp.Attempts)
+	assert.Len(t, sc.seen, 1, "not sent again by the client")
+	assert.NotContains(t, clock.sleeps, 3*time.Second, "the caller's worker does not wait out the 429 (only the pace)")
+	o := Outcome(resp, err)
+	assert.Equal(t, plan.Failed, o.Status)
+	assert.ErrorAs(t, o.Err, &te)
+
+	resp, err = c.Do(plan.WithRequeue(context.Background(), 4), put)
+	require.Error(t, err)
+	assert.False(t, errors.As(err, &te), "the last attempt allowed is not requeued")
+	var se *StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 429, se.StatusCode)
+	assert.Equal(t, 5, resp.Attempts, "attempts count on from those sent before")
+	assert.Len(t, sc.seen, 2)
+
+	resp, err = c.Do(plan.WithRequeue(context.Background(), 0), Request{Op: "get", Method: "GET", Path: "/x"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts, "a read waits and retries in place")
+	assert.Contains(t, clock.sleeps, 3*time.Second)
+}

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
-	"golang.org/x/text/encoding/unicode"
 )
 
 // Dialect says how a CSV file is written: its delimiter and its encoding.
@@ -50,10 +50,17 @@ func CheckEncoding(s string) error {
 	return fmt.Errorf("%s is not an encoding groupsync reads (want utf-8, windows-1252 or iso-8859-1)", quote(s))
 }
 
-// badEncodingError is a file whose bytes are not valid in its encoding.
-type badEncodingError struct{ line int }
+// badEncodingError is a file whose bytes are not valid in its encoding
+// (utf16 set: UTF-16, otherwise UTF-8).
+type badEncodingError struct {
+	line  int
+	utf16 bool
+}
 
 func (e *badEncodingError) Error() string {
+	if e.utf16 {
+		return fmt.Sprintf("line %d: not valid UTF-16", e.line)
+	}
 	return fmt.Sprintf("line %d: not valid UTF-8", e.line)
 }
 
@@ -72,7 +79,8 @@ func newDialectReader(r io.Reader, d Dialect) *csv.Reader {
 		_, _ = br.Discard(3)
 		text = &utf8Checker{r: br, line: 1}
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}), bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		text = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Reader(br)
+		_, _ = br.Discard(2)
+		text = &utf16Reader{r: br, big: b[0] == 0xFE, line: 1}
 	default:
 		var enc encoding.Encoding
 		switch strings.ToLower(d.Encoding) {
@@ -189,4 +197,82 @@ func (c *utf8Checker) fill() {
 			c.err = &badEncodingError{line: c.line}
 		}
 	}
+}
+
+// utf16Reader decodes UTF-16 to UTF-8 strictly: at a lone surrogate or a
+// last odd byte it fails, naming the line, as utf8Checker does for UTF-8
+// (a decoder that writes U+FFFD instead would change the text silently).
+// The line that holds the bad character is not passed on.
+type utf16Reader struct {
+	r    *bufio.Reader
+	big  bool   // big endian
+	line int    // the line of the next character
+	out  []byte // decoded, not yet returned
+	err  error  // returned once out is empty
+}
+
+func (c *utf16Reader) Read(p []byte) (int, error) {
+	for len(c.out) == 0 {
+		if c.err != nil {
+			return 0, c.err
+		}
+		c.fill()
+	}
+	n := copy(p, c.out)
+	c.out = c.out[n:]
+	return n, nil
+}
+
+// unit reads one UTF-16 code unit.
+func (c *utf16Reader) unit() (rune, error) {
+	var b [2]byte
+	if _, err := io.ReadFull(c.r, b[:]); err != nil {
+		return 0, err
+	}
+	if c.big {
+		return rune(b[0])<<8 | rune(b[1]), nil
+	}
+	return rune(b[1])<<8 | rune(b[0]), nil
+}
+
+// fill decodes the next chunk.
+func (c *utf16Reader) fill() {
+	const size = 32 << 10
+	chunk := make([]byte, 0, size+utf8.UTFMax)
+	lineStart := 0
+	bad := func() {
+		c.out = chunk[:lineStart]
+		c.err = &badEncodingError{line: c.line, utf16: true}
+	}
+	for len(chunk) < size {
+		r, err := c.unit()
+		switch {
+		case errors.Is(err, io.EOF):
+			c.out, c.err = chunk, io.EOF
+			return
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			bad()
+			return
+		case err != nil:
+			c.out, c.err = chunk, err
+			return
+		}
+		if utf16.IsSurrogate(r) {
+			r2, err := c.unit()
+			if r >= 0xDC00 || err != nil {
+				bad()
+				return
+			}
+			if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
+				bad()
+				return
+			}
+		}
+		chunk = utf8.AppendRune(chunk, r)
+		if r == '\n' {
+			c.line++
+			lineStart = len(chunk)
+		}
+	}
+	c.out = chunk
 }

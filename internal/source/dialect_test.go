@@ -63,6 +63,30 @@ func TestReadPhonesDialects(t *testing.T) {
 		_, errs := ReadPhonesWith("p.csv", strings.NewReader(b.String()), PhoneOptions{})
 		assert.Equal(t, []string{`p.csv:3: not valid UTF-8 (the first bad byte is on this line): save the file as "CSV UTF-8", or name its encoding (encoding: windows-1252)`}, errStrings(errs))
 	})
+	t.Run("a lone surrogate in UTF-16 is one error for the file, naming its line", func(t *testing.T) {
+		for _, big := range []bool{false, true} {
+			in := utf16File("phone,a\n+49 151 12345678,Ann\n+49 151 12345679,B", big)
+			if big {
+				in += "\xD8\x00"
+			} else {
+				in += "\x00\xD8"
+			}
+			in += utf16File("ob\n+49 151 12345670,Cy\n", big)[2:] // no second byte order mark
+			_, errs := ReadPhonesWith("p.csv", strings.NewReader(in), PhoneOptions{})
+			assert.Equal(t, []string{`p.csv:3: not valid UTF-16 (the first bad character is on this line): save the file as "CSV UTF-8"`}, errStrings(errs))
+		}
+	})
+	t.Run("a UTF-16 file that ends in half a character is an error", func(t *testing.T) {
+		in := utf16File("phone,a\n+49 151 12345678,Ann\n", false) + "x"
+		_, errs := ReadPhonesWith("p.csv", strings.NewReader(in), PhoneOptions{})
+		assert.Equal(t, []string{`p.csv:3: not valid UTF-16 (the first bad character is on this line): save the file as "CSV UTF-8"`}, errStrings(errs))
+	})
+	t.Run("a replacement character written in UTF-16 is text like any other", func(t *testing.T) {
+		in := utf16File("phone,a\n+49 151 12345678,A\uFFFD\U0001F600\n", false)
+		got, errs := ReadPhonesWith("p.csv", strings.NewReader(in), PhoneOptions{})
+		require.Empty(t, errStrings(errs))
+		assert.Equal(t, []plan.Phone{{Number: "+4915112345678", Cols: plan.MakeColumns("A\uFFFD\U0001F600"), Line: 2}}, got.List)
+	})
 	t.Run("the first bad byte is found across the reader's buffer", func(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("phone,a\n")
@@ -92,6 +116,13 @@ func TestReadPhonesColumnMapping(t *testing.T) {
 	t.Run("without a mapping the extra columns are errors, as before", func(t *testing.T) {
 		_, errs := ReadPhonesWith("hr.csv", strings.NewReader(hr), PhoneOptions{Country: "DE"})
 		assert.Contains(t, errStrings(errs), `hr.csv:1: unknown column "Email" (want phone, a..e, callback_data, or a label from the group's name_a..name_e)`)
+	})
+	t.Run("a column the mapping does not name is ignored, even one called as a field", func(t *testing.T) {
+		in := "Mobile,a,b,callback_data\n+49 151 12345678,Dr.,Anna,crm-1\n"
+		got, errs := ReadPhonesWith("hr.csv", strings.NewReader(in), PhoneOptions{Columns: map[string]string{"phone": "Mobile", "a": "b"}})
+		require.Empty(t, errStrings(errs))
+		assert.Equal(t, [plan.NumPhoneCols]bool{true}, got.Managed, "only a is managed, read from the file's b")
+		assert.Equal(t, []plan.Phone{{Number: "+4915112345678", Cols: plan.MakeColumns("Anna"), Line: 2}}, got.List)
 	})
 	t.Run("a mapped header the file does not have is an error", func(t *testing.T) {
 		opts := PhoneOptions{Columns: map[string]string{"phone": "Handy"}}

@@ -225,8 +225,9 @@ func PhoneHeader(h string, labels map[string]int) (int, string) {
 
 // mappedHeader reads the header of a member file through a mapping of
 // LOX24's fields to the file's headers: it fills colOf, phoneCol and
-// managed, ignores the columns the mapping does not name, and reports
-// mapped headers that the file does not have.
+// managed, ignores the columns the mapping does not name (even a column
+// called as a field, such as b: only the number may be found by its own
+// name, phone), and reports mapped headers that the file does not have.
 func mappedHeader(errs *errorList, cols []string, mapping map[string]string, colOf []int, phoneCol *int, managed *[plan.NumPhoneCols]bool) bool {
 	index := map[string]int{} // header -> its first column
 	for i, c := range cols {
@@ -239,7 +240,10 @@ func mappedHeader(errs *errorList, cols []string, mapping map[string]string, col
 	ok := true
 	for f, field := range fields {
 		h, mapped := mapping[field]
-		if !mapped {
+		switch {
+		case !mapped && field != PhoneColumn:
+			continue // with a mapping, only the fields it names are read and managed
+		case !mapped:
 			h = field
 		}
 		i, found := index[h]

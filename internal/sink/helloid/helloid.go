@@ -133,18 +133,23 @@ func (c *Client) ReadMembers(ctx context.Context, cur *plan.Current, keys []stri
 
 // Do applies one group or user item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
-	switch {
-	case ch.Kind == plan.KindGroup && ch.Action == plan.Delete:
-		return c.deleteGroup(ctx, ch)
-	case ch.Kind == plan.KindUser:
+	if ch.Kind == plan.KindUser {
 		return c.doUser(ctx, ch)
-	case ch.Kind == plan.KindGroup && ch.Action == plan.Create:
+	}
+	if ch.Kind != plan.KindGroup {
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
+	}
+	if ch.Action != plan.Create && !isGUID(ch.Key) {
+		// The key goes into a path, for every action but a create: it
+		// must be a GUID before anything is sent.
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s group %q: its key is not a GUID", ch.Action, ch.Key)}
+	}
+	switch ch.Action {
+	case plan.Delete:
+		return c.deleteGroup(ctx, ch)
+	case plan.Create:
 		return c.create(ctx, ch, nil)
-	case ch.Kind == plan.KindGroup && ch.Action == plan.Update:
-		if !isGUID(ch.Key) {
-			// The key goes into a path: it must be a GUID.
-			return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot update group %q: its key is not a GUID", ch.Key)}
-		}
+	case plan.Update:
 		body := map[string]any{}
 		for _, f := range ch.Fields {
 			body[f.Field] = encode(f.Field, f.After)

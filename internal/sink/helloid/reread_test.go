@@ -27,3 +27,18 @@ func TestDeleteGroup(t *testing.T) {
 	require.Equal(t, plan.Succeeded, o.Status, "%v", o.Err)
 	assert.Empty(t, emu.State().HelloID.Groups)
 }
+
+// A delete's key goes into a path: one that is not a GUID is refused
+// before any request, as an update's is.
+func TestDeleteGroupChecksTheKeyFirst(t *testing.T) {
+	emu, _, c := setup(t, []emulator.HelloIDGroup{{GroupGUID: guidA, Name: "Sales"}})
+	emu.ResetStats()
+	for _, key := range []string{"../users", guidA + "/x", ""} {
+		o := c.Do(context.Background(), &plan.Change{System: plan.HelloID, Kind: plan.KindGroup, Action: plan.Delete, Key: key})
+		assert.Equal(t, plan.Failed, o.Status, key)
+		require.Error(t, o.Err, key)
+		assert.Contains(t, o.Err.Error(), "not a GUID", key)
+	}
+	assert.Zero(t, emu.Stats().Systems["helloid"].Total, "nothing sent")
+	assert.Len(t, emu.State().HelloID.Groups, 1)
+}

@@ -569,5 +569,9 @@ func TestALongMemberReadUsesEveryWorkerAndReusesConnections(t *testing.T) {
 	st := emu.Stats()
 	assert.Equal(t, 100, st.Systems["lox24"].ByRoute["GET /groups/{id}/phones"])
 	assert.Equal(t, workers, st.Systems["lox24"].PeakInFlight)
-	assert.LessOrEqual(t, st.Connections, workers+2)
+	// Connections are reused: a pool too small for the workers would open
+	// one per page (100). The tighter bound (workers + 2) is make bench's:
+	// on a loaded machine a worker can ask for its next page a moment
+	// before the previous body's connection is back in the pool.
+	assert.LessOrEqual(t, st.Connections, 2*workers)
 }

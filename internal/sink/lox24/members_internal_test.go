@@ -99,3 +99,25 @@ func TestInvalidUTF8IsReplacedAsEncodingJSONDoes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "x\uFFFDy", pg.Items[0].Cols.Get(0))
 }
+
+// Keys are checked for duplicates as numbers, once, however far apart the
+// two listings of a key are.
+func TestDistinctKeys(t *testing.T) {
+	for name, tc := range map[string]struct {
+		keys     []uint64
+		distinct int
+		twice    uint64
+	}{
+		"none":           {nil, 0, 0},
+		"all distinct":   {[]uint64{30, 1, 20}, 3, 0},
+		"far apart":      {[]uint64{9, 1, 2, 3, 9}, 4, 9},
+		"smallest named": {[]uint64{8, 5, 8, 5, 5}, 2, 5},
+		"large ids":      {[]uint64{1 << 62, 7, 1 << 62}, 2, 1 << 62},
+	} {
+		t.Run(name, func(t *testing.T) {
+			distinct, twice := distinctKeys(tc.keys)
+			assert.Equal(t, tc.distinct, distinct)
+			assert.Equal(t, tc.twice, twice)
+		})
+	}
+}

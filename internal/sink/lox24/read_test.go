@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -336,4 +337,63 @@ func TestCreateCheckToleratesAMovingListing(t *testing.T) {
 	assert.Equal(t, plan.Succeeded, o.Status)
 	assert.Equal(t, "9", o.NewKey)
 	assert.Equal(t, 1, posts, "not sent again")
+}
+
+// The check after a lost answer to a batch of adds reads a member LOX24
+// stores in national form in the group's default_country, as the diff
+// does: the add is found, not sent again.
+func TestBatchCheckReadsNationalNumbersInTheGroupsCountry(t *testing.T) {
+	var mu sync.Mutex
+	posts := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/ld+json")
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method == http.MethodPost {
+			posts++
+			w.WriteHeader(http.StatusBadGateway) // the batch happened; its answer is lost
+			return
+		}
+		fmt.Fprint(w, `{"hydra:member":[{"id":"70","phone":"0151 12345678"}],"hydra:totalItems":1}`)
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1000, Retry: sink.RetryPolicy{Base: 1, Max: 1}}, "demo:demo")
+	require.NoError(t, err)
+	add := func(number string) *plan.Change {
+		return &plan.Change{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Create, Name: "Team", Group: "7",
+			Phone: number, Country: "DE", Fields: []plan.FieldChange{{Field: "phone", After: plan.Str(number)}}}
+	}
+	outs := c.DoBatch(context.Background(), []*plan.Change{add("+4915112345678")})
+	require.Len(t, outs, 1)
+	require.NoError(t, outs[0].Err)
+	assert.Equal(t, plan.Succeeded, outs[0].Status)
+	assert.Equal(t, "70", outs[0].NewKey)
+	assert.Equal(t, 1, posts, "not sent again")
+}
+
+// A next link that names no page number and brings back the items already
+// read (a cursor that never advances the listing) ends the read with an
+// error after a few requests, not at --max-read-items.
+func TestReadStopsWhenNextLinksBringNothingNew(t *testing.T) {
+	var mu sync.Mutex
+	gets := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/ld+json")
+		mu.Lock()
+		gets++
+		mu.Unlock()
+		k, _ := strconv.Atoi(r.URL.Query().Get("cursor"))
+		fmt.Fprintf(w, `{"hydra:member":[{"id":1,"name":"G1"}],"hydra:view":{"hydra:next":"/groups?cursor=%d"}}`, k+1)
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1000, Retry: sink.RetryPolicy{Base: 1, Max: 1}}, "demo:demo")
+	require.NoError(t, err)
+	_, err = c.Read(context.Background(), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "does not advance")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.LessOrEqual(t, gets, 8, "bounded")
 }

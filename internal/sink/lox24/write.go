@@ -29,11 +29,13 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 	if !isKey(group) {
 		return failAll(outs, fmt.Errorf("lox24: %s: the group id %q is not a positive integer", op, group))
 	}
-	// have maps the numbers of a fresh listing to their ids.
+	// have maps the numbers of a fresh listing to their ids, a number in
+	// national form read in the group's country as the diff reads it.
+	country := cs[0].Country
 	have := func(list []plan.RemotePhone) map[string]string {
 		m := make(map[string]string, len(list))
 		for _, p := range list {
-			if n, ok := plan.NormalizePhone(p.Number); ok {
+			if n, ok := plan.NormalizePhoneIn(p.Number, country); ok {
 				m[n] = p.ID // checked by decodePhones
 			}
 		}
