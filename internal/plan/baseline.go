@@ -13,8 +13,8 @@ const BaselineVersion = 1
 type Baseline struct {
 	Version int `json:"version"`
 	// Groups counts, per group ("system:name", or "system:key" for a group
-	// addressed by key), the members its file asked for. Only groups whose
-	// members the files manage are counted.
+	// addressed by key), the members its file asked for: LOX24 phones or
+	// HelloID users. Only groups whose members the files manage are counted.
 	Groups map[string]int `json:"groups"`
 	// Files counts, per input file as cited, its rows.
 	Files map[string]int `json:"files"`
@@ -24,8 +24,11 @@ type Baseline struct {
 func BaselineOf(want Desired) Baseline {
 	b := Baseline{Version: BaselineVersion, Groups: map[string]int{}, Files: map[string]int{}}
 	for _, g := range want.Groups {
-		if g.Phones != nil {
+		switch {
+		case g.Phones != nil:
 			b.Groups[baselineKey(g)] = len(g.Phones.List)
+		case g.Users != nil:
+			b.Groups[baselineKey(g)] = len(g.Users.List)
 		}
 	}
 	for f, n := range want.Rows {
