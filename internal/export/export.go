@@ -187,11 +187,11 @@ func fieldProblem(spec plan.FieldSpec, v plan.Value) string {
 		return "is null, which the field does not allow"
 	case !v.Valid:
 		return ""
-	case spec.Kind == plan.KindBool && v.S != "true" && v.S != "false":
+	case spec.Kind == plan.FieldBool && v.S != "true" && v.S != "false":
 		return "is not a boolean"
-	case spec.Kind == plan.KindGUID && !source.IsGUID(v.S):
+	case spec.Kind == plan.FieldGUID && !source.IsGUID(v.S):
 		return "is not a GUID"
-	case spec.Kind == plan.KindText:
+	case spec.Kind == plan.FieldText:
 		return textProblem(v.S, spec.Max)
 	}
 	return ""
@@ -437,7 +437,7 @@ func valueNode(spec plan.FieldSpec, v plan.Value) *yaml.Node {
 	switch {
 	case !v.Valid:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
-	case spec.Kind == plan.KindBool:
+	case spec.Kind == plan.FieldBool:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: v.S}
 	}
 	return str(v.S)

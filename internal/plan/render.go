@@ -277,7 +277,7 @@ func display(c *Change, field string, v Value, opt RenderOptions) string {
 	if !v.Valid {
 		return v.String()
 	}
-	if spec, ok := FieldSpecFor(c.System, field); ok && spec.Kind == KindBool {
+	if spec, ok := FieldSpecFor(c.System, field); ok && spec.Kind == FieldBool {
 		return v.S
 	}
 	if field == "phone" && !opt.ShowPhones {

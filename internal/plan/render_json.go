@@ -12,9 +12,9 @@ import (
 	"strings"
 )
 
-// PlanVersion is the schema version of the JSON plan that WriteJSON writes
+// FileVersion is the schema version of the JSON plan that WriteJSON writes
 // and ReadJSON accepts.
-const PlanVersion = 1
+const FileVersion = 1
 
 // planFile is the JSON plan document. Summary and SummaryBySystem are
 // derived from the changes; they are written for readers of the file, and
@@ -54,7 +54,7 @@ func (c planCounts) String() string {
 }
 
 // WriteJSON writes the plan as a JSON document of schema version
-// PlanVersion: what `plan --format json` prints and `plan --out` saves. It
+// FileVersion: what `plan --format json` prints and `plan --out` saves. It
 // holds plan data only, with full phone numbers, since applying the plan
 // needs them. The output is indented by two spaces, ends in a newline, and
 // is a pure function of the plan: the same plan gives the same bytes.
@@ -111,7 +111,7 @@ func encodePlan(w io.Writer, p *Plan) error {
 	for _, f := range []struct {
 		name string
 		v    any
-	}{{"version", PlanVersion}, {"systems", orEmpty(p.Systems)}, {"summary", countsOf(p.Count(""))}, {"summary_by_system", summaryBy}} {
+	}{{"version", FileVersion}, {"systems", orEmpty(p.Systems)}, {"summary", countsOf(p.Count(""))}, {"summary_by_system", summaryBy}} {
 		if err := field(f.name, f.v); err != nil {
 			return err
 		}
@@ -198,8 +198,8 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	switch {
 	case head.Version == nil:
 		return nil, errors.New("plan file has no version; is it a plan saved by groupsync plan --out?")
-	case *head.Version != PlanVersion:
-		return nil, fmt.Errorf("plan file version %d is not supported (want %d)", *head.Version, PlanVersion)
+	case *head.Version != FileVersion:
+		return nil, fmt.Errorf("plan file version %d is not supported (want %d)", *head.Version, FileVersion)
 	}
 	f, err := decodePlanFile(data)
 	if err != nil {

@@ -42,7 +42,7 @@ func equalField(sys System, kind Kind, field string, a, b Value) bool {
 	if kind == KindPhone && field != "phone" {
 		return a.S == b.S // null and empty alike
 	}
-	k := KindText
+	k := FieldText
 	if spec, ok := FieldSpecFor(sys, field); ok {
 		k = spec.Kind
 	}

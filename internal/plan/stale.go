@@ -121,7 +121,7 @@ func (x *remoteIndex) checkGroup(c *Change) string {
 		return x.checkGroupDelete(c, now)
 	}
 	for _, f := range c.Fields {
-		kind := KindText
+		kind := FieldText
 		if spec, ok := FieldSpecFor(c.System, f.Field); ok {
 			kind = spec.Kind
 		}
@@ -258,7 +258,7 @@ func checkDelete(c *Change, r *RemoteGroup) string {
 		now[k] = v
 	}
 	for _, k := range sortedKeys(c.Snapshot.Fields) {
-		kind := KindText
+		kind := FieldText
 		if spec, ok := FieldSpecFor(c.System, k); ok {
 			kind = spec.Kind
 		}

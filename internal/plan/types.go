@@ -105,9 +105,9 @@ type FieldKind int
 
 // Field kinds.
 const (
-	KindText FieldKind = iota // free text, compared exactly
-	KindBool                  // "true"/"false"
-	KindGUID                  // a GUID, compared case-insensitively
+	FieldText FieldKind = iota // free text, compared exactly
+	FieldBool                  // "true"/"false"
+	FieldGUID                  // a GUID, compared case-insensitively
 )
 
 // FieldSpec describes one managed attribute of a group (name and the
@@ -127,18 +127,18 @@ var NameMax = map[System]int{LOX24: 50, HelloID: 0}
 // groupsync can manage besides the name.
 var GroupFields = map[System][]FieldSpec{
 	LOX24: {
-		{Name: "description", Kind: KindText, Max: 255, Nullable: true},
-		{Name: "name_a", Kind: KindText, Max: 50, Nullable: true},
-		{Name: "name_b", Kind: KindText, Max: 50, Nullable: true},
-		{Name: "name_c", Kind: KindText, Max: 50, Nullable: true},
-		{Name: "name_d", Kind: KindText, Max: 50, Nullable: true},
-		{Name: "name_e", Kind: KindText, Max: 50, Nullable: true},
+		{Name: "description", Kind: FieldText, Max: 255, Nullable: true},
+		{Name: "name_a", Kind: FieldText, Max: 50, Nullable: true},
+		{Name: "name_b", Kind: FieldText, Max: 50, Nullable: true},
+		{Name: "name_c", Kind: FieldText, Max: 50, Nullable: true},
+		{Name: "name_d", Kind: FieldText, Max: 50, Nullable: true},
+		{Name: "name_e", Kind: FieldText, Max: 50, Nullable: true},
 	},
 	HelloID: {
-		{Name: "isEnabled", Kind: KindBool},
-		{Name: "isDefault", Kind: KindBool},
-		{Name: "isQrEnabled", Kind: KindBool},
-		{Name: "managedByUserGuid", Kind: KindGUID, Nullable: true},
+		{Name: "isEnabled", Kind: FieldBool},
+		{Name: "isDefault", Kind: FieldBool},
+		{Name: "isQrEnabled", Kind: FieldBool},
+		{Name: "managedByUserGuid", Kind: FieldGUID, Nullable: true},
 	},
 }
 
@@ -157,7 +157,7 @@ func (k FieldKind) Equal(a, b Value) bool {
 	if a.Valid != b.Valid {
 		return false
 	}
-	if k == KindGUID {
+	if k == FieldGUID {
 		return strings.EqualFold(a.S, b.S)
 	}
 	return a.S == b.S

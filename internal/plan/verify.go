@@ -131,7 +131,7 @@ func (x *remoteIndex) holds(c *Change) (string, holdsResult) {
 				}
 				continue
 			}
-			kind := KindText
+			kind := FieldText
 			if spec, ok := FieldSpecFor(c.System, k); ok {
 				kind = spec.Kind
 			}

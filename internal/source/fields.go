@@ -74,7 +74,7 @@ func isBoolField(field string) bool {
 	}
 	for _, sys := range plan.Systems {
 		if f, ok := plan.FieldSpecFor(sys, field); ok {
-			return f.Kind == plan.KindBool
+			return f.Kind == plan.FieldBool
 		}
 	}
 	return false
@@ -170,17 +170,17 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 	if spec, ok := plan.FieldSpecFor(b.g.System, field); ok {
 		switch {
 		case !v.Valid && !spec.Nullable:
-			if spec.Kind == plan.KindBool {
+			if spec.Kind == plan.FieldBool {
 				bad("null is not allowed (want true or false)")
 			} else {
 				bad("null is not allowed")
 			}
 			return
 		case !v.Valid:
-		case spec.Kind == plan.KindGUID && !IsGUID(v.S):
+		case spec.Kind == plan.FieldGUID && !IsGUID(v.S):
 			bad("%s is not a GUID (want 8-4-4-4-12 hex digits)", quote(v.S))
 			return
-		case spec.Kind == plan.KindText:
+		case spec.Kind == plan.FieldText:
 			if msg := CheckText(v.S, spec.Max); msg != "" {
 				bad("%s", msg)
 				return

@@ -156,7 +156,7 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 		}
 		resp, err := c.api.Do(ctx, sink.Request{Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key),
 			Body: body, Op: "put group " + ch.Key})
-		return sink.Outcome(resp, err)
+		return sink.OutcomeOf(resp, err)
 	}
 	return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
 }
@@ -192,7 +192,7 @@ func (c *Client) create(ctx context.Context, ch *plan.Change, userGUIDs []string
 	}
 	resp, err := c.api.Do(ctx, sink.Request{Method: http.MethodPost, Path: "/groups", Body: body,
 		Op: fmt.Sprintf("create group %q", ch.Name), BeforeRetry: reread})
-	o := sink.Outcome(resp, err)
+	o := sink.OutcomeOf(resp, err)
 	if err == nil && found != "" {
 		o.NewKey = found
 		return o
@@ -213,7 +213,7 @@ func encode(field string, v plan.Value) any {
 	if !v.Valid {
 		return nil
 	}
-	if spec, ok := plan.FieldSpecFor(plan.HelloID, field); ok && spec.Kind == plan.KindBool {
+	if spec, ok := plan.FieldSpecFor(plan.HelloID, field); ok && spec.Kind == plan.FieldBool {
 		return v.S == "true"
 	}
 	return v.S

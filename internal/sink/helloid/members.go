@@ -127,7 +127,7 @@ func (c *Client) doUser(ctx context.Context, ch *plan.Change) plan.Outcome {
 		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a user", ch.Action)}
 	}
 	resp, err := c.api.Do(ctx, req)
-	o := sink.Outcome(resp, err)
+	o := sink.OutcomeOf(resp, err)
 	var se *sink.StatusError
 	if err != nil && errors.As(err, &se) && se.StatusCode == http.StatusBadRequest {
 		members, rerr := c.members(ctx, ch.Group)
