@@ -203,15 +203,20 @@ func membersToRead(p *plan.Plan) plan.Desired {
 		k := string(g.System) + "/" + g.Key + "/" + g.Name
 		if !seen[k] {
 			seen[k] = true
-			g.Phones = &plan.Phones{}
+			if g.System == plan.HelloID {
+				g.Users = &plan.Users{}
+			} else {
+				g.Phones = &plan.Phones{}
+			}
 			want.Groups = append(want.Groups, g)
 		}
 	}
 	for _, ch := range p.Changes {
+		member := ch.Kind == plan.KindPhone || ch.Kind == plan.KindUser
 		switch {
-		case ch.Kind == plan.KindPhone && ch.Group != "":
+		case member && ch.Group != "":
 			add(plan.Group{System: ch.System, Key: ch.Group})
-		case ch.Kind == plan.KindPhone && ch.DependsOn > 0:
+		case member && ch.DependsOn > 0:
 			dep := p.Changes[ch.DependsOn-1]
 			add(plan.Group{System: dep.System, Name: dep.Name})
 		case ch.Kind == plan.KindGroup && ch.Action == plan.Delete && ch.Expect != nil:

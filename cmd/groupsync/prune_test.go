@@ -55,7 +55,7 @@ func pruneState() emulator.State {
 			{GroupGUID: guidHRAD, Name: "HR AD", Source: "AD"},
 			{GroupGUID: guidHRKep, Name: "HR Kept"},
 			{GroupGUID: guidOther, Name: "Other"},
-		}},
+		}, Users: []emulator.HelloIDUser{{UserGUID: guidUser, UserName: "hr.user@acme.example"}}},
 	}
 }
 

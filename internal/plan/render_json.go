@@ -426,9 +426,9 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 		return fmt.Errorf("system %s is not one of the plan's systems (%s)", c.System, systemList(p.Systems))
 	}
 	switch c.Kind {
-	case KindGroup, KindPhone:
+	case KindGroup, KindPhone, KindUser:
 	default:
-		return fmt.Errorf("unknown kind %q (want group or phone)", c.Kind)
+		return fmt.Errorf("unknown kind %q (want group, phone or user)", c.Kind)
 	}
 	switch c.Action {
 	case Create, Update, Delete:
@@ -437,6 +437,12 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 	}
 	if c.Kind == KindPhone && c.System != LOX24 {
 		return fmt.Errorf("a phone item in %s: only %s groups have phone members", c.System, LOX24)
+	}
+	if c.Kind == KindUser && c.System != HelloID {
+		return fmt.Errorf("a user item in %s: only %s groups have user members", c.System, HelloID)
+	}
+	if c.Kind == KindUser && c.Action == Update {
+		return errors.New("a user item is a create (link) or a delete (unlink), never an update")
 	}
 	if c.DependsOn != 0 {
 		if err := validateDependsOn(p, i); err != nil {
@@ -462,6 +468,14 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 			return errors.New("a phone item needs either a group or depends_on, and not both")
 		}
 	}
+	if c.Kind == KindUser {
+		if !IsGUID(c.Key) {
+			return fmt.Errorf("a user %s whose key %q is not a userGuid", c.Action, c.Key)
+		}
+		if (c.Group == "") == (c.DependsOn == 0) {
+			return errors.New("a user item needs either a group or depends_on, and not both")
+		}
+	}
 	return nil
 }
 
@@ -469,8 +483,8 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 // of its own system.
 func validateDependsOn(p *Plan, i int) error {
 	c := &p.Changes[i]
-	if c.Kind != KindPhone {
-		return fmt.Errorf("depends_on %d on a group item: only phone items wait for a group create", c.DependsOn)
+	if c.Kind == KindGroup {
+		return fmt.Errorf("depends_on %d on a group item: only member items wait for a group create", c.DependsOn)
 	}
 	dep := c.DependsOn - 1
 	if dep < 0 || dep >= i {
@@ -487,6 +501,9 @@ func validateDependsOn(p *Plan, i int) error {
 func knownField(sys System, kind Kind, field string) bool {
 	if kind == KindPhone {
 		return field == "phone" || slices.Contains(PhoneColumns[:], field)
+	}
+	if kind == KindUser {
+		return false
 	}
 	if field == "name" {
 		return true

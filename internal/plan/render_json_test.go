@@ -181,7 +181,7 @@ func TestReadJSONRejects(t *testing.T) {
 		{"a change of a system the plan did not read", editPlan(t, func(p *Plan) { p.Systems = p.Systems[:1]; delete(p.Unchanged, HelloID) }),
 			"plan file: changes[8]: system helloid is not one of the plan's systems (lox24)"},
 		{"an unknown kind", edit(t, func(d map[string]any) { change(d, 0)["kind"] = "member" }),
-			`plan file: changes[0]: unknown kind "member" (want group or phone)`},
+			`plan file: changes[0]: unknown kind "member" (want group, phone or user)`},
 		{"an unknown action", edit(t, func(d map[string]any) { change(d, 0)["action"] = "replace" }),
 			`plan file: changes[0]: unknown action "replace" (want create, update or delete)`},
 		{"a missing action", edit(t, func(d map[string]any) { delete(change(d, 0), "action") }),
@@ -201,9 +201,14 @@ func TestReadJSONRejects(t *testing.T) {
 			p.Changes[9].DependsOn = 9 // the helloid create, now at 8
 		}), "plan file: changes[9]: depends_on 9 points at changes[8], a helloid group update, not a lox24 group create"},
 		{"depends_on on a group item", editPlan(t, func(p *Plan) { p.Changes[6].DependsOn = 5 }),
-			"plan file: changes[6]: depends_on 5 on a group item: only phone items wait for a group create"},
+			"plan file: changes[6]: depends_on 5 on a group item: only member items wait for a group create"},
 		{"a phone item in helloid", editPlan(t, func(p *Plan) { p.Changes[9].Kind = KindPhone }),
 			"plan file: changes[9]: a phone item in helloid: only lox24 groups have phone members"},
+		{"a user item in lox24", editPlan(t, func(p *Plan) { p.Changes[3].Kind = KindUser }),
+			"plan file: changes[3]: a user item in lox24: only helloid groups have user members"},
+		{"a user item whose key is not a GUID", editPlan(t, func(p *Plan) {
+			p.Changes[9] = Change{System: HelloID, Kind: KindUser, Action: Delete, Key: "../x", Name: "n", Group: "g"}
+		}), `plan file: changes[9]: a user delete whose key "../x" is not a userGuid`},
 		{"a phone item with neither group nor depends_on", editPlan(t, func(p *Plan) { p.Changes[7].DependsOn = 0 }),
 			"plan file: changes[7]: a phone item needs either a group or depends_on, and not both"},
 		{"a phone item with both group and depends_on", editPlan(t, func(p *Plan) { p.Changes[7].Group = "12344" }),

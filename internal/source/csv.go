@@ -221,8 +221,11 @@ func csvValue(errs *errorList, sys plan.System, f, cell string, at pos) (plan.Va
 		return plan.Str(cell), true
 	}
 	spec, ok := plan.FieldSpecFor(sys, f)
+	if f == fieldAllowExt {
+		ok, spec = true, plan.FieldSpec{Name: f, Kind: plan.KindBool}
+	}
 	switch {
-	case !ok: // id, groupGuid, phones, phones_mode
+	case !ok: // id, groupGuid, phones, phones_mode, users, users_mode
 		return plan.Str(trimmed), trimmed != ""
 	case spec.Kind == plan.KindBool:
 		if trimmed == "" {

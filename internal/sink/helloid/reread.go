@@ -38,7 +38,15 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 		if !strings.EqualFold(g.GroupGUID, ref.Key) {
 			return plan.Current{}, fmt.Errorf("helloid: %s: the answer is not that group", op)
 		}
-		cur.Groups = append(cur.Groups, g.remote())
+		r := g.remote()
+		if ref.Members {
+			members, err := groupMembers(op, resp.Body)
+			if err != nil {
+				return plan.Current{}, err
+			}
+			r.Users = members
+		}
+		cur.Groups = append(cur.Groups, r)
 	}
 	return cur, nil
 }
