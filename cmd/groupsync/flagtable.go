@@ -62,7 +62,7 @@ var flagTable = []flagRow{
 	{name: "report", cmds: []string{"apply"}, arg: "PATH", def: "groupsync-report.json", usage: "where to write the JSON report"},
 	{name: "force", cmds: planCmds, usage: "override the safety guards"},
 	{name: "max-delete-pct", cmds: planCmds, arg: "PCT", def: "30", usage: "refuse to delete more than this percentage of a group's members (groups of 10 or more) or of the groups in a prune prefix (prefixes of 10 or more)"},
-	{name: "baseline", cmds: planCmds, arg: "PATH", usage: "compare the files with this baseline and refuse a run whose groups or files shrank past --max-shrink-pct; apply writes it after a run that exits 0"},
+	{name: "baseline", cmds: planCmds, arg: "PATH", usage: "compare the files with this baseline and refuse a run whose groups or files shrank past --max-shrink-pct; apply writes it after a run that exits 0 (with --plan, the figures of a plan saved with plan --baseline)"},
 	{name: "max-shrink-pct", cmds: planCmds, arg: "PCT", def: strconv.Itoa(plan.DefaultMaxShrinkPct), usage: "refuse when a group's wanted members or a file's rows fall by more than this percentage since the baseline, or to zero"},
 	{name: "max-changes", cmds: planCmds, arg: "N", usage: "refuse a plan with more changes than this (default: no limit)"},
 	{name: "metrics-file", cmds: remoteCmds, arg: "PATH", usage: "write run metrics here in the Prometheus textfile-collector format"},

@@ -37,6 +37,24 @@ func BaselineOf(want Desired) Baseline {
 	return b
 }
 
+// check rejects a baseline of another version or with a negative count.
+func (b *Baseline) check() error {
+	if b.Version != BaselineVersion {
+		return fmt.Errorf("version %d is not supported (want %d)", b.Version, BaselineVersion)
+	}
+	for _, c := range []struct {
+		what string
+		m    map[string]int
+	}{{"groups", b.Groups}, {"files", b.Files}} {
+		for _, k := range sortedKeys(c.m) {
+			if c.m[k] < 0 {
+				return fmt.Errorf("%s: %s: %d is negative", c.what, k, c.m[k])
+			}
+		}
+	}
+	return nil
+}
+
 func baselineKey(g Group) string {
 	if g.Key != "" {
 		return string(g.System) + ":" + g.Key

@@ -127,6 +127,10 @@ type Plan struct {
 	// Shrinks are the groups and files that shrank past --max-shrink-pct
 	// since the baseline; the shrink guard refuses the plan for them.
 	Shrinks []Shrink `json:"shrinks,omitempty"`
+	// Baseline, in a plan saved with --baseline, is the baseline of the
+	// desired state the plan was made from: what apply --plan writes to
+	// the baseline file after a run that exits 0.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 // Counts tallies a plan's items per action for one system ("" for all).

@@ -34,6 +34,9 @@ type planFile struct {
 	Refused []string              `json:"refused"`
 	Prune   map[System]PruneScope `json:"prune,omitempty"`
 	Shrinks []Shrink              `json:"shrinks,omitempty"`
+	// Baseline is the desired state's baseline, saved for apply --plan
+	// --baseline to write.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 // planCounts is Counts as the JSON plan spells it.
@@ -152,6 +155,12 @@ func encodePlan(w io.Writer, p *Plan) error {
 			v    any
 		}{"shrinks", p.Shrinks})
 	}
+	if p.Baseline != nil {
+		last = append(last, struct {
+			name string
+			v    any
+		}{"baseline", p.Baseline})
+	}
 	for i, f := range last {
 		fmt.Fprintf(bw, "  %q: ", f.name)
 		if err := value("  ", f.v); err != nil {
@@ -206,7 +215,7 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 		return nil, fmt.Errorf("plan file: %w", err)
 	}
 	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members,
-		Unread: f.Errors, Refused: f.Refused, Prune: f.Prune, Shrinks: f.Shrinks}
+		Unread: f.Errors, Refused: f.Refused, Prune: f.Prune, Shrinks: f.Shrinks, Baseline: f.Baseline}
 	if len(p.Unread) == 0 {
 		p.Unread = nil
 	}
@@ -276,6 +285,10 @@ func decodePlanFile(data []byte) (*planFile, error) {
 			err = dec.Decode(&f.Prune)
 		case "shrinks":
 			err = dec.Decode(&f.Shrinks)
+		case "baseline":
+			if err = dec.Decode(&f.Baseline); err == nil && f.Baseline != nil {
+				err = f.Baseline.check()
+			}
 		case "changes":
 			if f.Changes, err = decodeChanges(dec, data); err != nil {
 				return nil, err

@@ -83,7 +83,11 @@ func TestJSONRoundTrip(t *testing.T) {
 	odd.Changes[0].Fields[0].After = Str("line one\nline two \"quoted\" <b>R&D</b> \u2028 ✓")
 	odd.Changes[0].Base["name_b"] = Str("")
 
+	withBaseline := samplePlanWithPhones()
+	withBaseline.Baseline = &Baseline{Version: BaselineVersion, Groups: map[string]int{"lox24:12345": 8}, Files: map[string]int{"hr.csv": 8, "groups.yaml": 2}}
+
 	tests := map[string]*Plan{
+		"with a baseline":    withBaseline,
 		"sample":             samplePlan(),
 		"sample with phones": withPhones,
 		"no changes":         noChanges,
@@ -230,6 +234,15 @@ func TestReadJSONRejects(t *testing.T) {
 		}), "plan file: summary_by_system: helloid says 1 to create, 1 to update, 0 to delete, 3 unchanged, but the changes give 1 to create, 1 to update, 0 to delete, 0 unchanged"},
 		{"a missing system summary", edit(t, func(d map[string]any) { delete(d["summary_by_system"].(map[string]any), "lox24") }),
 			"plan file: summary_by_system: lox24 is missing"},
+		{"a baseline of another version", edit(t, func(d map[string]any) {
+			d["baseline"] = map[string]any{"version": 2, "groups": map[string]any{}, "files": map[string]any{}}
+		}), "plan file: baseline: version 2 is not supported (want 1)"},
+		{"a baseline with a negative count", edit(t, func(d map[string]any) {
+			d["baseline"] = map[string]any{"version": 1, "groups": map[string]any{"lox24:1": 3}, "files": map[string]any{"hr.csv": -1}}
+		}), "plan file: baseline: files: hr.csv: -1 is negative"},
+		{"an unknown field in the baseline", edit(t, func(d map[string]any) {
+			d["baseline"] = map[string]any{"version": 1, "groups": map[string]any{}, "files": map[string]any{}, "path": "/tmp/b.json"}
+		}), `plan file: baseline: json: unknown field "path"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
