@@ -33,7 +33,8 @@ func TestCredentialFileIsNeverReadAsInput(t *testing.T) {
 	require.NoError(t, os.WriteFile(secretFile, []byte(longSecret+"\n"), 0o600))
 	require.NoError(t, os.Symlink("hsecret.txt", filepath.Join(dir, "alias.csv")))
 	yml := filepath.Join(dir, "g.yaml")
-	require.NoError(t, os.WriteFile(yml, []byte("lox24:\n  groups:\n    - name: Drivers\n      phones: hsecret.txt\n    - name: Riders\n      phones: alias.csv\n"), 0o644))
+	require.NoError(t, os.WriteFile(yml, []byte("lox24:\n  groups:\n    - name: Drivers\n      phones: hsecret.txt\n    - name: Riders\n      phones: alias.csv\n"+
+		"helloid:\n  groups:\n    - name: Staff\n      users: alias.csv\n"), 0o644))
 	env := []string{"LOX24_TOKEN=70001:tok-abcdefgh", "HELLOID_API_KEY=key-abcdefgh", "HELLOID_API_SECRET_FILE=" + secretFile,
 		"LOX24_URL=http://127.0.0.1:1", "HELLOID_URL=http://127.0.0.1:1"}
 	for _, args := range [][]string{{"validate", yml}, {"plan", yml}, {"validate", filepath.Join(dir, "alias.csv")}} {
@@ -45,6 +46,7 @@ func TestCredentialFileIsNeverReadAsInput(t *testing.T) {
 	r := runCLIIn(t, dir, env, "validate", yml)
 	assert.Contains(t, r.stderr, "g.yaml:4: phones: cannot open hsecret.txt")
 	assert.Contains(t, r.stderr, "g.yaml:6: phones: cannot open alias.csv")
+	assert.Contains(t, r.stderr, "g.yaml:10: users: cannot open alias.csv")
 }
 
 // A credential copied into an input file is not quoted in part where an

@@ -92,6 +92,9 @@ func (r reader) loadUsers(g *plan.Group) Errors {
 		rel = us.File // absolute as written: OpenReferenced refuses it
 	}
 	f, err := OpenReferenced(dir, r.opt.Root, rel, r.opt.MaxFileSize)
+	if err == nil {
+		err = r.refuse(f)
+	}
 	if err != nil {
 		return Errors{{File: us.Source.File, Line: us.Source.Line, Field: fieldUsers, Msg: fmt.Sprintf("cannot open %s: %s", us.File, openError(err))}}
 	}
