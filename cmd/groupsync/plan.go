@@ -214,8 +214,8 @@ func membersToRead(p *plan.Plan) plan.Desired {
 	for _, ch := range p.Changes {
 		member := ch.Kind == plan.KindPhone || ch.Kind == plan.KindUser
 		switch {
-		case member && ch.Group != "":
-			add(plan.Group{System: ch.System, Key: ch.Group})
+		case member && ch.GroupKey != "":
+			add(plan.Group{System: ch.System, Key: ch.GroupKey})
 		case member && ch.DependsOn > 0:
 			dep := p.Changes[ch.DependsOn-1]
 			add(plan.Group{System: dep.System, Name: dep.Name})

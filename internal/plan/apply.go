@@ -191,7 +191,7 @@ func units(p *Plan, idx []int, sink Sink) [][]int {
 			out = append(out, []int{i})
 			continue
 		}
-		key := fmt.Sprintf("%s/%d", c.Group, c.DependsOn)
+		key := fmt.Sprintf("%s/%d", c.GroupKey, c.DependsOn)
 		if u, ok := open[key]; ok && len(out[u]) < size {
 			out[u] = append(out[u], i)
 			continue
@@ -411,7 +411,7 @@ func runUnit(ctx, reqCtx context.Context, p *Plan, sink Sink, j job, keys map[in
 			return res
 		}
 		for _, c := range cs {
-			c.Group = key
+			c.GroupKey = key
 		}
 	}
 	if err := context.Cause(ctx); err != nil {

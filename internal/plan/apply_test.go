@@ -144,7 +144,7 @@ func TestApplyDependentItemsWaitForTheirCreate(t *testing.T) {
 		}
 	}
 	require.NotNil(t, phone)
-	assert.Equal(t, "77", phone.Group, "the member item uses the new group's id")
+	assert.Equal(t, "77", phone.GroupKey, "the member item uses the new group's id")
 	assert.Equal(t, "77", r.Items[0].Key, "the report names the created group's id")
 	assert.Equal(t, Skipped, r.Items[3].Status, "members of a group whose create failed are skipped")
 	assert.Equal(t, Succeeded, r.Items[1].Status)

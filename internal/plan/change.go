@@ -40,9 +40,10 @@ type Change struct {
 	Key string `json:"key,omitempty"`
 	// Name is the group's name (for phone items, the name of their group).
 	Name string `json:"name"`
-	// Group is, for phone items, the remote id of their group; empty while
-	// the group is created in the same run (see DependsOn).
-	Group string `json:"group,omitempty"`
+	// GroupKey is, for member items (phones, users), the remote id of their
+	// group; empty while the group is created in the same run (see
+	// DependsOn).
+	GroupKey string `json:"group,omitempty"`
 	// DependsOn is, for phone items of a group created in the same run, the
 	// index in Plan.Changes of that create, plus one (0: no dependency).
 	DependsOn int `json:"depends_on,omitempty"`

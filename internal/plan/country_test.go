@@ -52,7 +52,7 @@ func TestNationalRemoteNumbersAreReadInTheGroupsCountry(t *testing.T) {
 // number someone added meanwhile, in national form, is stale.
 func TestNationalRemoteNumberCreatedElsewhereIsAMember(t *testing.T) {
 	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{LOX24: 0}, Changes: []Change{
-		{System: LOX24, Kind: KindPhone, Action: Create, Name: "Team", Group: "7", Phone: "+4915112345678", Country: "DE",
+		{System: LOX24, Kind: KindPhone, Action: Create, Name: "Team", GroupKey: "7", Phone: "+4915112345678", Country: "DE",
 			Fields: []FieldChange{{Field: "phone", Before: Null, After: Str("+4915112345678")}, {Field: "a", Before: Null, After: Str("Ann")}}},
 	}}
 	assert.Equal(t, map[int]string{0: "the number is a member now"}, Revalidate(p, map[System]Current{LOX24: nationalGroup("Bob")}))

@@ -45,9 +45,9 @@ func (p *Plan) Check(g Guards) []error {
 		}
 		total++
 		if (c.Kind == KindPhone || c.Kind == KindUser) && c.Action == Delete {
-			deletes[c.Group]++
-			names[c.Group] = c.Name
-			systems[c.Group] = c.System
+			deletes[c.GroupKey]++
+			names[c.GroupKey] = c.Name
+			systems[c.GroupKey] = c.System
 		}
 	}
 	groups := make([]string, 0, len(deletes))

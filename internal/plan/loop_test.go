@@ -20,12 +20,12 @@ func loopPlan() *Plan {
 			Fields: []FieldChange{{Field: "name", Before: Null, After: Str("New")}}},
 		{System: LOX24, Kind: KindPhone, Action: Create, Name: "New", DependsOn: 2, Phone: "+4915100000001",
 			Fields: []FieldChange{{Field: "phone", Before: Null, After: Str("+4915100000001")}}},
-		{System: LOX24, Kind: KindPhone, Action: Create, Name: "One", Group: "1", Phone: "+4915100000002",
+		{System: LOX24, Kind: KindPhone, Action: Create, Name: "One", GroupKey: "1", Phone: "+4915100000002",
 			Fields: []FieldChange{{Field: "phone", Before: Null, After: Str("+4915100000002")}, {Field: "a", Before: Null, After: Str("Ann")}}},
-		{System: LOX24, Kind: KindPhone, Action: Update, Key: "11", Name: "One", Group: "1", Phone: "+4915100000003",
+		{System: LOX24, Kind: KindPhone, Action: Update, Key: "11", Name: "One", GroupKey: "1", Phone: "+4915100000003",
 			Base:   phoneRecord(&RemotePhone{ID: "11", Number: "+4915100000003", Cols: MakeColumns("Dr.", "", "", "", "", "cb")}),
 			Fields: []FieldChange{{Field: "a", Before: Str("Dr."), After: Str("Prof.")}}},
-		{System: LOX24, Kind: KindPhone, Action: Delete, Key: "12", Name: "One", Group: "1", Phone: "+4915100000004",
+		{System: LOX24, Kind: KindPhone, Action: Delete, Key: "12", Name: "One", GroupKey: "1", Phone: "+4915100000004",
 			Base: phoneRecord(&RemotePhone{ID: "12", Number: "+4915100000004", Cols: MakeColumns("Mr.", "Koch", "", "", "", "crm-9")})},
 	}
 	return p
@@ -116,7 +116,7 @@ func TestUndoReversesEverySucceededItem(t *testing.T) {
 	del := byAction["group delete 2"]
 	require.NotNil(t, del.Expect)
 	assert.Equal(t, []string{"+4915100000001"}, del.Expect.Members)
-	assert.Equal(t, "1", byAction["phone delete 22+4915100000002"].Group)
+	assert.Equal(t, "1", byAction["phone delete 22+4915100000002"].GroupKey)
 	back := byAction["phone update 11+4915100000003"]
 	assert.Equal(t, []FieldChange{{Field: "a", Before: Str("Prof."), After: Str("Dr.")}}, back.Fields)
 	again := byAction["phone create +4915100000004"]
@@ -161,7 +161,7 @@ func TestRetryPlanReplaysFailedItemsAndSettleDropsWhatHolds(t *testing.T) {
 	Settle(retry, map[System]Current{LOX24: cur})
 	require.Len(t, retry.Changes, 1)
 	assert.Equal(t, 1, retry.Unchanged[LOX24])
-	assert.Equal(t, "2", retry.Changes[0].Group)
+	assert.Equal(t, "2", retry.Changes[0].GroupKey)
 	assert.Zero(t, retry.Changes[0].DependsOn)
 }
 
@@ -187,6 +187,6 @@ func TestRetryPlanRecreatesAGroupVerifyDidNotFindWithItsMembers(t *testing.T) {
 	assert.Equal(t, KindGroup, retry.Changes[0].Kind)
 	assert.Equal(t, Create, retry.Changes[0].Action)
 	assert.Equal(t, 1, retry.Changes[1].DependsOn, "the member waits for the retried create")
-	assert.Empty(t, retry.Changes[1].Group, "not the id of the create that was lost")
+	assert.Empty(t, retry.Changes[1].GroupKey, "not the id of the create that was lost")
 	require.Empty(t, Revalidate(retry, map[System]Current{LOX24: cur}), "nothing of the retry is stale")
 }

@@ -387,7 +387,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 			}
 			// Capped, so that appending to one item's fields never writes
 			// into the next item's.
-			p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, Group: key,
+			p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, GroupKey: key,
 				DependsOn: dependsOn, Phone: want.Number, Country: ph.Country, Source: src,
 				Fields: slab[start:len(slab):len(slab)]})
 			continue
@@ -407,7 +407,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 			continue
 		}
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Update, Key: r.ID,
-			Name: name, Group: key, Phone: want.Number, Country: ph.Country, Source: src, Fields: fields, Base: phoneRecord(r)})
+			Name: name, GroupKey: key, Phone: want.Number, Country: ph.Country, Source: src, Fields: fields, Base: phoneRecord(r)})
 	}
 	for _, j := range dups {
 		// A duplicate of a listed number carries minus that number's line.
@@ -436,7 +436,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		}
 		r := &remote[i]
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: r.ID,
-			Name: name, Group: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Country: ph.Country, Source: src, Note: note, Base: phoneRecord(r)})
+			Name: name, GroupKey: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Country: ph.Country, Source: src, Note: note, Base: phoneRecord(r)})
 	}
 }
 

@@ -57,7 +57,7 @@ func TestDiffPhones(t *testing.T) {
 			name:   "a number missing remotely is added with its managed columns",
 			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2, "Mr.", "")),
 			remote: nil,
-			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Create, Name: "My Clients", Group: "12344", Phone: "+4915112345678",
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Create, Name: "My Clients", GroupKey: "12344", Phone: "+4915112345678",
 				Source: Source{"clients.csv", 2},
 				Fields: []FieldChange{{Field: "phone", After: Str("+4915112345678")}, {Field: "a", After: Str("Mr.")}}}},
 			unchanged: 1,
@@ -66,7 +66,7 @@ func TestDiffPhones(t *testing.T) {
 			name:   "a changed managed column is an update that keeps unmanaged columns as read",
 			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2, "Mrs.", "Smith")),
 			remote: []RemotePhone{have("7", "+4915112345678", "Mr.", "Smith", "", "", "", "crm-1")},
-			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Update, Key: "7", Name: "My Clients", Group: "12344", Phone: "+4915112345678",
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Update, Key: "7", Name: "My Clients", GroupKey: "12344", Phone: "+4915112345678",
 				Source: Source{"clients.csv", 2},
 				Fields: []FieldChange{{Field: "a", Before: Str("Mr."), After: Str("Mrs.")}},
 				Base: map[string]Value{"phone": Str("+4915112345678"), "a": Str("Mr."), "b": Str("Smith"), "c": Null, "d": Null, "e": Null,
@@ -77,7 +77,7 @@ func TestDiffPhones(t *testing.T) {
 			name:   "an empty managed cell clears the column",
 			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2, "Mr.", "")),
 			remote: []RemotePhone{have("7", "+4915112345678", "Mr.", "Smith")},
-			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Update, Key: "7", Name: "My Clients", Group: "12344", Phone: "+4915112345678",
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Update, Key: "7", Name: "My Clients", GroupKey: "12344", Phone: "+4915112345678",
 				Source: Source{"clients.csv", 2},
 				Fields: []FieldChange{{Field: "b", Before: Str("Smith"), After: Null}},
 				Base:   map[string]Value{"phone": Str("+4915112345678"), "a": Str("Mr."), "b": Str("Smith"), "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
@@ -87,7 +87,7 @@ func TestDiffPhones(t *testing.T) {
 			name:   "exact mode deletes members not in the file",
 			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2)),
 			remote: []RemotePhone{have("1", "+4915112345678"), have("2", "+4915199999999", "x")},
-			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "2", Name: "My Clients", Group: "12344", Phone: "+4915199999999",
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "2", Name: "My Clients", GroupKey: "12344", Phone: "+4915199999999",
 				Source: Source{"groups.yaml", 6}, Note: "not in clients.csv",
 				Base: map[string]Value{"phone": Str("+4915199999999"), "a": Str("x"), "b": Null, "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
 			unchanged: 2,
@@ -102,7 +102,7 @@ func TestDiffPhones(t *testing.T) {
 			name:   "remote duplicates of a number are deleted, the first entry is kept",
 			ph:     members(PhonesExact, managedAB, want("+4915112345678", 5)),
 			remote: []RemotePhone{have("1", "+4915112345678"), have("2", "+49 151 12345678")},
-			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "2", Name: "My Clients", Group: "12344", Phone: "+4915112345678",
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "2", Name: "My Clients", GroupKey: "12344", Phone: "+4915112345678",
 				Source: Source{"clients.csv", 5}, Note: "duplicate",
 				Base: map[string]Value{"phone": Str("+49 151 12345678"), "a": Null, "b": Null, "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
 			unchanged: 2,
@@ -111,7 +111,7 @@ func TestDiffPhones(t *testing.T) {
 			name:   "a remote number that is not E.164 matches nothing and is deleted in exact mode",
 			ph:     members(PhonesExact, managedAB),
 			remote: []RemotePhone{have("9", "not a number")},
-			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "9", Name: "My Clients", Group: "12344", Phone: "not a number",
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "9", Name: "My Clients", GroupKey: "12344", Phone: "not a number",
 				Source: Source{"groups.yaml", 6}, Note: "not in clients.csv",
 				Base: map[string]Value{"phone": Str("not a number"), "a": Null, "b": Null, "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
 			unchanged: 1,
@@ -143,7 +143,7 @@ func TestDiffPhones(t *testing.T) {
 			name:   "two remote entries written alike that cannot be parsed are kept apart from valid ones",
 			ph:     members(PhonesExact, managedAB, want("+4915112345678", 2)),
 			remote: []RemotePhone{have("1", "+4915112345678"), have("2", "+1 23")},
-			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "2", Name: "My Clients", Group: "12344", Phone: "+1 23",
+			changes: []Change{{System: LOX24, Kind: KindPhone, Action: Delete, Key: "2", Name: "My Clients", GroupKey: "12344", Phone: "+1 23",
 				Source: Source{"groups.yaml", 6}, Note: "not in clients.csv",
 				Base: map[string]Value{"phone": Str("+1 23"), "a": Null, "b": Null, "c": Null, "d": Null, "e": Null, "callback_data": Null}}},
 			unchanged: 2,
@@ -174,7 +174,7 @@ func TestDiffPhonesOfANewGroupWaitForItsCreate(t *testing.T) {
 	assert.Equal(t, Create, p.Changes[1].Action)
 	assert.Equal(t, KindPhone, p.Changes[2].Kind)
 	assert.Equal(t, 2, p.Changes[2].DependsOn, "index of the create plus one")
-	assert.Empty(t, p.Changes[2].Group)
+	assert.Empty(t, p.Changes[2].GroupKey)
 }
 
 // A new group of many members is planned with a fixed number of

@@ -128,8 +128,8 @@ func Title(c *Change, opt RenderOptions) string {
 	if c.Kind == KindPhone {
 		b.WriteString(" " + displayPhone(c.Phone, opt.ShowPhones))
 		switch {
-		case c.Group != "":
-			fmt.Fprintf(&b, " in group %s %q", c.Group, c.Name)
+		case c.GroupKey != "":
+			fmt.Fprintf(&b, " in group %s %q", c.GroupKey, c.Name)
 		case c.DependsOn != 0:
 			fmt.Fprintf(&b, " in new group %q", c.Name)
 		default:
@@ -139,8 +139,8 @@ func Title(c *Change, opt RenderOptions) string {
 	}
 	if c.Kind == KindUser {
 		b.WriteString(" " + c.User)
-		if c.Group != "" {
-			fmt.Fprintf(&b, " in group %s %q", c.Group, c.Name)
+		if c.GroupKey != "" {
+			fmt.Fprintf(&b, " in group %s %q", c.GroupKey, c.Name)
 		} else {
 			fmt.Fprintf(&b, " in new group %q", c.Name)
 		}

@@ -464,7 +464,7 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 		if c.Phone == "" {
 			return fmt.Errorf("a phone %s without a phone number", c.Action)
 		}
-		if (c.Group == "") == (c.DependsOn == 0) {
+		if (c.GroupKey == "") == (c.DependsOn == 0) {
 			return errors.New("a phone item needs either a group or depends_on, and not both")
 		}
 	}
@@ -472,7 +472,7 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 		if !IsGUID(c.Key) {
 			return fmt.Errorf("a user %s whose key %q is not a userGuid", c.Action, c.Key)
 		}
-		if (c.Group == "") == (c.DependsOn == 0) {
+		if (c.GroupKey == "") == (c.DependsOn == 0) {
 			return errors.New("a user item needs either a group or depends_on, and not both")
 		}
 	}

@@ -207,11 +207,11 @@ func TestReadJSONRejects(t *testing.T) {
 		{"a user item in lox24", editPlan(t, func(p *Plan) { p.Changes[3].Kind = KindUser }),
 			"plan file: changes[3]: a user item in lox24: only helloid groups have user members"},
 		{"a user item whose key is not a GUID", editPlan(t, func(p *Plan) {
-			p.Changes[9] = Change{System: HelloID, Kind: KindUser, Action: Delete, Key: "../x", Name: "n", Group: "g"}
+			p.Changes[9] = Change{System: HelloID, Kind: KindUser, Action: Delete, Key: "../x", Name: "n", GroupKey: "g"}
 		}), `plan file: changes[9]: a user delete whose key "../x" is not a userGuid`},
 		{"a phone item with neither group nor depends_on", editPlan(t, func(p *Plan) { p.Changes[7].DependsOn = 0 }),
 			"plan file: changes[7]: a phone item needs either a group or depends_on, and not both"},
-		{"a phone item with both group and depends_on", editPlan(t, func(p *Plan) { p.Changes[7].Group = "12344" }),
+		{"a phone item with both group and depends_on", editPlan(t, func(p *Plan) { p.Changes[7].GroupKey = "12344" }),
 			"plan file: changes[7]: a phone item needs either a group or depends_on, and not both"},
 		{"a phone item without a number", editPlan(t, func(p *Plan) { p.Changes[3].Phone = "" }),
 			"plan file: changes[3]: a phone delete without a phone number"},

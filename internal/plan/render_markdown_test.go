@@ -73,7 +73,7 @@ func TestWriteMarkdownEscapes(t *testing.T) {
 			Fields: []FieldChange{{Field: "description", Before: Str("``code``"), After: Str(`back\slash "q"`)}}},
 		{System: LOX24, Kind: KindGroup, Action: Update, Key: "13", Name: "*bold* _it_ [l](u) <b>&amp; ~~s~~ $x$", Source: Source{"`edge`", 5},
 			Error: "the API said:\nname | taken"},
-		{System: LOX24, Kind: KindPhone, Action: Delete, Key: "9", Name: "n", Group: "12", Phone: "+4915112345678",
+		{System: LOX24, Kind: KindPhone, Action: Delete, Key: "9", Name: "n", GroupKey: "12", Phone: "+4915112345678",
 			Source: Source{"g.yaml", 6}, Note: "not in a|b.csv"},
 	}}
 	out := writeMarkdown(t, p, RenderOptions{})
@@ -109,7 +109,7 @@ func TestWriteMarkdownSummaryIsHTMLEscaped(t *testing.T) {
 	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{LOX24: 0}, Changes: []Change{
 		{System: LOX24, Kind: KindGroup, Action: Update, Key: "14", Name: evil, Source: Source{"g.yaml", 3},
 			Fields: []FieldChange{{Field: "description", Before: Str("a"), After: Str("b")}}},
-		{System: LOX24, Kind: KindPhone, Action: Create, Name: evil, Group: "14", Phone: "+4915112345678",
+		{System: LOX24, Kind: KindPhone, Action: Create, Name: evil, GroupKey: "14", Phone: "+4915112345678",
 			Source: Source{"g.yaml", 6}},
 	}}
 	out := writeMarkdown(t, p, RenderOptions{})

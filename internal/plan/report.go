@@ -104,7 +104,7 @@ func newReport(p *Plan, start time.Time) *Report {
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		r.Items[i] = Item{
-			System: c.System, Kind: c.Kind, Action: c.Action, Key: c.Key, Group: c.Group, Name: c.Name,
+			System: c.System, Kind: c.Kind, Action: c.Action, Key: c.Key, Group: c.GroupKey, Name: c.Name,
 			Phone: c.Phone, Country: c.Country, User: c.User, Source: c.Source.String(), DependsOn: c.DependsOn, Expect: c.Expect,
 			Snapshot: c.Snapshot,
 			// Until an item ends it counts as skipped: an item that never
@@ -284,7 +284,7 @@ func (r *Report) WriteSummary(w io.Writer, opt RenderOptions) error {
 		if it.Status == Succeeded {
 			continue
 		}
-		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Group: it.Group, Name: it.Name, Phone: it.Phone, User: it.User}
+		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, GroupKey: it.Group, Name: it.Name, Phone: it.Phone, User: it.User}
 		where := ""
 		if it.Source != "" {
 			where = " (" + it.Source + ")"

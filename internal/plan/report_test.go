@@ -31,8 +31,8 @@ func TestFailedReportListsEachJoinedError(t *testing.T) {
 func TestReportKeyIsTheItemsOwnID(t *testing.T) {
 	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{}}
 	p.Changes = []Change{
-		{System: LOX24, Kind: KindPhone, Action: Create, Name: "Old", Group: "12", Phone: "+4915112345678", Source: Source{"a.csv", 2}},
-		{System: LOX24, Kind: KindPhone, Action: Create, Name: "Old", Group: "12", Phone: "+4915112345679", Source: Source{"a.csv", 3}},
+		{System: LOX24, Kind: KindPhone, Action: Create, Name: "Old", GroupKey: "12", Phone: "+4915112345678", Source: Source{"a.csv", 2}},
+		{System: LOX24, Kind: KindPhone, Action: Create, Name: "Old", GroupKey: "12", Phone: "+4915112345679", Source: Source{"a.csv", 3}},
 		{System: LOX24, Kind: KindGroup, Action: Create, Name: "New"},
 		{System: LOX24, Kind: KindPhone, Action: Create, Name: "New", Phone: "+4915112345670", DependsOn: 3},
 	}

@@ -121,7 +121,7 @@ func TestApplyRequeuedCreateStillHoldsItsMembers(t *testing.T) {
 	s := &throttlingSink{throttle: map[string]int{"New": 2}, after: time.Millisecond, max: 5,
 		during: func(c *Change) {
 			if c.DependsOn != 0 {
-				groups = append(groups, c.Group)
+				groups = append(groups, c.GroupKey)
 			}
 		}}
 	r := Apply(context.Background(), p, map[System]Sink{LOX24: s}, ApplyOptions{Workers: map[System]int{LOX24: 1}})

@@ -59,7 +59,7 @@ func (it *Item) replayable() bool {
 // delete expects. The created entry's key is not set.
 func (it *Item) change() Change {
 	c := Change{System: it.System, Kind: it.Kind, Action: it.Action, Name: it.Name,
-		Group: it.Group, Phone: it.Phone, Country: it.Country, User: it.User, Expect: it.Expect, Snapshot: it.Snapshot}
+		GroupKey: it.Group, Phone: it.Phone, Country: it.Country, User: it.User, Expect: it.Expect, Snapshot: it.Snapshot}
 	if it.Action != Create {
 		c.Key = it.Key
 	}
@@ -124,8 +124,8 @@ func RetryPlan(r *Report) (*Plan, []string) {
 			j, retried := at[dep]
 			switch {
 			case retried:
-				c.Group, c.DependsOn = "", j+1
-			case c.Group == "":
+				c.GroupKey, c.DependsOn = "", j+1
+			case c.GroupKey == "":
 				left = append(left, fmt.Sprintf("%s %s %s %s: cannot be retried: its group was not created", it.System, it.Kind, it.Action, it.Name))
 				continue
 			}
@@ -177,7 +177,7 @@ func Settle(p *Plan, have map[System]Current) {
 	for i, c := range p.Changes {
 		if dep := c.DependsOn - 1; dep >= 0 {
 			if key, ok := keys[dep]; ok {
-				c.Group, c.DependsOn = key, 0
+				c.GroupKey, c.DependsOn = key, 0
 			} else {
 				c.DependsOn = at[dep] + 1
 			}

@@ -78,7 +78,7 @@ func (b *block) title(opt RenderOptions) string {
 // isMember reports whether c belongs to a group: an item of another kind
 // bound to its group by id or by the group's create.
 func isMember(c *Change) bool {
-	return c.Kind != KindGroup && (c.Group != "" || c.DependsOn != 0)
+	return c.Kind != KindGroup && (c.GroupKey != "" || c.DependsOn != 0)
 }
 
 // newView arranges p for review. Systems that were read come in p.Systems
@@ -115,15 +115,15 @@ func newView(p *Plan) view {
 			if c.DependsOn != 0 {
 				b = byIndex[c.DependsOn-1]
 			} else {
-				b = byKey[c.Group]
+				b = byKey[c.GroupKey]
 			}
 			if b == nil {
-				b = &block{key: c.Group, name: c.Name}
+				b = &block{key: c.GroupKey, name: c.Name}
 				sv.blocks = append(sv.blocks, b)
 				if c.DependsOn != 0 {
 					byIndex[c.DependsOn-1] = b
 				} else {
-					byKey[c.Group] = b
+					byKey[c.GroupKey] = b
 				}
 			}
 			b.members = append(b.members, c)

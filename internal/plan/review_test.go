@@ -20,17 +20,17 @@ func reviewPlan() *Plan {
 	p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindGroup, Action: Update, Key: "1", Name: "Big",
 		Source: Source{"groups.yaml", 3}, Fields: []FieldChange{{Field: "description", Before: Str("old"), After: Str("new")}}})
 	for i := range 200 {
-		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: "Big", Group: "1",
+		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: "Big", GroupKey: "1",
 			Phone: fmt.Sprintf("+4915100%06d", i), Source: Source{"big.csv", i + 2},
 			Fields: []FieldChange{{Field: "phone", After: Str(fmt.Sprintf("+4915100%06d", i))}, {Field: "a", After: Str(fmt.Sprintf("Person %d", i))}}})
 	}
 	for i := range 5 {
-		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Update, Key: fmt.Sprint(100 + i), Name: "Big", Group: "1",
+		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Update, Key: fmt.Sprint(100 + i), Name: "Big", GroupKey: "1",
 			Phone: fmt.Sprintf("+4917600%06d", i), Source: Source{"big.csv", 300 + i},
 			Fields: []FieldChange{{Field: "b", Before: Null, After: Str("VIP")}}})
 	}
 	for i := range 3 {
-		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: fmt.Sprint(200 + i), Name: "Big", Group: "1",
+		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: fmt.Sprint(200 + i), Name: "Big", GroupKey: "1",
 			Phone: fmt.Sprintf("+4930000%06d", i), Source: Source{"groups.yaml", 5}, Note: "not in big.csv",
 			Base: map[string]Value{"phone": Str(fmt.Sprintf("+4930000%06d", i)), "a": Str(fmt.Sprintf("Leaver %d", i)), "b": Str("Sales"), "callback_data": Null}})
 	}
@@ -115,7 +115,7 @@ func TestUnreadSystemIsNeverNoChanges(t *testing.T) {
 func TestWriteMarkdownOverTheLimitCutsMemberLinesOnly(t *testing.T) {
 	p := reviewPlan()
 	for i := range 2000 { // a second big group, after the first
-		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: "Huge", Group: "2",
+		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: "Huge", GroupKey: "2",
 			Phone: fmt.Sprintf("+4916000%06d", i), Source: Source{"huge.csv", i + 2}})
 	}
 	p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindGroup, Action: Update, Key: "3", Name: "Last",

@@ -171,18 +171,18 @@ func (x *remoteIndex) checkGroupDelete(c *Change, now map[string]Value) string {
 }
 
 func (x *remoteIndex) checkPhone(c *Change) string {
-	if c.Group == "" {
+	if c.GroupKey == "" {
 		return "" // its group is created in this run
 	}
-	if x.d.byKey[x.d.keyOf(c.Group)] == nil {
-		return fmt.Sprintf("group %s no longer exists", c.Group)
+	if x.d.byKey[x.d.keyOf(c.GroupKey)] == nil {
+		return fmt.Sprintf("group %s no longer exists", c.GroupKey)
 	}
-	ids, read := x.phones[c.Group]
+	ids, read := x.phones[c.GroupKey]
 	if !read {
-		return fmt.Sprintf("the members of group %s were not read", c.Group)
+		return fmt.Sprintf("the members of group %s were not read", c.GroupKey)
 	}
 	if c.Action == Create {
-		if x.numbers(c.Group, c.Country)[c.Phone] {
+		if x.numbers(c.GroupKey, c.Country)[c.Phone] {
 			return "the number is a member now"
 		}
 		return ""
@@ -223,15 +223,15 @@ func (x *remoteIndex) checkPhone(c *Change) string {
 // checkUser finds a link or unlink stale when someone linked or unlinked
 // that user since the plan was made.
 func (x *remoteIndex) checkUser(c *Change) string {
-	if c.Group == "" {
+	if c.GroupKey == "" {
 		return "" // its group is created in this run
 	}
-	if x.d.byKey[x.d.keyOf(c.Group)] == nil {
-		return fmt.Sprintf("group %s no longer exists", c.Group)
+	if x.d.byKey[x.d.keyOf(c.GroupKey)] == nil {
+		return fmt.Sprintf("group %s no longer exists", c.GroupKey)
 	}
-	members, read := x.users[strings.ToLower(c.Group)]
+	members, read := x.users[strings.ToLower(c.GroupKey)]
 	if !read {
-		return fmt.Sprintf("the members of group %s were not read", c.Group)
+		return fmt.Sprintf("the members of group %s were not read", c.GroupKey)
 	}
 	member := members[strings.ToLower(c.Key)]
 	switch {

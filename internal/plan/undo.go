@@ -68,7 +68,7 @@ func Undo(r *Report) (*Plan, []string) {
 
 // reverse returns the item that undoes it.
 func reverse(it *Item) (Change, bool) {
-	c := Change{System: it.System, Kind: it.Kind, Name: it.Name, Group: it.Group, Phone: it.Phone, Country: it.Country, User: it.User}
+	c := Change{System: it.System, Kind: it.Kind, Name: it.Name, GroupKey: it.Group, Phone: it.Phone, Country: it.Country, User: it.User}
 	if it.Kind == KindUser {
 		// A link is undone by unlinking the user, an unlink by linking it.
 		if it.Group == "" || !IsGUID(it.Key) {

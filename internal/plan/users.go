@@ -117,7 +117,7 @@ func (d *differ) users(p *Plan, g Group, r *RemoteGroup, createIdx int) {
 		u, err := dir.resolve(ref.Ref)
 		if err != nil {
 			p.Changes = append(p.Changes, Change{System: HelloID, Kind: KindUser, Action: Create, Name: name,
-				Group: key, DependsOn: dependsOn, User: ref.Ref, Source: ref.Source, Error: err.Error()})
+				GroupKey: key, DependsOn: dependsOn, User: ref.Ref, Source: ref.Source, Error: err.Error()})
 			continue
 		}
 		k := strings.ToLower(u.GUID)
@@ -130,7 +130,7 @@ func (d *differ) users(p *Plan, g Group, r *RemoteGroup, createIdx int) {
 			continue
 		}
 		p.Changes = append(p.Changes, Change{System: HelloID, Kind: KindUser, Action: Create, Key: u.GUID,
-			Name: name, Group: key, DependsOn: dependsOn, User: dir.name(u.GUID), Source: ref.Source})
+			Name: name, GroupKey: key, DependsOn: dependsOn, User: dir.name(u.GUID), Source: ref.Source})
 	}
 	if r == nil {
 		return
@@ -152,6 +152,6 @@ func (d *differ) users(p *Plan, g Group, r *RemoteGroup, createIdx int) {
 			continue
 		}
 		p.Changes = append(p.Changes, Change{System: HelloID, Kind: KindUser, Action: Delete, Key: u,
-			Name: name, Group: key, User: dir.name(u), Source: us.Source, Note: note})
+			Name: name, GroupKey: key, User: dir.name(u), Source: us.Source, Note: note})
 	}
 }

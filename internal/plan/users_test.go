@@ -45,11 +45,11 @@ func userDiff(t *testing.T, us *Users, origin string, members ...string) *Plan {
 
 func TestDiffUsers(t *testing.T) {
 	link := func(guid, name string, line int) Change {
-		return Change{System: HelloID, Kind: KindUser, Action: Create, Key: guid, Name: "Sales", Group: salesGUID,
+		return Change{System: HelloID, Kind: KindUser, Action: Create, Key: guid, Name: "Sales", GroupKey: salesGUID,
 			User: name, Source: Source{"sales-users.csv", line}}
 	}
 	unlink := func(guid, name string) Change {
-		return Change{System: HelloID, Kind: KindUser, Action: Delete, Key: guid, Name: "Sales", Group: salesGUID,
+		return Change{System: HelloID, Kind: KindUser, Action: Delete, Key: guid, Name: "Sales", GroupKey: salesGUID,
 			User: name, Source: Source{"groups.yaml", 4}, Note: "not in sales-users.csv"}
 	}
 	tests := []struct {
@@ -104,7 +104,7 @@ func TestDiffUsers(t *testing.T) {
 			users:   userList(PhonesExact, "alice@acme.com", "nobody@acme.com"),
 			members: nil,
 			changes: []Change{link(aliceGUID, "alice@acme.com", 2),
-				{System: HelloID, Kind: KindUser, Action: Create, Name: "Sales", Group: salesGUID, User: "nobody@acme.com",
+				{System: HelloID, Kind: KindUser, Action: Create, Name: "Sales", GroupKey: salesGUID, User: "nobody@acme.com",
 					Source: Source{"sales-users.csv", 3}, Error: `user "nobody@acme.com" does not exist in helloid`}},
 			unchanged: 1,
 		},
@@ -244,7 +244,7 @@ func TestUserItemsVerifyRetryAndUndo(t *testing.T) {
 	retry, left := RetryPlan(&bad)
 	assert.Empty(t, left)
 	require.Len(t, retry.Changes, 2)
-	assert.Equal(t, Change{System: HelloID, Kind: KindUser, Action: Create, Key: aliceGUID, Name: "Sales", Group: salesGUID,
+	assert.Equal(t, Change{System: HelloID, Kind: KindUser, Action: Create, Key: aliceGUID, Name: "Sales", GroupKey: salesGUID,
 		User: "alice@acme.com", Source: retry.Changes[0].Source}, retry.Changes[0])
 
 	undo, _ := Undo(r)

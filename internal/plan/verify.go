@@ -141,13 +141,13 @@ func (x *remoteIndex) holds(c *Change) (string, holdsResult) {
 		}
 		return r.Key, holdsYes
 	case KindPhone:
-		if c.Group == "" {
+		if c.GroupKey == "" {
 			return "", holdsUnknown
 		}
-		ids, read := x.phones[c.Group]
+		ids, read := x.phones[c.GroupKey]
 		if !read {
 			switch {
-			case x.d.byKey[x.d.keyOf(c.Group)] != nil:
+			case x.d.byKey[x.d.keyOf(c.GroupKey)] != nil:
 				return "", holdsUnknown
 			case c.Action == Delete:
 				return "", holdsYes // the group is gone, and its members with it
@@ -165,19 +165,19 @@ func (x *remoteIndex) holds(c *Change) (string, holdsResult) {
 		if c.Action == Update || c.Key != "" {
 			ph = ids[c.Key]
 		} else {
-			ph = x.findNumber(c.Group, c.Phone, c.Country, after)
+			ph = x.findNumber(c.GroupKey, c.Phone, c.Country, after)
 		}
 		if ph == nil || !sameNumber(ph.Number, c.Phone, c.Country) || !sameColumns(phoneRecord(ph), after) {
 			return "", holdsNo
 		}
 		return ph.ID, holdsYes
 	case KindUser:
-		if c.Group == "" {
+		if c.GroupKey == "" {
 			return "", holdsUnknown
 		}
-		members, read := x.users[strings.ToLower(c.Group)]
+		members, read := x.users[strings.ToLower(c.GroupKey)]
 		if !read {
-			if x.d.byKey[x.d.keyOf(c.Group)] == nil {
+			if x.d.byKey[x.d.keyOf(c.GroupKey)] == nil {
 				// The group is gone: so are its members, and no link holds.
 				if c.Action == Delete {
 					return "", holdsYes

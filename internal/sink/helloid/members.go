@@ -108,21 +108,21 @@ func groupMembers(op string, body []byte) ([]string, error) {
 // is as the plan wants it. HelloID answers the latter with a 400, so a 400
 // is checked against a fresh read of the group's members.
 func (c *Client) doUser(ctx context.Context, ch *plan.Change) plan.Outcome {
-	if !isGUID(ch.Key) || !isGUID(ch.Group) {
-		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: user %s of group %s: not a GUID", ch.Key, ch.Group)}
+	if !isGUID(ch.Key) || !isGUID(ch.GroupKey) {
+		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: user %s of group %s: not a GUID", ch.Key, ch.GroupKey)}
 	}
-	group := url.PathEscape(ch.Group)
+	group := url.PathEscape(ch.GroupKey)
 	var req sink.Request
 	switch ch.Action {
 	case plan.Create:
 		body := map[string]any{"userGuid": ch.Key}
 		req = sink.Request{Method: http.MethodPost, Path: "/groups/" + group + "/users", Body: body,
-			Op: fmt.Sprintf("link user %s to group %s", ch.User, ch.Group),
+			Op: fmt.Sprintf("link user %s to group %s", ch.User, ch.GroupKey),
 			// Linking is idempotent: sending it again cannot duplicate.
 			BeforeRetry: func(context.Context) (any, error) { return body, nil }}
 	case plan.Delete:
 		req = sink.Request{Method: http.MethodDelete, Path: "/groups/" + group + "/users/" + url.PathEscape(ch.Key),
-			Op: fmt.Sprintf("unlink user %s from group %s", ch.User, ch.Group)}
+			Op: fmt.Sprintf("unlink user %s from group %s", ch.User, ch.GroupKey)}
 	default:
 		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a user", ch.Action)}
 	}
@@ -130,7 +130,7 @@ func (c *Client) doUser(ctx context.Context, ch *plan.Change) plan.Outcome {
 	o := sink.OutcomeOf(resp, err)
 	var se *sink.StatusError
 	if err != nil && errors.As(err, &se) && se.StatusCode == http.StatusBadRequest {
-		members, rerr := c.members(ctx, ch.Group)
+		members, rerr := c.members(ctx, ch.GroupKey)
 		if rerr == nil && isMember(members, ch.Key) == (ch.Action == plan.Create) {
 			o.Status, o.Err = plan.Succeeded, nil
 		}

@@ -74,21 +74,21 @@ func TestReadWithoutManagedUsersReadsNoUsers(t *testing.T) {
 func TestLinkAndUnlinkAreSuccessWhenAlreadySo(t *testing.T) {
 	emu, rec, c := tenant(t, 3, []emulator.HelloIDGroup{{GroupGUID: guidA, Name: "Sales", Users: []string{userGUID(1)}}})
 	ctx := context.Background()
-	link := &plan.Change{System: plan.HelloID, Kind: plan.KindUser, Action: plan.Create, Key: userGUID(2), Group: guidA, Name: "Sales", User: "user2@acme.com"}
+	link := &plan.Change{System: plan.HelloID, Kind: plan.KindUser, Action: plan.Create, Key: userGUID(2), GroupKey: guidA, Name: "Sales", User: "user2@acme.com"}
 	o := c.Do(ctx, link)
 	require.NoError(t, o.Err)
 	assert.Equal(t, `POST /api/v1/groups/`+guidA+`/users {"userGuid":"`+userGUID(2)+`"}`, rec.seen[0])
 	o = c.Do(ctx, link)
 	require.NoError(t, o.Err, "linking a member again is success")
 
-	unlink := &plan.Change{System: plan.HelloID, Kind: plan.KindUser, Action: plan.Delete, Key: userGUID(1), Group: guidA, Name: "Sales", User: "user1@acme.com"}
+	unlink := &plan.Change{System: plan.HelloID, Kind: plan.KindUser, Action: plan.Delete, Key: userGUID(1), GroupKey: guidA, Name: "Sales", User: "user1@acme.com"}
 	require.NoError(t, c.Do(ctx, unlink).Err)
 	o = c.Do(ctx, unlink)
 	require.NoError(t, o.Err, "unlinking a user who is no longer a member is success")
 	assert.Equal(t, plan.Succeeded, o.Status)
 	assert.Equal(t, []string{userGUID(2)}, emu.State().HelloID.Groups[0].Users)
 
-	gone := &plan.Change{System: plan.HelloID, Kind: plan.KindUser, Action: plan.Create, Key: userGUID(9), Group: guidA, Name: "Sales", User: "ghost"}
+	gone := &plan.Change{System: plan.HelloID, Kind: plan.KindUser, Action: plan.Create, Key: userGUID(9), GroupKey: guidA, Name: "Sales", User: "ghost"}
 	o = c.Do(ctx, gone)
 	assert.Equal(t, plan.Failed, o.Status, "linking a user that does not exist fails")
 	assert.Contains(t, o.Err.Error(), "User not found")

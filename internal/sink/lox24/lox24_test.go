@@ -179,7 +179,7 @@ func TestCancelledContextSendsNothing(t *testing.T) {
 		assert.Equal(t, plan.Failed, o.Status)
 		assert.Zero(t, o.Attempts, "nothing was sent")
 	}
-	outs := fresh().DoBatch(ctx, []*plan.Change{{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Create, Group: "1",
+	outs := fresh().DoBatch(ctx, []*plan.Change{{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Create, GroupKey: "1",
 		Phone: "+4915100000000", Fields: []plan.FieldChange{{Field: "phone", After: plan.Str("+4915100000000")}}}})
 	require.Len(t, outs, 1)
 	require.ErrorIs(t, outs[0].Err, context.Canceled)

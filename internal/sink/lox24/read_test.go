@@ -252,10 +252,10 @@ func TestDoRefusesAKeyThatIsNotAnID(t *testing.T) {
 	s := &scripted{}
 	c := s.client(t, sink.Config{})
 	for _, key := range []string{"", "..", "1/../2", "-1", "007"} {
-		o := c.Do(context.Background(), &plan.Change{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Delete, Key: key, Group: "7"})
+		o := c.Do(context.Background(), &plan.Change{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Delete, Key: key, GroupKey: "7"})
 		assert.Equal(t, plan.Failed, o.Status, key)
 	}
-	outs := c.DoBatch(context.Background(), []*plan.Change{{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Create, Group: "..",
+	outs := c.DoBatch(context.Background(), []*plan.Change{{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Create, GroupKey: "..",
 		Phone: "+4915100000000", Fields: []plan.FieldChange{{Field: "phone", After: plan.Str("+4915100000000")}}}})
 	assert.Equal(t, plan.Failed, outs[0].Status)
 	assert.Zero(t, s.count(), "nothing was sent")
@@ -361,7 +361,7 @@ func TestBatchCheckReadsNationalNumbersInTheGroupsCountry(t *testing.T) {
 	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1000, Retry: sink.RetryPolicy{Base: 1, Max: 1}}, "demo:demo")
 	require.NoError(t, err)
 	add := func(number string) *plan.Change {
-		return &plan.Change{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Create, Name: "Team", Group: "7",
+		return &plan.Change{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Create, Name: "Team", GroupKey: "7",
 			Phone: number, Country: "DE", Fields: []plan.FieldChange{{Field: "phone", After: plan.Str(number)}}}
 	}
 	outs := c.DoBatch(context.Background(), []*plan.Change{add("+4915112345678")})

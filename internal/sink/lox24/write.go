@@ -24,7 +24,7 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 		pending[i] = i
 		body[i] = phoneBody(ch.Record())
 	}
-	group := cs[0].Group
+	group := cs[0].GroupKey
 	op := fmt.Sprintf("add %d phones to group %s", len(cs), group)
 	if !isKey(group) {
 		return failAll(outs, fmt.Errorf("lox24: %s: the group id %q is not a positive integer", op, group))
