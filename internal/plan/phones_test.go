@@ -377,3 +377,20 @@ func FuzzNormalizePhone(f *testing.F) {
 		assert.Equal(t, n, again)
 	})
 }
+
+func TestNumberIndex(t *testing.T) {
+	list := []Phone{{Number: "+4915112345678"}, {Number: "+33612345678"}, {Number: "+4915112345678"}, {Number: "+12125550100"}}
+	x := newNumberIndex(list)
+	assert.Len(t, x.keys, 3, "a number listed twice is indexed once")
+	assert.Equal(t, []int32{-1, -1, -1}, x.remote)
+	for _, n := range []string{"+4915112345678", "+33612345678", "+12125550100"} {
+		k := x.find(e164Digits(n))
+		require.GreaterOrEqual(t, k, 0, n)
+		assert.Equal(t, e164Digits(n), x.keys[k], n)
+	}
+	for _, n := range []string{"+4915112345679", "+1", "+999999999999999"} {
+		assert.Equal(t, -1, x.find(e164Digits(n)), n)
+	}
+	var empty numberIndex
+	assert.Equal(t, -1, empty.find(e164Digits("+4915112345678")))
+}
