@@ -304,6 +304,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		}
 		return -1
 	}
+	matched := 0 // remote entries that hold a desired number, first of it
 	var (
 		other   map[uint64]int32
 		invalid map[string]int32
@@ -341,6 +342,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 				dups = append(dups, int32(i))
 			} else {
 				idx.remote[k] = int32(i)
+				matched++
 			}
 			continue
 		}
@@ -357,17 +359,26 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	// when the file does not list it.
 	wantLine := make([]int32, len(remote))
 	file := ph.File
-	// The creates and their fields are sized once: a new group of a million
-	// members then costs one array of changes and one of fields, instead of
-	// every slice grown by doubling and each create's fields on their own.
-	creates, nfields := 0, 0
+	// The member changes and the creates' fields are sized once: a group of
+	// a million members then costs one array of changes and one of fields,
+	// instead of every slice grown by doubling (two copies live at each
+	// growth) and each create's fields on their own.
+	creates, updates, nfields := 0, 0, 0
 	for i := range ph.List {
-		if remoteOf(ph.List[i].Number) < 0 {
+		j := remoteOf(ph.List[i].Number)
+		switch {
+		case j < 0:
 			creates++
 			nfields += 1 + managedValues(ph.Managed, ph.List[i].Cols)
+		case ph.List[i].Cols != remote[j].Cols && managedDiffer(ph.Managed, ph.List[i].Cols, remote[j].Cols):
+			updates++
 		}
 	}
-	p.Changes = slices.Grow(p.Changes, creates)
+	deletes := 0
+	if ph.Mode != PhonesAdditive {
+		deletes = len(remote) - matched
+	}
+	p.Changes = slices.Grow(p.Changes, creates+updates+deletes)
 	slab := make([]FieldChange, 0, nfields)
 	for i := range ph.List {
 		want := &ph.List[i]
@@ -415,6 +426,9 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 			}
 		}
 	}
+	// The index is not needed past this point: let the deletes' records
+	// have its memory.
+	idx = numberIndex{}
 	for i := range remote {
 		line := wantLine[i]
 		if line > 0 {
@@ -445,6 +459,17 @@ func managedValues(managed [NumPhoneCols]bool, cols Columns) int {
 		}
 	}
 	return n
+}
+
+// managedDiffer reports whether a managed column differs between want and
+// have.
+func managedDiffer(managed [NumPhoneCols]bool, want, have Columns) bool {
+	for col, m := range managed {
+		if m && want.Get(col) != have.Get(col) {
+			return true
+		}
+	}
+	return false
 }
 
 // e164Digits returns the digits of a number already in E.164 form.

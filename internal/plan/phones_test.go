@@ -394,3 +394,34 @@ func TestNumberIndex(t *testing.T) {
 	var empty numberIndex
 	assert.Equal(t, -1, empty.find(e164Digits("+4915112345678")))
 }
+
+// A group's member changes are one array sized once, creates, updates and
+// deletes alike, not grown by doubling.
+func TestDiffPhonesChangesAllocatedOnce(t *testing.T) {
+	const n = 2000
+	var list []Phone
+	remote := make([]RemotePhone, 0, n+2)
+	for i := range n {
+		remote = append(remote, have(fmt.Sprint(i+1), fmt.Sprintf("+49151%08d", i), "Mr."))
+	}
+	remote = append(remote, have("dup", "+4915100000007", "Mr."), have("bad", "not a number"))
+	for i := range n {
+		a := "Mr."
+		if i%10 == 3 {
+			a = "Dr."
+		}
+		j := i
+		if i >= n*3/4 {
+			j += n // not listed remotely: a create, and the remote one a delete
+		}
+		list = append(list, want(fmt.Sprintf("+49151%08d", j), i+2, a))
+	}
+	p := phoneDiff(t, members(PhonesExact, managedAB, list...), remote)
+	count := map[Action]int{}
+	for _, c := range p.Changes {
+		count[c.Action]++
+	}
+	assert.Equal(t, map[Action]int{Create: 500, Update: 150, Delete: 502}, count)
+	// Rounded up to the allocator's size class at most.
+	assert.LessOrEqual(t, cap(p.Changes), len(p.Changes)*21/20)
+}
