@@ -40,8 +40,8 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		return c.usageErr(fs, "no input files (or --plan PLAN.json, or --retry-failed REPORT.json)")
 	case (*saved != "" || *retry != "") && (f.only != "" || len(f.groups) > 0):
 		return c.usageErr(fs, "--only and --group cannot narrow a saved plan or a report; make the plan with them instead")
-	case (*saved != "" || *retry != "") && b.path != "":
-		return c.usageErr(fs, "--baseline compares input files; a saved plan or a report reads none (give --baseline to the plan that saves it)")
+	case *retry != "" && b.path != "":
+		return c.usageErr(fs, "--baseline compares input files; a report reads none (give --baseline to a run from the files)")
 	}
 	if msg := f.check() + b.check(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
@@ -72,11 +72,14 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		var err error
 		switch {
 		case *saved != "":
-			p, err = c.loadPlan(ctx, &f, *saved)
+			p, err = c.loadPlan(ctx, &f, &b, *saved)
 		case *retry != "":
 			p, err = c.loadRetry(ctx, &f, *retry)
 		default:
 			p, err = c.makePlan(ctx, &f, &b, files)
+		}
+		if errors.Is(err, errPlanWithoutBaseline) {
+			return c.usageErr(fs, "%v", err)
 		}
 		if err != nil {
 			code := c.inputErr(err)
@@ -90,13 +93,13 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 		r, code := c.execute(ctx, &f, p, start, *reportPath, *yes, !*noVerify)
 		m.fromReport(r)
 		narrowed := f.only != "" || len(f.groups) > 0
-		if code == exitOK && b.path != "" && p.want != nil && narrowed {
+		if code == exitOK && b.path != "" && p.baseline != nil && narrowed {
 			// The baseline records the whole desired state; a run limited
 			// to some groups or one system would forget the others.
 			fmt.Fprintf(c.stderr, "Baseline %s not updated: --only or --group limited this run\n", b.path)
 		}
-		if code == exitOK && b.path != "" && p.want != nil && !narrowed {
-			if err := writeBaseline(b.path, *p.want); err != nil {
+		if code == exitOK && b.path != "" && p.baseline != nil && !narrowed {
+			if err := writeBaseline(b.path, *p.baseline); err != nil {
 				return c.fatal(err)
 			}
 			fmt.Fprintf(c.stderr, "Baseline written to %s\n", b.path)

@@ -57,9 +57,9 @@ func readBaseline(path string) (b plan.Baseline, ok bool, err error) {
 	return b, true, nil
 }
 
-// writeBaseline writes the baseline of want atomically.
-func writeBaseline(path string, want plan.Desired) error {
-	data, err := json.MarshalIndent(baselineOf(path, want), "", "  ")
+// writeBaseline writes the baseline b atomically.
+func writeBaseline(path string, b plan.Baseline) error {
+	data, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -84,6 +84,37 @@ func (c *cli) loadBaseline(b *baselineFlags) (*plan.Baseline, error) {
 		return nil, nil
 	}
 	return &before, nil
+}
+
+// errPlanWithoutBaseline is apply --plan --baseline given a plan saved
+// without the baseline figures to write: a usage error.
+var errPlanWithoutBaseline = errors.New("--baseline: this saved plan carries no baseline figures; save it with `plan --baseline FILE --out PLAN.json` (not narrowed by --only or --group), or apply it without --baseline")
+
+// savedBaseline checks a saved plan against the baseline file before any
+// request: the plan must carry the figures apply writes, and the file as
+// it is now is compared with them (it may have moved on since the plan
+// was made), adding what shrank to the shrinks the plan recorded.
+func (c *cli) savedBaseline(b *baselineFlags, saved *plan.Plan) error {
+	if b.path == "" {
+		return nil
+	}
+	if saved.Baseline == nil {
+		return errPlanWithoutBaseline
+	}
+	before, err := c.loadBaseline(b)
+	if err != nil || before == nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, s := range saved.Shrinks {
+		seen[s.What+"\x00"+s.Name] = true
+	}
+	for _, s := range plan.CompareBaseline(*before, *saved.Baseline, b.maxShrink) {
+		if !seen[s.What+"\x00"+s.Name] {
+			saved.Shrinks = append(saved.Shrinks, s)
+		}
+	}
+	return nil
 }
 
 // baselineOf is the baseline of want, its files named relative to the

@@ -18,6 +18,7 @@ import (
 	"groupsync/internal/emulator"
 	"groupsync/internal/export"
 	"groupsync/internal/plan"
+	"groupsync/internal/sink/helloid"
 	"groupsync/internal/sink/lox24"
 )
 
@@ -31,6 +32,7 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		"Sends GET requests only.")
 	var f remoteFlags
 	f.register(fs, "export", c.env)
+	withMembers := fs.Bool("members", false, usageOf("export", "members"))
 	withPhones := fs.Bool("phones", false, usageOf("export", "phones"))
 	out := fs.String("out", "", usageOf("export", "out"))
 	asState := fs.Bool("emulator-state", false, usageOf("export", "emulator-state"))
@@ -59,7 +61,8 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		if err != nil {
 			return c.fatal(err)
 		}
-		cur, err := exportRead(ctx, f.logger(c), sinks, *withPhones || *asState, f.lox24Workers)
+		phones := *withPhones || *withMembers || *asState
+		cur, err := exportRead(ctx, f.logger(c), sinks, phones, *withMembers || *asState, f.lox24Workers)
 		if err != nil {
 			return c.fatal(err)
 		}
@@ -70,7 +73,7 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		if f.showPhones {
 			mask = func(n string) string { return n }
 		}
-		x := export.Build(systems, cur, *withPhones, mask, f.input.options().DefaultCountry)
+		x := export.Build(systems, cur, phones, mask, f.input.options().DefaultCountry)
 		if err := x.Check(cur); err != nil {
 			return c.fatal(fmt.Errorf("export: nothing written: %w", err))
 		}
@@ -114,9 +117,10 @@ func (c *cli) exportSinks(f *remoteFlags, systems []plan.System) (map[plan.Syste
 }
 
 // exportRead reads every system side by side; with phones, LOX24's members
-// of every group too. The first failure cancels the other reads and is the
-// error returned.
-func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]plan.Sink, phones bool, lox24Workers int) (map[plan.System]plan.Current, error) {
+// of every group too, and with users HelloID's user directory and the
+// members of every group. The first failure cancels the other reads and is
+// the error returned.
+func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]plan.Sink, phones, users bool, lox24Workers int) (map[plan.System]plan.Current, error) {
 	var mu sync.Mutex
 	out := map[plan.System]plan.Current{}
 	eg, ctx := errgroup.WithContext(ctx)
@@ -125,6 +129,9 @@ func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]pla
 		if lc, ok := s.(*lox24.Client); ok && phones {
 			lc.SetReadWorkers(lox24Workers)
 			read = lc.ReadWithMembers
+		}
+		if hc, ok := s.(*helloid.Client); ok && users {
+			read = hc.ReadWithMembers
 		}
 		eg.Go(func() error {
 			start := time.Now()
@@ -181,14 +188,26 @@ func (c *cli) writeExport(x *export.File, path string) int {
 	return exitOK
 }
 
+// stateSource is a group's source as the emulator's state holds it: ""
+// for a group HelloID owns (which the API reports as "Local").
+func stateSource(origin string) string {
+	if !plan.IsExternalSource(origin) {
+		return ""
+	}
+	return origin
+}
+
 // writeEmulatorState writes the state read as the emulator's JSON state,
 // so that a migration can be rehearsed on a copy of the real groups.
-// Subscription timestamps and HelloID memberships are not read by
-// groupsync and so not copied.
+// Subscription timestamps are not read by groupsync and so not copied.
 func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) int {
 	var st emulator.State
 	st.LOX24.Groups = []emulator.LOX24Group{}
 	st.HelloID.Groups = []emulator.HelloIDGroup{}
+	st.HelloID.Users = []emulator.HelloIDUser{}
+	for _, u := range cur[plan.HelloID].Users {
+		st.HelloID.Users = append(st.HelloID.Users, emulator.HelloIDUser{UserGUID: u.GUID, UserName: u.UserName})
+	}
 	opt := func(v plan.Value) *string {
 		if !v.Valid {
 			return nil
@@ -223,7 +242,8 @@ func (c *cli) writeEmulatorState(cur map[plan.System]plan.Current, path string) 
 	for _, g := range cur[plan.HelloID].Groups {
 		st.HelloID.Groups = append(st.HelloID.Groups, emulator.HelloIDGroup{GroupGUID: g.Key, Name: g.Name,
 			IsEnabled: g.Fields["isEnabled"].S == "true", IsDefault: g.Fields["isDefault"].S == "true",
-			IsQrEnabled: g.Fields["isQrEnabled"].S == "true", ManagedByUserGUID: opt(g.Fields["managedByUserGuid"]), Users: []string{}})
+			IsQrEnabled: g.Fields["isQrEnabled"].S == "true", ManagedByUserGUID: opt(g.Fields["managedByUserGuid"]),
+			Users: append([]string{}, g.Users...), Source: stateSource(g.Origin)})
 	}
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {

@@ -16,9 +16,10 @@ type planned struct {
 	sinks    map[plan.System]plan.Sink
 	readErrs map[plan.System]error
 	stale    map[int]string // saved plans: items whose remote state changed
-	// want is the desired state the plan was made from (nil for a saved
-	// plan): apply writes its baseline.
-	want *plan.Desired
+	// baseline is what apply writes to --baseline after a run that exits
+	// 0: the baseline of the desired state the plan was made from, or the
+	// one a saved plan carries; nil when there is none to write.
+	baseline *plan.Baseline
 }
 
 // makePlan reads the files, builds the clients (every configuration problem
@@ -54,14 +55,18 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, fi
 	if err := interruption(ctx); err != nil {
 		return nil, err
 	}
-	out := &planned{plan: diff, sinks: sinks, readErrs: map[plan.System]error{}, want: &want}
+	out := &planned{plan: diff, sinks: sinks, readErrs: map[plan.System]error{}}
+	if b.path != "" {
+		now := baselineOf(b.path, want)
+		out.baseline = &now
+	}
 	for sys, r := range results {
 		if r.err != nil {
 			out.readErrs[sys] = r.err
 		}
 	}
 	if before != nil {
-		out.plan.Shrinks = plan.CompareBaseline(*before, baselineOf(b.path, want), b.maxShrink)
+		out.plan.Shrinks = plan.CompareBaseline(*before, *out.baseline, b.maxShrink)
 	}
 	out.review(f)
 	return out, nil
@@ -118,8 +123,9 @@ func readPruned(ctx context.Context, want plan.Desired, sinks map[plan.System]pl
 
 // loadPlan reads a saved plan, builds the clients of its systems, reads
 // their current state and revalidates the plan against it. The input files
-// are not read again.
-func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*planned, error) {
+// are not read again. With --baseline, the plan must carry the baseline
+// figures that apply then writes.
+func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, b *baselineFlags, path string) (*planned, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -129,7 +135,17 @@ func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, path string) (*plann
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return c.revalidate(ctx, f, saved, false)
+	if err := c.savedBaseline(b, saved); err != nil {
+		return nil, err
+	}
+	p, err := c.revalidate(ctx, f, saved, false)
+	if err != nil {
+		return nil, err
+	}
+	if b.path != "" {
+		p.baseline = saved.Baseline
+	}
+	return p, nil
 }
 
 // revalidate builds the clients of a saved plan's systems, reads their
@@ -187,15 +203,20 @@ func membersToRead(p *plan.Plan) plan.Desired {
 		k := string(g.System) + "/" + g.Key + "/" + g.Name
 		if !seen[k] {
 			seen[k] = true
-			g.Phones = &plan.Phones{}
+			if g.System == plan.HelloID {
+				g.Users = &plan.Users{}
+			} else {
+				g.Phones = &plan.Phones{}
+			}
 			want.Groups = append(want.Groups, g)
 		}
 	}
 	for _, ch := range p.Changes {
+		member := ch.Kind == plan.KindPhone || ch.Kind == plan.KindUser
 		switch {
-		case ch.Kind == plan.KindPhone && ch.Group != "":
+		case member && ch.Group != "":
 			add(plan.Group{System: ch.System, Key: ch.Group})
-		case ch.Kind == plan.KindPhone && ch.DependsOn > 0:
+		case member && ch.DependsOn > 0:
 			dep := p.Changes[ch.DependsOn-1]
 			add(plan.Group{System: dep.System, Name: dep.Name})
 		case ch.Kind == plan.KindGroup && ch.Action == plan.Delete && ch.Expect != nil:
@@ -241,6 +262,14 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			return c.fatal(err)
 		}
 		if *out != "" {
+			switch {
+			case b.path != "" && (f.only != "" || len(f.groups) > 0):
+				// The baseline records the whole desired state; a plan
+				// limited to some groups or one system would forget the others.
+				fmt.Fprintf(c.stderr, "Baseline figures not saved in the plan: --only or --group limited it; apply --plan takes no --baseline\n")
+			case b.path != "":
+				p.plan.Baseline = p.baseline
+			}
 			var buf bytes.Buffer
 			if err := plan.WriteJSON(&buf, p.plan); err != nil {
 				return c.fatal(err)

@@ -102,7 +102,7 @@ func TestMetricsFile(t *testing.T) {
 		"# TYPE groupsync_last_run_timestamp_seconds gauge\n",
 		`groupsync_last_run_exit_code{command="apply"} 0` + "\n",
 		`groupsync_last_run_items{command="apply",system="lox24",status="succeeded"} 22` + "\n",
-		`groupsync_last_run_items{command="apply",system="helloid",status="unchanged"} 2` + "\n",
+		`groupsync_last_run_items{command="apply",system="helloid",status="unchanged"} 3` + "\n",
 		`groupsync_last_run_duration_seconds{command="apply"} `,
 	} {
 		assert.Contains(t, m, want)
@@ -132,8 +132,8 @@ func TestJSONLogs(t *testing.T) {
 		assert.Contains(t, rec, "level")
 		n++
 		if rec["msg"] == "apply finished" {
-			assert.EqualValues(t, 27, rec["succeeded"])
-			assert.EqualValues(t, 27, rec["verified"], "the re-read after apply is counted")
+			assert.EqualValues(t, 34, rec["succeeded"])
+			assert.EqualValues(t, 34, rec["verified"], "the re-read after apply is counted")
 		}
 	}
 	assert.GreaterOrEqual(t, n, 3)

@@ -28,6 +28,27 @@ type hidOut struct {
 	Source            string   `json:"source"`
 }
 
+// hidListItem is a HelloID group as GET /groups lists it: without its
+// members. They come with the single-group GET, as the connectors read
+// them; a listing leaves them out, so that it stays small however many
+// members the groups have, and no client can rely on them there (the docs
+// do not say a listing holds them).
+type hidListItem struct {
+	GroupGUID         string  `json:"groupGuid"`
+	Name              string  `json:"name"`
+	IsEnabled         bool    `json:"isEnabled"`
+	IsDefault         bool    `json:"isDefault"`
+	IsQrEnabled       bool    `json:"isQrEnabled"`
+	ManagedByUserGUID *string `json:"managedByUserGuid"`
+	Source            string  `json:"source"`
+}
+
+// hidUserOut is a HelloID user as /users returns it.
+type hidUserOut struct {
+	UserGUID string `json:"userGuid"`
+	UserName string `json:"userName"`
+}
+
 func hidRep(g *hidGroup) hidOut {
 	return hidOut{
 		GroupGUID: g.guid, Name: g.name, IsEnabled: g.isEnabled, IsDefault: g.isDefault,
@@ -96,7 +117,18 @@ func (s *Server) serveHelloID(w http.ResponseWriter, r *http.Request, rt *route,
 // hidListGroups answers the groups in creation order (§3 HelloID #2, #3).
 func (s *Server) hidListGroups(w http.ResponseWriter, r *http.Request, _ []string) {
 	s.hidListPaged(w, r, "/api/v1/groups", func() int { return len(s.db.hid) },
-		func(i int) any { return hidRep(s.db.hid[i]) })
+		func(i int) any {
+			g := s.db.hid[i]
+			return hidListItem{GroupGUID: g.guid, Name: g.name, IsEnabled: g.isEnabled, IsDefault: g.isDefault,
+				IsQrEnabled: g.isQrEnabled, ManagedByUserGUID: clone(g.manager), Source: hidSource(g.source)}
+		})
+}
+
+// hidListUsers is GET /users: the directory in creation order, paged (and
+// quirked) like /groups.
+func (s *Server) hidListUsers(w http.ResponseWriter, r *http.Request, _ []string) {
+	s.hidListPaged(w, r, "/api/v1/users", func() int { return len(s.db.hidUsers) },
+		func(i int) any { u := s.db.hidUsers[i]; return hidUserOut{UserGUID: u.guid, UserName: u.name} })
 }
 
 // hidListPaged answers one page of a HelloID list (a bare array, §3
@@ -144,6 +176,22 @@ func (s *Server) hidListPaged(w http.ResponseWriter, r *http.Request, coll strin
 	s.hidList(w, out)
 }
 
+// hidGetUser is GET /users/{userNameOrGuid}: 404 "User not found".
+func (s *Server) hidGetUser(w http.ResponseWriter, r *http.Request, args []string) {
+	s.mu.Lock()
+	u := s.db.hidUser(args[0])
+	var out hidUserOut
+	if u != nil {
+		out = hidUserOut{UserGUID: u.guid, UserName: u.name}
+	}
+	s.mu.Unlock()
+	if u == nil {
+		hidError(w, http.StatusNotFound, msgUserNotFound)
+		return
+	}
+	hidRespond(w, http.StatusOK, out)
+}
+
 func (s *Server) hidGetGroup(w http.ResponseWriter, r *http.Request, args []string) {
 	s.mu.Lock()
 	_, g := s.db.hidFind(args[0])
@@ -174,6 +222,11 @@ func (s *Server) hidCreateGroup(w http.ResponseWriter, r *http.Request, _ []stri
 	if _, dup := s.db.hidByName(*hw.name); dup != nil {
 		s.mu.Unlock()
 		hidError(w, http.StatusBadRequest, duplicateName(*hw.name))
+		return
+	}
+	if msg := s.db.unknownUser(hw.users); msg != "" {
+		s.mu.Unlock()
+		hidError(w, http.StatusBadRequest, msg)
 		return
 	}
 	g := hw.newGroup(guid)
@@ -229,6 +282,11 @@ func (s *Server) hidCreateGroups(w http.ResponseWriter, r *http.Request, _ []str
 		if _, dup := s.db.hidByName(*hw.name); dup != nil || seen[key] {
 			s.mu.Unlock()
 			hidError(w, http.StatusBadRequest, fmt.Sprintf("Item %d: %s", i, duplicateName(*hw.name)))
+			return
+		}
+		if msg := s.db.unknownUser(hw.users); msg != "" {
+			s.mu.Unlock()
+			hidError(w, http.StatusBadRequest, fmt.Sprintf("Item %d: %s", i, msg))
 			return
 		}
 		seen[key] = true
@@ -300,32 +358,37 @@ func (s *Server) hidDeleteGroup(w http.ResponseWriter, r *http.Request, args []s
 	hidOK(w)
 }
 
-// link makes user a member of the group named by ref: 200 also when it
-// already is one (§3 HelloID #10).
-func (s *Server) link(w http.ResponseWriter, find func() *hidGroup, user string) {
+// link makes the user (a GUID or userName) a member of the group find
+// returns: 200 also when it already is one (§3 HelloID #10); an unknown user
+// or group is 404.
+func (s *Server) link(w http.ResponseWriter, find func() *hidGroup, userSeg string) {
 	s.mu.Lock()
-	g := find()
-	if g != nil {
-		g.users = appendUnique(g.users, user)
+	g, u := find(), s.db.hidUser(userSeg)
+	if g != nil && u != nil {
+		g.users = appendUnique(g.users, u.guid)
 	}
 	s.mu.Unlock()
-	if g == nil {
+	switch {
+	case u == nil:
+		hidError(w, http.StatusNotFound, msgUserNotFound)
+	case g == nil:
 		hidError(w, http.StatusNotFound, msgGroupNotFound)
-		return
+	default:
+		hidOK(w)
 	}
-	hidOK(w)
 }
 
 // unlink removes user from the group named by ref: 400 when the user is
 // not a member (§3 HelloID #10).
 func (s *Server) unlink(w http.ResponseWriter, groupRef, userSeg string) {
-	user, ok := userRef(userSeg)
-	if !ok {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.db.hidUser(userSeg)
+	if u == nil {
 		hidError(w, http.StatusNotFound, msgUserNotFound)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	user := u.guid
 	_, g := s.db.hidFind(groupRef)
 	if g == nil {
 		hidError(w, http.StatusNotFound, msgGroupNotFound)
@@ -357,11 +420,7 @@ func (s *Server) hidUnlinkUser(w http.ResponseWriter, r *http.Request, args []st
 
 // hidLinkGroupToUser is POST /users/{user}/groups with {"groupGUID": ...}.
 func (s *Server) hidLinkGroupToUser(w http.ResponseWriter, r *http.Request, args []string) {
-	user, ok := userRef(args[0])
-	if !ok {
-		hidError(w, http.StatusNotFound, msgUserNotFound)
-		return
-	}
+	user := args[0]
 	group, ok := readGUIDBody(w, r, "groupGUID")
 	if !ok {
 		return

@@ -16,7 +16,11 @@ const (
 	manager  = "f0ce1e44-25e8-4b12-8151-ef3525017647"
 	managerU = "F0CE1E44-25E8-4B12-8151-EF3525017647"
 	userX    = "11111111-2222-4333-8444-555555555555"
+	userY    = "22222222-2222-4333-8444-555555555555"
 )
+
+// directory is the HelloID users of helloIDServer.
+var directory = []HelloIDUser{{UserGUID: userX, UserName: "xavier@acme.com"}, {UserGUID: userY, UserName: "yara@acme.com"}}
 
 var guidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
@@ -26,7 +30,7 @@ func helloIDServer(t *testing.T) *Server {
 	s, _ := newServer(t, Options{})
 	require.NoError(t, s.LoadState(State{HelloID: HelloIDState{Groups: []HelloIDGroup{
 		{GroupGUID: guidA, Name: "Sales", IsEnabled: true, ManagedByUserGUID: ptr(manager), Users: []string{userX}},
-	}}}))
+	}, Users: directory}}))
 	return s
 }
 
@@ -183,7 +187,7 @@ func TestHelloIDListSkipTake(t *testing.T) {
 			for _, g := range list {
 				names += g["name"].(string)
 				assert.Regexp(t, guidV4, g["groupGuid"])
-				assert.Equal(t, []any{}, g["users"])
+				assert.NotContains(t, g, "users", "a listing leaves the members out")
 			}
 			assert.Equal(t, tt.want, names)
 		})
@@ -211,7 +215,6 @@ func TestHelloIDBatchCreate(t *testing.T) {
 
 func TestHelloIDMembership(t *testing.T) {
 	s := helloIDServer(t)
-	const userY = "22222222-2222-4333-8444-555555555555"
 	call(t, s, req{method: "POST", path: "/api/v1/groups/Sales/users", body: `{"UserGUID":"` + strings.ToUpper(userY) + `"}`}, 200)
 	call(t, s, req{method: "POST", path: "/api/v1/groups/Sales/users", body: `{"userGUID":"` + userY + `"}`}, 200) // idempotent
 	assert.Equal(t, []string{userX, userY}, s.State().HelloID.Groups[0].Users)
@@ -261,6 +264,39 @@ func TestHelloIDAuthAndRoutes(t *testing.T) {
 	assert.Equal(t, "GET, PUT, DELETE", w.Header().Get("Allow"))
 	assert.NotEmpty(t, object(t, w)["message"])
 	call(t, s, req{method: "DELETE", path: "/api/v1/groups"}, 405)
+}
+
+func TestHelloIDUsers(t *testing.T) {
+	s := helloIDServer(t)
+	var page []any
+	require.NoError(t, json.Unmarshal(call(t, s, req{method: "GET", path: "/api/v1/users?skip=1&take=1"}, 200).Body.Bytes(), &page))
+	assert.Equal(t, []any{map[string]any{"userGuid": userY, "userName": "yara@acme.com"}}, page, "paged with skip/take, a bare array")
+	require.NoError(t, json.Unmarshal(call(t, s, req{method: "GET", path: "/api/v1/users?skip=2&take=1"}, 200).Body.Bytes(), &page))
+	assert.Empty(t, page)
+
+	assert.Equal(t, "xavier@acme.com", object(t, call(t, s, req{method: "GET", path: "/api/v1/users/XAVIER@acme.com"}, 200))["userName"])
+	assert.Equal(t, userY, object(t, call(t, s, req{method: "GET", path: "/api/v1/users/" + strings.ToUpper(userY)}, 200))["userGuid"])
+	w := call(t, s, req{method: "GET", path: "/api/v1/users/nobody"}, 404)
+	assert.Equal(t, "User not found", object(t, w)["message"])
+
+	const stranger = "33333333-2222-4333-8444-555555555555"
+	w = call(t, s, req{method: "POST", path: "/api/v1/groups/Sales/users", body: `{"userGUID":"` + stranger + `"}`}, 404)
+	assert.Equal(t, "User not found", object(t, w)["message"], "a GUID that is no user is not linked")
+	w = call(t, s, req{method: "POST", path: "/api/v1/groups", body: `{"name":"X","userGuids":["` + userY + `","` + stranger + `"]}`}, 400)
+	assert.Contains(t, object(t, w)["message"], stranger)
+	assert.Len(t, s.State().HelloID.Groups, 1, "a create naming an unknown user creates nothing")
+	call(t, s, req{method: "DELETE", path: "/api/v1/groups/Sales/users/xavier@acme.com"}, 200)
+	assert.Equal(t, []string{}, s.State().HelloID.Groups[0].Users, "a user path segment may be the userName")
+}
+
+func TestHelloIDStateChecksUsersAndSource(t *testing.T) {
+	s, _ := newServer(t, Options{})
+	err := s.LoadState(State{HelloID: HelloIDState{Groups: []HelloIDGroup{{Name: "a", Users: []string{userX}}}}})
+	require.ErrorContains(t, err, "helloid.groups[0].users[0]: "+userX+" is not a user of helloid.users")
+	err = s.LoadState(State{HelloID: HelloIDState{Users: []HelloIDUser{{UserName: "Ann"}, {UserName: "ANN"}}}})
+	require.ErrorContains(t, err, `helloid.users[1].userName: "ANN" is also the userName of helloid.users[0]`)
+	require.NoError(t, s.LoadState(State{HelloID: HelloIDState{Groups: []HelloIDGroup{{GroupGUID: guidA, Name: "a", Source: "AzureAD"}}}}))
+	assert.Equal(t, "AzureAD", object(t, call(t, s, req{method: "GET", path: "/api/v1/groups/" + guidA}, 200))["source"])
 }
 
 func TestHelloIDSource(t *testing.T) {

@@ -52,8 +52,8 @@ type hidWrite struct {
 
 // parseHIDWrite decodes a group body. create allows the membership lists of
 // POST: userGuids become members; userNames, applicationNames and
-// applicationGUIDs are type-checked and ignored (the emulator has no user
-// or application directory). Anything else unknown is an error. The second
+// applicationGUIDs are type-checked and ignored (the emulator has no
+// application directory, and groupsync sends GUIDs). Anything else unknown is an error. The second
 // result is the message of a 400 answer, "" when the body is valid.
 func parseHIDWrite(obj []member, create bool) (hidWrite, string) {
 	var hw hidWrite
@@ -214,9 +214,13 @@ func readGUIDBody(w http.ResponseWriter, r *http.Request, key string) (string, b
 	return guid, true
 }
 
-// userRef resolves a user path segment. The emulator keeps no user
-// directory: any GUID is an existing user, and a user name cannot be
-// resolved (404 "User not found").
-func userRef(ref string) (string, bool) {
-	return parseGUID(ref)
+// unknownUser returns the message of a 400 answer when a create names a
+// userGuid the directory does not hold, "" when every one exists.
+func (db *store) unknownUser(guids []string) string {
+	for _, g := range guids {
+		if u := db.hidUser(g); u == nil || u.guid != g {
+			return fmt.Sprintf("UserGUIDs: user '%s' not found.", g)
+		}
+	}
+	return ""
 }

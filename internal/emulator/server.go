@@ -379,6 +379,8 @@ func (s *Server) buildRoutes() []*route {
 		mk(helloIDPrefix+"/groups/{group}", map[string]handlerFunc{"GET": s.hidGetGroup, "PUT": s.hidPutGroup, "DELETE": s.hidDeleteGroup}),
 		mk(helloIDPrefix+"/groups/{group}/users", map[string]handlerFunc{"POST": s.hidLinkUser}),
 		mk(helloIDPrefix+"/groups/{group}/users/{user}", map[string]handlerFunc{"DELETE": s.hidUnlinkUser}),
+		mk(helloIDPrefix+"/users", map[string]handlerFunc{"GET": s.hidListUsers}),
+		mk(helloIDPrefix+"/users/{user}", map[string]handlerFunc{"GET": s.hidGetUser}),
 		mk(helloIDPrefix+"/users/{user}/groups", map[string]handlerFunc{"POST": s.hidLinkGroupToUser}),
 		mk(helloIDPrefix+"/users/{user}/groups/{group}", map[string]handlerFunc{"DELETE": s.hidUnlinkGroupFromUser}),
 	}

@@ -79,7 +79,7 @@ func TestFailRate(t *testing.T) {
 	for range 5 {
 		call(t, s, req{method: "GET", path: "/groups", token: "-"}, 503)
 	}
-	assert.Equal(t, State{LOX24: LOX24State{Groups: []LOX24Group{}}, HelloID: HelloIDState{Groups: []HelloIDGroup{}}}, s.State())
+	assert.Equal(t, State{LOX24: LOX24State{Groups: []LOX24Group{}}, HelloID: HelloIDState{Groups: []HelloIDGroup{}, Users: []HelloIDUser{}}}, s.State())
 
 	some, _ := newServer(t, Options{FailRate: 0.5, Seed: 7})
 	failed := 0
@@ -222,9 +222,9 @@ func TestStateRoundTrip(t *testing.T) {
 			},
 		}, {Name: "second"}}},
 		HelloID: HelloIDState{Groups: []HelloIDGroup{
-			{GroupGUID: strings.ToUpper(guidA), Name: "Sales", IsEnabled: true, IsQrEnabled: true, ManagedByUserGUID: ptr(managerU), Users: []string{userX}},
+			{GroupGUID: strings.ToUpper(guidA), Name: "Sales", IsEnabled: true, IsQrEnabled: true, ManagedByUserGUID: ptr(managerU), Users: []string{userX}, Source: "AD"},
 			{Name: "New"},
-		}},
+		}, Users: directory},
 	}
 	require.NoError(t, s.LoadState(in))
 	out := s.State()
@@ -233,7 +233,7 @@ func TestStateRoundTrip(t *testing.T) {
 	want.LOX24.Groups = []LOX24Group{in.LOX24.Groups[0], {ID: 12345, Name: "second", Phones: []LOX24Phone{}}}
 	want.LOX24.Groups[0].Phones = []LOX24Phone{in.LOX24.Groups[0].Phones[0], {ID: "500000", Phone: "+491"}}
 	want.HelloID.Groups = []HelloIDGroup{
-		{GroupGUID: guidA, Name: "Sales", IsEnabled: true, IsQrEnabled: true, ManagedByUserGUID: ptr(manager), Users: []string{userX}},
+		{GroupGUID: guidA, Name: "Sales", IsEnabled: true, IsQrEnabled: true, ManagedByUserGUID: ptr(manager), Users: []string{userX}, Source: "AD"},
 		{GroupGUID: out.HelloID.Groups[1].GroupGUID, Name: "New", Users: []string{}},
 	}
 	assert.Regexp(t, guidV4, out.HelloID.Groups[1].GroupGUID)

@@ -59,9 +59,18 @@ type LOX24Phone struct {
 	UnsubscribeReason *int    `json:"unsubscribe_reason"`
 }
 
-// HelloIDState is the HelloID tenant: its groups.
+// HelloIDState is the HelloID tenant: its groups and its user directory.
 type HelloIDState struct {
 	Groups []HelloIDGroup `json:"groups"`
+	Users  []HelloIDUser  `json:"users"`
+}
+
+// HelloIDUser is one user of the HelloID directory. An empty UserGUID in a
+// loaded state means "assign one". userNames are unique under the one
+// identity rule (plan.NameKey).
+type HelloIDUser struct {
+	UserGUID string `json:"userGuid"`
+	UserName string `json:"userName"`
 }
 
 // HelloIDGroup is one HelloID group. An empty GroupGUID in a loaded state
@@ -73,7 +82,7 @@ type HelloIDGroup struct {
 	IsDefault         bool     `json:"isDefault"`
 	IsQrEnabled       bool     `json:"isQrEnabled"`
 	ManagedByUserGUID *string  `json:"managedByUserGuid"`
-	Users             []string `json:"users"` // user GUIDs
+	Users             []string `json:"users"` // user GUIDs, each one of HelloIDState.Users
 	// Source is where the group comes from: "" or "Local" for a group made
 	// in HelloID, otherwise the system that synchronises it (e.g. "AD").
 	Source string `json:"source,omitempty"`
@@ -185,6 +194,28 @@ func (s *Server) validateState(st State) (*store, error) {
 		}
 	}
 
+	userGUIDs := map[string]bool{}
+	userNames := map[string]int{}
+	for i, u := range st.HelloID.Users {
+		where := fmt.Sprintf("helloid.users[%d]", i)
+		if u.UserGUID != "" {
+			id, ok := parseGUID(u.UserGUID)
+			switch {
+			case !ok:
+				bad("%s.userGuid: %q is not a GUID", where, u.UserGUID)
+			case userGUIDs[id]:
+				bad("%s.userGuid: %s is used twice", where, u.UserGUID)
+			}
+			userGUIDs[id] = true
+		}
+		if strings.TrimSpace(u.UserName) == "" {
+			bad("%s.userName: required", where)
+		} else if j, dup := userNames[foldName(u.UserName)]; dup {
+			bad("%s.userName: %q is also the userName of helloid.users[%d] (ignoring case)", where, u.UserName, j)
+		} else {
+			userNames[foldName(u.UserName)] = i
+		}
+	}
 	guids := map[string]bool{}
 	names := map[string]int{}
 	for i, g := range st.HelloID.Groups {
@@ -224,6 +255,9 @@ func (s *Server) validateState(st State) (*store, error) {
 			}
 			if seen[id] {
 				bad("%s.users[%d]: %s is listed twice", where, j, u)
+			}
+			if !userGUIDs[id] {
+				bad("%s.users[%d]: %s is not a user of helloid.users", where, j, u)
 			}
 			seen[id] = true
 		}
@@ -268,6 +302,15 @@ func (s *Server) validateState(st State) (*store, error) {
 			lg.phones = append(lg.phones, lp)
 		}
 		db.insertGroup(lg)
+	}
+	for _, u := range st.HelloID.Users {
+		hu := &hidUser{name: u.UserName}
+		if u.UserGUID == "" {
+			hu.guid = s.newGUID()
+		} else {
+			hu.guid, _ = parseGUID(u.UserGUID)
+		}
+		db.hidUsers = append(db.hidUsers, hu)
 	}
 	for _, g := range st.HelloID.Groups {
 		hg := &hidGroup{
@@ -357,7 +400,10 @@ func clone[T any](p *T) *T {
 func (db *store) snapshot() State {
 	st := State{
 		LOX24:   LOX24State{Groups: make([]LOX24Group, 0, len(db.groups))},
-		HelloID: HelloIDState{Groups: make([]HelloIDGroup, 0, len(db.hid))},
+		HelloID: HelloIDState{Groups: make([]HelloIDGroup, 0, len(db.hid)), Users: make([]HelloIDUser, 0, len(db.hidUsers))},
+	}
+	for _, u := range db.hidUsers {
+		st.HelloID.Users = append(st.HelloID.Users, HelloIDUser{UserGUID: u.guid, UserName: u.name})
 	}
 	for _, g := range db.groups {
 		out := LOX24Group{

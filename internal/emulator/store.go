@@ -9,7 +9,33 @@ type store struct {
 	nextGroupID int64
 	nextPhoneID int64
 
-	hid []*hidGroup // in creation order
+	hid      []*hidGroup // in creation order
+	hidUsers []*hidUser  // the HelloID user directory, in creation order
+}
+
+type hidUser struct {
+	guid string // lowercase
+	name string // userName
+}
+
+// hidUser finds a HelloID user by the path segment or GUID that names it:
+// as a GUID first (when it parses as one), then as a userName under the one
+// identity rule.
+func (db *store) hidUser(ref string) *hidUser {
+	if guid, ok := parseGUID(ref); ok {
+		for _, u := range db.hidUsers {
+			if u.guid == guid {
+				return u
+			}
+		}
+	}
+	key := foldName(ref)
+	for _, u := range db.hidUsers {
+		if foldName(u.name) == key {
+			return u
+		}
+	}
+	return nil
 }
 
 type loxGroup struct {

@@ -41,6 +41,7 @@ type exporter struct {
 	x      *File
 	phones bool
 	mask   func(string) string // how warnings show phone numbers
+	users  *userNames          // HelloID members are exported when the directory was read
 	// country reads remote numbers in national form; groups with members
 	// then say default_country, so that a plan reads them the same way.
 	country string
@@ -52,9 +53,15 @@ type exporter struct {
 // What cannot be written so that it reads back unchanged is left out and
 // said in a comment and a warning. The output depends only on the state.
 // mask says how warnings show phone numbers; country (ISO 3166 alpha-2, or
-// "") is the country whose national form remote numbers may be in.
+// "") is the country whose national form remote numbers may be in. When the
+// HelloID state holds the user directory (Current.Users, read for `export
+// --members`), each HelloID group whose members were read lists them, by
+// userName.
 func Build(systems []plan.System, cur map[plan.System]plan.Current, phones bool, mask func(string) string, country string) *File {
 	e := exporter{x: &File{Systems: systems, Groups: map[plan.System]int{}}, phones: phones, mask: mask, country: country}
+	if hid := cur[plan.HelloID]; hid.Users != nil && slices.Contains(systems, plan.HelloID) {
+		e.users = newUserNames(hid.Users)
+	}
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	for _, sys := range systems {
 		list := &yaml.Node{Kind: yaml.SequenceNode}
@@ -75,7 +82,7 @@ func Build(systems []plan.System, cur map[plan.System]plan.Current, phones bool,
 		e.x.Groups[sys] = len(list.Content)
 		root.Content = append(root.Content, str(string(sys)), mapping(str("groups"), list))
 	}
-	doc := &yaml.Node{Kind: yaml.DocumentNode, HeadComment: exportHeader(systems, phones), Content: []*yaml.Node{root}}
+	doc := &yaml.Node{Kind: yaml.DocumentNode, HeadComment: exportHeader(systems, phones, e.users != nil), Content: []*yaml.Node{root}}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -90,7 +97,7 @@ func Build(systems []plan.System, cur map[plan.System]plan.Current, phones bool,
 }
 
 // exportHeader is the comment at the top of the file.
-func exportHeader(systems []plan.System, phones bool) string {
+func exportHeader(systems []plan.System, phones, users bool) string {
 	names := make([]string, len(systems))
 	for i, s := range systems {
 		names[i] = string(s)
@@ -115,6 +122,11 @@ func exportHeader(systems []plan.System, phones bool) string {
 				"LOX24 members are not listed, so they are unmanaged; `groupsync export --phones` lists",
 				"them in member files.")
 		}
+	}
+	if users {
+		lines = append(lines,
+			"Each HelloID group's members are its users: list (by userName): the complete list, so",
+			"users not in it are unlinked (users_mode exact, the default).")
 	}
 	return strings.Join(lines, "\n")
 }
@@ -160,6 +172,9 @@ func (e *exporter) group(sys plan.System, g plan.RemoteGroup) *yaml.Node {
 	if sys == plan.LOX24 && e.phones {
 		notes = append(notes, e.members(what, g, m)...)
 	}
+	if sys == plan.HelloID && e.users != nil && g.Users != nil {
+		notes = append(notes, e.userList(what, g, m)...)
+	}
 	m.HeadComment = strings.Join(notes, "\n")
 	return m
 }
@@ -172,11 +187,11 @@ func fieldProblem(spec plan.FieldSpec, v plan.Value) string {
 		return "is null, which the field does not allow"
 	case !v.Valid:
 		return ""
-	case spec.Kind == plan.KindBool && v.S != "true" && v.S != "false":
+	case spec.Kind == plan.FieldBool && v.S != "true" && v.S != "false":
 		return "is not a boolean"
-	case spec.Kind == plan.KindGUID && !source.IsGUID(v.S):
+	case spec.Kind == plan.FieldGUID && !source.IsGUID(v.S):
 		return "is not a GUID"
-	case spec.Kind == plan.KindText:
+	case spec.Kind == plan.FieldText:
 		return textProblem(v.S, spec.Max)
 	}
 	return ""
@@ -422,7 +437,7 @@ func valueNode(spec plan.FieldSpec, v plan.Value) *yaml.Node {
 	switch {
 	case !v.Valid:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
-	case spec.Kind == plan.KindBool:
+	case spec.Kind == plan.FieldBool:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: v.S}
 	}
 	return str(v.S)
@@ -438,4 +453,52 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// userNames is the HelloID user directory, as export names members.
+type userNames struct {
+	byGUID map[string]string // lowercase GUID -> userName
+	count  map[string]int    // NameKey(userName) -> users with that name
+}
+
+func newUserNames(users []plan.RemoteUser) *userNames {
+	u := &userNames{byGUID: make(map[string]string, len(users)), count: make(map[string]int, len(users))}
+	for _, r := range users {
+		u.byGUID[strings.ToLower(r.GUID)] = r.UserName
+		u.count[plan.NameKey(r.UserName)]++
+	}
+	return u
+}
+
+// ref is how a member is written: its userName when that names it alone
+// and reads back as one, otherwise its GUID.
+func (u *userNames) ref(guid string) string {
+	name, ok := u.byGUID[strings.ToLower(guid)]
+	if !ok || source.CheckUser(name) != "" || source.IsGUID(name) || u.count[plan.NameKey(name)] != 1 {
+		return guid
+	}
+	return name
+}
+
+// userList writes a HelloID group's members as its users: list. A group
+// whose members another system syncs (source) is left unmanaged.
+func (e *exporter) userList(what string, g plan.RemoteGroup, m *yaml.Node) []string {
+	if plan.IsExternalSource(g.Origin) {
+		e.warn("%s: members are not exported (unmanaged): source %q syncs them", what, g.Origin)
+		return []string{fmt.Sprintf("Members are not exported (so unmanaged): source %q syncs them.", g.Origin)}
+	}
+	list := &yaml.Node{Kind: yaml.SequenceNode}
+	seen := map[string]bool{}
+	for _, guid := range g.Users {
+		if seen[strings.ToLower(guid)] {
+			continue
+		}
+		seen[strings.ToLower(guid)] = true
+		list.Content = append(list.Content, str(e.users.ref(guid)))
+	}
+	if len(list.Content) == 0 {
+		list.Style = yaml.FlowStyle // users: []
+	}
+	m.Content = append(m.Content, str("users"), list)
+	return nil
 }

@@ -128,7 +128,7 @@ func TestBuildAddressesGroupsAsTheReadersDo(t *testing.T) {
 			fields := map[string]plan.Value{}
 			for _, spec := range plan.GroupFields[sys] {
 				fields[spec.Name] = plan.Null
-				if spec.Kind == plan.KindBool {
+				if spec.Kind == plan.FieldBool {
 					fields[spec.Name] = plan.Bool(false)
 				}
 			}

@@ -152,20 +152,41 @@ type Batcher interface {
 	DoBatch(ctx context.Context, cs []*Change) []Outcome
 }
 
+// GroupCreator is implemented by sinks that create a group together with
+// its user members in one request (HelloID's POST /groups takes userGuids).
+type GroupCreator interface {
+	// CreateWithMembers creates the group of the create item c with the
+	// members of the user link items, in one request, and returns one
+	// Outcome per item: the group's first, then each member's in order.
+	CreateWithMembers(ctx context.Context, c *Change, members []*Change) []Outcome
+}
+
 // units groups a system's items into units of work, each one request: a
-// single item, or a batch of phone creates of one group when the sink can
-// batch. Units keep plan order (by their first item), so a create always
-// starts before the units that wait for it.
+// single item, a batch of phone creates of one group when the sink can
+// batch, or a group create with the user links that wait for it when the
+// sink is a GroupCreator. Units keep plan order (by their first item), so a
+// create always starts before the units that wait for it.
 func units(p *Plan, idx []int, sink Sink) [][]int {
 	b, _ := sink.(Batcher)
 	size := 0
 	if b != nil {
 		size = b.BatchSize()
 	}
+	_, withMembers := sink.(GroupCreator)
 	var out [][]int
 	open := map[string]int{} // group -> index in out of its batch being filled
+	creates := map[int]int{} // index in p.Changes of a group create -> its unit
 	for _, i := range idx {
 		c := &p.Changes[i]
+		if withMembers && c.Kind == KindGroup && c.Action == Create {
+			creates[i] = len(out)
+		}
+		if withMembers && c.Kind == KindUser && c.Action == Create && c.DependsOn > 0 {
+			if u, ok := creates[c.DependsOn-1]; ok {
+				out[u] = append(out[u], i)
+				continue
+			}
+		}
 		if size < 2 || c.Kind != KindPhone || c.Action != Create || c.Error != "" {
 			out = append(out, []int{i})
 			continue
@@ -403,9 +424,13 @@ func runUnit(ctx, reqCtx context.Context, p *Plan, sink Sink, j job, keys map[in
 	rctx := WithRequeue(reqCtx, j.attempts)
 	var outs []Outcome
 	b, ok := sink.(Batcher)
-	if ok && cs[0].Kind == KindPhone && cs[0].Action == Create {
+	gc, isGC := sink.(GroupCreator)
+	switch {
+	case ok && cs[0].Kind == KindPhone && cs[0].Action == Create:
 		outs = b.DoBatch(rctx, cs)
-	} else {
+	case isGC && cs[0].Kind == KindGroup && cs[0].Action == Create && len(cs) > 1:
+		outs = gc.CreateWithMembers(rctx, cs[0], cs[1:])
+	default:
 		outs = []Outcome{sink.Do(rctx, cs[0])}
 	}
 	if len(outs) != len(unit) {

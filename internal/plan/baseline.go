@@ -13,8 +13,8 @@ const BaselineVersion = 1
 type Baseline struct {
 	Version int `json:"version"`
 	// Groups counts, per group ("system:name", or "system:key" for a group
-	// addressed by key), the members its file asked for. Only groups whose
-	// members the files manage are counted.
+	// addressed by key), the members its file asked for: LOX24 phones or
+	// HelloID users. Only groups whose members the files manage are counted.
 	Groups map[string]int `json:"groups"`
 	// Files counts, per input file as cited, its rows.
 	Files map[string]int `json:"files"`
@@ -24,14 +24,35 @@ type Baseline struct {
 func BaselineOf(want Desired) Baseline {
 	b := Baseline{Version: BaselineVersion, Groups: map[string]int{}, Files: map[string]int{}}
 	for _, g := range want.Groups {
-		if g.Phones != nil {
+		switch {
+		case g.Phones != nil:
 			b.Groups[baselineKey(g)] = len(g.Phones.List)
+		case g.Users != nil:
+			b.Groups[baselineKey(g)] = len(g.Users.List)
 		}
 	}
 	for f, n := range want.Rows {
 		b.Files[f] = n
 	}
 	return b
+}
+
+// check rejects a baseline of another version or with a negative count.
+func (b *Baseline) check() error {
+	if b.Version != BaselineVersion {
+		return fmt.Errorf("version %d is not supported (want %d)", b.Version, BaselineVersion)
+	}
+	for _, c := range []struct {
+		what string
+		m    map[string]int
+	}{{"groups", b.Groups}, {"files", b.Files}} {
+		for _, k := range sortedKeys(c.m) {
+			if c.m[k] < 0 {
+				return fmt.Errorf("%s: %s: %d is negative", c.what, k, c.m[k])
+			}
+		}
+	}
+	return nil
 }
 
 func baselineKey(g Group) string {

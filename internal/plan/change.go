@@ -7,6 +7,9 @@ type Kind string
 const (
 	KindGroup Kind = "group"
 	KindPhone Kind = "phone"
+	// KindUser is one member of a HelloID group: create links the user,
+	// delete unlinks it. Key is the userGuid, Group the groupGuid.
+	KindUser Kind = "user"
 )
 
 // Action is what an item does remotely.
@@ -45,6 +48,9 @@ type Change struct {
 	DependsOn int `json:"depends_on,omitempty"`
 	// Phone is, for phone items, the number in E.164 form.
 	Phone string `json:"phone,omitempty"`
+	// User is, for user items, the user's userName (its GUID when the
+	// directory has no name for it).
+	User string `json:"user,omitempty"`
 	// Country is, for phone items (and a LOX24 group delete with Expect),
 	// the group's default_country: a remote number in national form is
 	// read in it, as the diff read it.
@@ -106,8 +112,9 @@ type Plan struct {
 	Unchanged map[System]int `json:"unchanged"`
 	// Systems lists the systems that were read for this plan, in output order.
 	Systems []System `json:"systems"`
-	// Members counts, per LOX24 group id, the current members of each group
-	// whose members the files manage (for the delete guard).
+	// Members counts, per group key (LOX24 id, HelloID groupGuid), the
+	// current members of each group whose members the files manage (for
+	// the delete guard).
 	Members map[string]int `json:"members,omitempty"`
 	// Unread lists the systems the files mention that could not be read,
 	// with why; nothing is planned for them.
@@ -120,6 +127,10 @@ type Plan struct {
 	// Shrinks are the groups and files that shrank past --max-shrink-pct
 	// since the baseline; the shrink guard refuses the plan for them.
 	Shrinks []Shrink `json:"shrinks,omitempty"`
+	// Baseline, in a plan saved with --baseline, is the baseline of the
+	// desired state the plan was made from: what apply --plan writes to
+	// the baseline file after a run that exits 0.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 // Counts tallies a plan's items per action for one system ("" for all).

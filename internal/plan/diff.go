@@ -48,6 +48,7 @@ type differ struct {
 	byKey   map[string]*RemoteGroup
 	byName  map[string][]*RemoteGroup
 	claimed map[string]Source // remote key -> desired group that matched it
+	dir     *userDirectory    // HelloID users, when they were read
 }
 
 func newDiffer(sys System, cur Current) *differ {
@@ -56,6 +57,9 @@ func newDiffer(sys System, cur Current) *differ {
 		byKey:   make(map[string]*RemoteGroup, len(cur.Groups)),
 		byName:  make(map[string][]*RemoteGroup, len(cur.Groups)),
 		claimed: map[string]Source{},
+	}
+	if cur.Users != nil {
+		d.dir = newUserDirectory(cur.Users)
 	}
 	for i := range cur.Groups {
 		r := &cur.Groups[i]
@@ -142,8 +146,12 @@ func (d *differ) group(p *Plan, g Group) {
 	}
 	if r == nil {
 		d.create(p, g)
+		createIdx := len(p.Changes) - 1
 		if g.Phones != nil {
-			d.phones(p, g, "", g.Name, len(p.Changes)-1, nil)
+			d.phones(p, g, "", g.Name, createIdx, nil)
+		}
+		if g.Users != nil && d.sys == HelloID {
+			d.users(p, g, nil, createIdx)
 		}
 		return
 	}
@@ -154,6 +162,9 @@ func (d *differ) group(p *Plan, g Group) {
 		}
 		p.Members[r.Key] = len(r.Phones)
 		d.phones(p, g, r.Key, r.Name, 0, r.Phones)
+	}
+	if g.Users != nil && d.sys == HelloID {
+		d.users(p, g, r, 0)
 	}
 }
 

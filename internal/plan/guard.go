@@ -36,6 +36,7 @@ func (p *Plan) Check(g Guards) []error {
 	var errs []error
 	deletes := map[string]int{}
 	names := map[string]string{}
+	systems := map[string]System{}
 	total := 0
 	for i := range p.Changes {
 		c := &p.Changes[i]
@@ -43,9 +44,10 @@ func (p *Plan) Check(g Guards) []error {
 			continue
 		}
 		total++
-		if c.Kind == KindPhone && c.Action == Delete {
+		if (c.Kind == KindPhone || c.Kind == KindUser) && c.Action == Delete {
 			deletes[c.Group]++
 			names[c.Group] = c.Name
+			systems[c.Group] = c.System
 		}
 	}
 	groups := make([]string, 0, len(deletes))
@@ -59,8 +61,8 @@ func (p *Plan) Check(g Guards) []error {
 			continue
 		}
 		if pct := 100 * float64(n) / float64(have); pct > g.MaxDeletePct {
-			errs = append(errs, fmt.Errorf("lox24 group %s %q: the plan deletes %d of its %d members (%.1f%%), more than --max-delete-pct %g%%",
-				k, names[k], n, have, pct, g.MaxDeletePct))
+			errs = append(errs, fmt.Errorf("%s group %s %q: the plan deletes %d of its %d members (%.1f%%), more than --max-delete-pct %g%%",
+				systems[k], k, names[k], n, have, pct, g.MaxDeletePct))
 		}
 	}
 	errs = append(errs, p.pruneChecks(g.MaxDeletePct)...)

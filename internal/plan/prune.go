@@ -56,9 +56,7 @@ type SnapshotPhone struct {
 
 // externalOrigin reports whether a HelloID group's source says another
 // system synchronises it.
-func externalOrigin(origin string) bool {
-	return origin != "" && !strings.EqualFold(origin, "Local")
-}
+func externalOrigin(origin string) bool { return IsExternalSource(origin) }
 
 // named reports, per remote key of cur, whether a desired group of want
 // addresses it: by key, or by name as Diff matches names.

@@ -211,10 +211,12 @@ func TestBaselineOf(t *testing.T) {
 			{System: LOX24, Name: "A", Phones: &Phones{List: make([]Phone, 3)}},
 			{System: LOX24, Key: "7", Name: "B", Phones: &Phones{}},
 			{System: HelloID, Name: "C"},
+			{System: HelloID, Name: "D", Users: &Users{List: make([]UserRef, 2)}},
 		},
 		Rows: map[string]int{"g.yaml": 3, "a.csv": 3},
 	}
-	assert.Equal(t, Baseline{Version: 1, Groups: map[string]int{"lox24:A": 3, "lox24:7": 0}, Files: map[string]int{"g.yaml": 3, "a.csv": 3}}, BaselineOf(want))
+	assert.Equal(t, Baseline{Version: 1, Groups: map[string]int{"lox24:A": 3, "lox24:7": 0, "helloid:D": 2}, Files: map[string]int{"g.yaml": 3, "a.csv": 3}}, BaselineOf(want),
+		"a group's wanted members are its phones or its users, whichever its file manages")
 }
 
 func TestRevalidatePrunedGroup(t *testing.T) {

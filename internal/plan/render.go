@@ -137,6 +137,15 @@ func Title(c *Change, opt RenderOptions) string {
 		}
 		return b.String()
 	}
+	if c.Kind == KindUser {
+		b.WriteString(" " + c.User)
+		if c.Group != "" {
+			fmt.Fprintf(&b, " in group %s %q", c.Group, c.Name)
+		} else {
+			fmt.Fprintf(&b, " in new group %q", c.Name)
+		}
+		return b.String()
+	}
 	if c.Key != "" {
 		b.WriteString(" " + c.Key)
 	}
@@ -243,6 +252,9 @@ func deleteRef(c *Change) string {
 		return ""
 	}
 	ref := "id " + c.Key
+	if c.Kind == KindUser {
+		ref = "userGuid " + c.Key
+	}
 	if c.Note != "" {
 		ref += ", " + c.Note
 	}
@@ -265,7 +277,7 @@ func display(c *Change, field string, v Value, opt RenderOptions) string {
 	if !v.Valid {
 		return v.String()
 	}
-	if spec, ok := FieldSpecFor(c.System, field); ok && spec.Kind == KindBool {
+	if spec, ok := FieldSpecFor(c.System, field); ok && spec.Kind == FieldBool {
 		return v.S
 	}
 	if field == "phone" && !opt.ShowPhones {

@@ -12,9 +12,9 @@ import (
 	"strings"
 )
 
-// PlanVersion is the schema version of the JSON plan that WriteJSON writes
+// FileVersion is the schema version of the JSON plan that WriteJSON writes
 // and ReadJSON accepts.
-const PlanVersion = 1
+const FileVersion = 1
 
 // planFile is the JSON plan document. Summary and SummaryBySystem are
 // derived from the changes; they are written for readers of the file, and
@@ -34,6 +34,9 @@ type planFile struct {
 	Refused []string              `json:"refused"`
 	Prune   map[System]PruneScope `json:"prune,omitempty"`
 	Shrinks []Shrink              `json:"shrinks,omitempty"`
+	// Baseline is the desired state's baseline, saved for apply --plan
+	// --baseline to write.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 // planCounts is Counts as the JSON plan spells it.
@@ -54,7 +57,7 @@ func (c planCounts) String() string {
 }
 
 // WriteJSON writes the plan as a JSON document of schema version
-// PlanVersion: what `plan --format json` prints and `plan --out` saves. It
+// FileVersion: what `plan --format json` prints and `plan --out` saves. It
 // holds plan data only, with full phone numbers, since applying the plan
 // needs them. The output is indented by two spaces, ends in a newline, and
 // is a pure function of the plan: the same plan gives the same bytes.
@@ -111,7 +114,7 @@ func encodePlan(w io.Writer, p *Plan) error {
 	for _, f := range []struct {
 		name string
 		v    any
-	}{{"version", PlanVersion}, {"systems", orEmpty(p.Systems)}, {"summary", countsOf(p.Count(""))}, {"summary_by_system", summaryBy}} {
+	}{{"version", FileVersion}, {"systems", orEmpty(p.Systems)}, {"summary", countsOf(p.Count(""))}, {"summary_by_system", summaryBy}} {
 		if err := field(f.name, f.v); err != nil {
 			return err
 		}
@@ -151,6 +154,12 @@ func encodePlan(w io.Writer, p *Plan) error {
 			name string
 			v    any
 		}{"shrinks", p.Shrinks})
+	}
+	if p.Baseline != nil {
+		last = append(last, struct {
+			name string
+			v    any
+		}{"baseline", p.Baseline})
 	}
 	for i, f := range last {
 		fmt.Fprintf(bw, "  %q: ", f.name)
@@ -198,15 +207,15 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	switch {
 	case head.Version == nil:
 		return nil, errors.New("plan file has no version; is it a plan saved by groupsync plan --out?")
-	case *head.Version != PlanVersion:
-		return nil, fmt.Errorf("plan file version %d is not supported (want %d)", *head.Version, PlanVersion)
+	case *head.Version != FileVersion:
+		return nil, fmt.Errorf("plan file version %d is not supported (want %d)", *head.Version, FileVersion)
 	}
 	f, err := decodePlanFile(data)
 	if err != nil {
 		return nil, fmt.Errorf("plan file: %w", err)
 	}
 	p := &Plan{Changes: f.Changes, Unchanged: f.Unchanged, Systems: f.Systems, Members: f.Members,
-		Unread: f.Errors, Refused: f.Refused, Prune: f.Prune, Shrinks: f.Shrinks}
+		Unread: f.Errors, Refused: f.Refused, Prune: f.Prune, Shrinks: f.Shrinks, Baseline: f.Baseline}
 	if len(p.Unread) == 0 {
 		p.Unread = nil
 	}
@@ -276,6 +285,10 @@ func decodePlanFile(data []byte) (*planFile, error) {
 			err = dec.Decode(&f.Prune)
 		case "shrinks":
 			err = dec.Decode(&f.Shrinks)
+		case "baseline":
+			if err = dec.Decode(&f.Baseline); err == nil && f.Baseline != nil {
+				err = f.Baseline.check()
+			}
 		case "changes":
 			if f.Changes, err = decodeChanges(dec, data); err != nil {
 				return nil, err
@@ -413,9 +426,9 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 		return fmt.Errorf("system %s is not one of the plan's systems (%s)", c.System, systemList(p.Systems))
 	}
 	switch c.Kind {
-	case KindGroup, KindPhone:
+	case KindGroup, KindPhone, KindUser:
 	default:
-		return fmt.Errorf("unknown kind %q (want group or phone)", c.Kind)
+		return fmt.Errorf("unknown kind %q (want group, phone or user)", c.Kind)
 	}
 	switch c.Action {
 	case Create, Update, Delete:
@@ -424,6 +437,12 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 	}
 	if c.Kind == KindPhone && c.System != LOX24 {
 		return fmt.Errorf("a phone item in %s: only %s groups have phone members", c.System, LOX24)
+	}
+	if c.Kind == KindUser && c.System != HelloID {
+		return fmt.Errorf("a user item in %s: only %s groups have user members", c.System, HelloID)
+	}
+	if c.Kind == KindUser && c.Action == Update {
+		return errors.New("a user item is a create (link) or a delete (unlink), never an update")
 	}
 	if c.DependsOn != 0 {
 		if err := validateDependsOn(p, i); err != nil {
@@ -449,6 +468,14 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 			return errors.New("a phone item needs either a group or depends_on, and not both")
 		}
 	}
+	if c.Kind == KindUser {
+		if !IsGUID(c.Key) {
+			return fmt.Errorf("a user %s whose key %q is not a userGuid", c.Action, c.Key)
+		}
+		if (c.Group == "") == (c.DependsOn == 0) {
+			return errors.New("a user item needs either a group or depends_on, and not both")
+		}
+	}
 	return nil
 }
 
@@ -456,8 +483,8 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 // of its own system.
 func validateDependsOn(p *Plan, i int) error {
 	c := &p.Changes[i]
-	if c.Kind != KindPhone {
-		return fmt.Errorf("depends_on %d on a group item: only phone items wait for a group create", c.DependsOn)
+	if c.Kind == KindGroup {
+		return fmt.Errorf("depends_on %d on a group item: only member items wait for a group create", c.DependsOn)
 	}
 	dep := c.DependsOn - 1
 	if dep < 0 || dep >= i {
@@ -474,6 +501,9 @@ func validateDependsOn(p *Plan, i int) error {
 func knownField(sys System, kind Kind, field string) bool {
 	if kind == KindPhone {
 		return field == "phone" || slices.Contains(PhoneColumns[:], field)
+	}
+	if kind == KindUser {
+		return false
 	}
 	if field == "name" {
 		return true

@@ -83,7 +83,11 @@ func TestJSONRoundTrip(t *testing.T) {
 	odd.Changes[0].Fields[0].After = Str("line one\nline two \"quoted\" <b>R&D</b> \u2028 ✓")
 	odd.Changes[0].Base["name_b"] = Str("")
 
+	withBaseline := samplePlanWithPhones()
+	withBaseline.Baseline = &Baseline{Version: BaselineVersion, Groups: map[string]int{"lox24:12345": 8}, Files: map[string]int{"hr.csv": 8, "groups.yaml": 2}}
+
 	tests := map[string]*Plan{
+		"with a baseline":    withBaseline,
 		"sample":             samplePlan(),
 		"sample with phones": withPhones,
 		"no changes":         noChanges,
@@ -177,7 +181,7 @@ func TestReadJSONRejects(t *testing.T) {
 		{"a change of a system the plan did not read", editPlan(t, func(p *Plan) { p.Systems = p.Systems[:1]; delete(p.Unchanged, HelloID) }),
 			"plan file: changes[8]: system helloid is not one of the plan's systems (lox24)"},
 		{"an unknown kind", edit(t, func(d map[string]any) { change(d, 0)["kind"] = "member" }),
-			`plan file: changes[0]: unknown kind "member" (want group or phone)`},
+			`plan file: changes[0]: unknown kind "member" (want group, phone or user)`},
 		{"an unknown action", edit(t, func(d map[string]any) { change(d, 0)["action"] = "replace" }),
 			`plan file: changes[0]: unknown action "replace" (want create, update or delete)`},
 		{"a missing action", edit(t, func(d map[string]any) { delete(change(d, 0), "action") }),
@@ -197,9 +201,14 @@ func TestReadJSONRejects(t *testing.T) {
 			p.Changes[9].DependsOn = 9 // the helloid create, now at 8
 		}), "plan file: changes[9]: depends_on 9 points at changes[8], a helloid group update, not a lox24 group create"},
 		{"depends_on on a group item", editPlan(t, func(p *Plan) { p.Changes[6].DependsOn = 5 }),
-			"plan file: changes[6]: depends_on 5 on a group item: only phone items wait for a group create"},
+			"plan file: changes[6]: depends_on 5 on a group item: only member items wait for a group create"},
 		{"a phone item in helloid", editPlan(t, func(p *Plan) { p.Changes[9].Kind = KindPhone }),
 			"plan file: changes[9]: a phone item in helloid: only lox24 groups have phone members"},
+		{"a user item in lox24", editPlan(t, func(p *Plan) { p.Changes[3].Kind = KindUser }),
+			"plan file: changes[3]: a user item in lox24: only helloid groups have user members"},
+		{"a user item whose key is not a GUID", editPlan(t, func(p *Plan) {
+			p.Changes[9] = Change{System: HelloID, Kind: KindUser, Action: Delete, Key: "../x", Name: "n", Group: "g"}
+		}), `plan file: changes[9]: a user delete whose key "../x" is not a userGuid`},
 		{"a phone item with neither group nor depends_on", editPlan(t, func(p *Plan) { p.Changes[7].DependsOn = 0 }),
 			"plan file: changes[7]: a phone item needs either a group or depends_on, and not both"},
 		{"a phone item with both group and depends_on", editPlan(t, func(p *Plan) { p.Changes[7].Group = "12344" }),
@@ -225,6 +234,15 @@ func TestReadJSONRejects(t *testing.T) {
 		}), "plan file: summary_by_system: helloid says 1 to create, 1 to update, 0 to delete, 3 unchanged, but the changes give 1 to create, 1 to update, 0 to delete, 0 unchanged"},
 		{"a missing system summary", edit(t, func(d map[string]any) { delete(d["summary_by_system"].(map[string]any), "lox24") }),
 			"plan file: summary_by_system: lox24 is missing"},
+		{"a baseline of another version", edit(t, func(d map[string]any) {
+			d["baseline"] = map[string]any{"version": 2, "groups": map[string]any{}, "files": map[string]any{}}
+		}), "plan file: baseline: version 2 is not supported (want 1)"},
+		{"a baseline with a negative count", edit(t, func(d map[string]any) {
+			d["baseline"] = map[string]any{"version": 1, "groups": map[string]any{"lox24:1": 3}, "files": map[string]any{"hr.csv": -1}}
+		}), "plan file: baseline: files: hr.csv: -1 is negative"},
+		{"an unknown field in the baseline", edit(t, func(d map[string]any) {
+			d["baseline"] = map[string]any{"version": 1, "groups": map[string]any{}, "files": map[string]any{}, "path": "/tmp/b.json"}
+		}), `plan file: baseline: json: unknown field "path"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,6 +58,7 @@ type Item struct {
 	// Country is, for phone items, the group's default_country (see
 	// Change.Country).
 	Country    string `json:"country,omitempty"`
+	User       string `json:"user,omitempty"`
 	Status     Status `json:"status"`
 	HTTPStatus int    `json:"http_status"`
 	Attempts   int    `json:"attempts"`
@@ -104,7 +105,7 @@ func newReport(p *Plan, start time.Time) *Report {
 		c := &p.Changes[i]
 		r.Items[i] = Item{
 			System: c.System, Kind: c.Kind, Action: c.Action, Key: c.Key, Group: c.Group, Name: c.Name,
-			Phone: c.Phone, Country: c.Country, Source: c.Source.String(), DependsOn: c.DependsOn, Expect: c.Expect,
+			Phone: c.Phone, Country: c.Country, User: c.User, Source: c.Source.String(), DependsOn: c.DependsOn, Expect: c.Expect,
 			Snapshot: c.Snapshot,
 			// Until an item ends it counts as skipped: an item that never
 			// started (interrupt, stopped system) is reported as such.
@@ -167,6 +168,14 @@ func (r *Report) set(i int, o Outcome) {
 // records returns the whole record before a change (nil for creates) and
 // the one it leaves behind (nil for deletes).
 func records(c *Change) (before, after map[string]Value) {
+	if c.Kind == KindUser {
+		// A membership's whole record is which user it is.
+		rec := map[string]Value{"userGuid": Str(c.Key), "userName": Str(c.User)}
+		if c.Action == Create {
+			return nil, rec
+		}
+		return rec, nil
+	}
 	if c.Action != Create && c.Base != nil {
 		before = make(map[string]Value, len(c.Base))
 		for k, v := range c.Base {
@@ -275,7 +284,7 @@ func (r *Report) WriteSummary(w io.Writer, opt RenderOptions) error {
 		if it.Status == Succeeded {
 			continue
 		}
-		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Group: it.Group, Name: it.Name, Phone: it.Phone}
+		c := Change{System: it.System, Kind: it.Kind, Key: it.Key, Group: it.Group, Name: it.Name, Phone: it.Phone, User: it.User}
 		where := ""
 		if it.Source != "" {
 			where = " (" + it.Source + ")"

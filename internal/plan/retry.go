@@ -42,7 +42,7 @@ func equalField(sys System, kind Kind, field string, a, b Value) bool {
 	if kind == KindPhone && field != "phone" {
 		return a.S == b.S // null and empty alike
 	}
-	k := KindText
+	k := FieldText
 	if spec, ok := FieldSpecFor(sys, field); ok {
 		k = spec.Kind
 	}
@@ -59,9 +59,13 @@ func (it *Item) replayable() bool {
 // delete expects. The created entry's key is not set.
 func (it *Item) change() Change {
 	c := Change{System: it.System, Kind: it.Kind, Action: it.Action, Name: it.Name,
-		Group: it.Group, Phone: it.Phone, Country: it.Country, Expect: it.Expect, Snapshot: it.Snapshot}
+		Group: it.Group, Phone: it.Phone, Country: it.Country, User: it.User, Expect: it.Expect, Snapshot: it.Snapshot}
 	if it.Action != Create {
 		c.Key = it.Key
+	}
+	if it.Kind == KindUser {
+		c.Key = it.Key // a link or unlink names its user, creates included
+		return c
 	}
 	switch it.Action {
 	case Create:

@@ -134,11 +134,14 @@ func newView(p *Plan) view {
 }
 
 // memberTitle names a member item inside its group's block, e.g.
-// `phone +49151*****817`.
+// `phone +49151*****817` or `user alice@acme.com`.
 func memberTitle(c *Change, opt RenderOptions) string {
 	id := c.Key
-	if c.Phone != "" {
+	switch {
+	case c.Phone != "":
 		id = displayPhone(c.Phone, opt.ShowPhones)
+	case c.Kind == KindUser && c.User != "":
+		id = c.User // the userName; the GUID is in the source note of a delete
 	}
 	if id == "" {
 		return string(c.Kind)

@@ -224,7 +224,7 @@ func TestSafetyGuardsLeadThePlanInTheRefusedBlock(t *testing.T) {
 	assert.Equal(t, p.Refused, doc.Refused)
 	assert.Equal(t, p.Prune, doc.Prune)
 	assert.Equal(t, p.Shrinks, doc.Shrinks)
-	whole, err := json.MarshalIndent(planFile{Version: PlanVersion, Systems: p.Systems, Summary: countsOf(p.Count("")),
+	whole, err := json.MarshalIndent(planFile{Version: FileVersion, Systems: p.Systems, Summary: countsOf(p.Count("")),
 		SummaryBySystem: map[System]planCounts{LOX24: countsOf(p.Count(LOX24))}, Changes: p.Changes, Unchanged: p.Unchanged,
 		Members: map[string]int{}, Errors: p.Unread, Refused: p.Refused, Prune: p.Prune, Shrinks: p.Shrinks}, "", "  ")
 	require.NoError(t, err)

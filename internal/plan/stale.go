@@ -1,6 +1,9 @@
 package plan
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Revalidate checks a saved plan against the state read now, before it is
 // applied. It returns, by index in p.Changes, why an item is stale: what
@@ -26,9 +29,12 @@ func Revalidate(p *Plan, have map[System]Current) map[int]string {
 			continue
 		}
 		var why string
-		if c.Kind == KindGroup {
+		switch c.Kind {
+		case KindGroup:
 			why = x.checkGroup(c)
-		} else {
+		case KindUser:
+			why = x.checkUser(c)
+		default:
 			why = x.checkPhone(c)
 		}
 		if why != "" {
@@ -43,12 +49,21 @@ type remoteIndex struct {
 	d      *differ
 	phones map[string]map[string]*RemotePhone // group key -> phone id -> entry
 	byNum  map[string]map[string]bool         // group key and country -> E.164 numbers present (see numbers)
+	users  map[string]map[string]bool         // HelloID group key -> lowercase member GUIDs
 }
 
 func newRemoteIndex(sys System, cur Current) *remoteIndex {
-	x := &remoteIndex{d: newDiffer(sys, cur), phones: map[string]map[string]*RemotePhone{}, byNum: map[string]map[string]bool{}}
+	x := &remoteIndex{d: newDiffer(sys, cur), phones: map[string]map[string]*RemotePhone{},
+		byNum: map[string]map[string]bool{}, users: map[string]map[string]bool{}}
 	for i := range cur.Groups {
 		g := &cur.Groups[i]
+		if g.Users != nil {
+			members := make(map[string]bool, len(g.Users))
+			for _, u := range g.Users {
+				members[strings.ToLower(u)] = true
+			}
+			x.users[strings.ToLower(g.Key)] = members
+		}
 		if g.Phones == nil {
 			continue
 		}
@@ -106,7 +121,7 @@ func (x *remoteIndex) checkGroup(c *Change) string {
 		return x.checkGroupDelete(c, now)
 	}
 	for _, f := range c.Fields {
-		kind := KindText
+		kind := FieldText
 		if spec, ok := FieldSpecFor(c.System, f.Field); ok {
 			kind = spec.Kind
 		}
@@ -205,6 +220,29 @@ func (x *remoteIndex) checkPhone(c *Change) string {
 	return ""
 }
 
+// checkUser finds a link or unlink stale when someone linked or unlinked
+// that user since the plan was made.
+func (x *remoteIndex) checkUser(c *Change) string {
+	if c.Group == "" {
+		return "" // its group is created in this run
+	}
+	if x.d.byKey[x.d.keyOf(c.Group)] == nil {
+		return fmt.Sprintf("group %s no longer exists", c.Group)
+	}
+	members, read := x.users[strings.ToLower(c.Group)]
+	if !read {
+		return fmt.Sprintf("the members of group %s were not read", c.Group)
+	}
+	member := members[strings.ToLower(c.Key)]
+	switch {
+	case c.Action == Create && member:
+		return fmt.Sprintf("user %s is a member now", c.User)
+	case c.Action == Delete && !member:
+		return fmt.Sprintf("user %s is no longer a member", c.User)
+	}
+	return ""
+}
+
 // checkDelete checks a group delete of a saved plan: the group must still be
 // as the plan's snapshot shows it (record, and members when they were read),
 // so that the report's snapshot is what is deleted and undo rebuilds it.
@@ -220,7 +258,7 @@ func checkDelete(c *Change, r *RemoteGroup) string {
 		now[k] = v
 	}
 	for _, k := range sortedKeys(c.Snapshot.Fields) {
-		kind := KindText
+		kind := FieldText
 		if spec, ok := FieldSpecFor(c.System, k); ok {
 			kind = spec.Kind
 		}

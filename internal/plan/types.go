@@ -105,9 +105,9 @@ type FieldKind int
 
 // Field kinds.
 const (
-	KindText FieldKind = iota // free text, compared exactly
-	KindBool                  // "true"/"false"
-	KindGUID                  // a GUID, compared case-insensitively
+	FieldText FieldKind = iota // free text, compared exactly
+	FieldBool                  // "true"/"false"
+	FieldGUID                  // a GUID, compared case-insensitively
 )
 
 // FieldSpec describes one managed attribute of a group (name and the
@@ -127,18 +127,18 @@ var NameMax = map[System]int{LOX24: 50, HelloID: 0}
 // groupsync can manage besides the name.
 var GroupFields = map[System][]FieldSpec{
 	LOX24: {
-		{Name: "description", Kind: KindText, Max: 255, Nullable: true},
-		{Name: "name_a", Kind: KindText, Max: 50, Nullable: true},
-		{Name: "name_b", Kind: KindText, Max: 50, Nullable: true},
-		{Name: "name_c", Kind: KindText, Max: 50, Nullable: true},
-		{Name: "name_d", Kind: KindText, Max: 50, Nullable: true},
-		{Name: "name_e", Kind: KindText, Max: 50, Nullable: true},
+		{Name: "description", Kind: FieldText, Max: 255, Nullable: true},
+		{Name: "name_a", Kind: FieldText, Max: 50, Nullable: true},
+		{Name: "name_b", Kind: FieldText, Max: 50, Nullable: true},
+		{Name: "name_c", Kind: FieldText, Max: 50, Nullable: true},
+		{Name: "name_d", Kind: FieldText, Max: 50, Nullable: true},
+		{Name: "name_e", Kind: FieldText, Max: 50, Nullable: true},
 	},
 	HelloID: {
-		{Name: "isEnabled", Kind: KindBool},
-		{Name: "isDefault", Kind: KindBool},
-		{Name: "isQrEnabled", Kind: KindBool},
-		{Name: "managedByUserGuid", Kind: KindGUID, Nullable: true},
+		{Name: "isEnabled", Kind: FieldBool},
+		{Name: "isDefault", Kind: FieldBool},
+		{Name: "isQrEnabled", Kind: FieldBool},
+		{Name: "managedByUserGuid", Kind: FieldGUID, Nullable: true},
 	},
 }
 
@@ -157,7 +157,7 @@ func (k FieldKind) Equal(a, b Value) bool {
 	if a.Valid != b.Valid {
 		return false
 	}
-	if k == KindGUID {
+	if k == FieldGUID {
 		return strings.EqualFold(a.S, b.S)
 	}
 	return a.S == b.S
@@ -250,6 +250,8 @@ type Group struct {
 	Fields map[string]Value
 	// Phones is the LOX24 member list, or nil when members are unmanaged.
 	Phones *Phones
+	// Users is the HelloID member list, or nil when members are unmanaged.
+	Users *Users
 	// Source is where the group is defined.
 	Source Source
 }
@@ -296,6 +298,35 @@ func (d Desired) For(sys System) []Group {
 	return out
 }
 
+// UserRef is one desired member of a HelloID group: a userName (matched
+// with NameKey) or a userGuid, and where it was written.
+type UserRef struct {
+	Ref    string // userName or userGuid, as written
+	Source Source // the users CSV's line, or the YAML list item's line
+}
+
+// Users is a HelloID group's desired member list, from an inline YAML list
+// or a users CSV (column `user`).
+type Users struct {
+	File string     // the users CSV, resolved relative to the group's file; "" for an inline list
+	Mode PhonesMode // exact (remove members not listed) or additive (never remove)
+	// AllowExternalSource lets groupsync manage the members of a group whose
+	// HelloID `source` is another system (allow_external_source: true).
+	AllowExternalSource bool
+	Source              Source    // where the `users` key stands
+	List                []UserRef // in file order
+	// Delimiter (0: detected) and Encoding ("": UTF-8 or as its byte order
+	// mark says) are how the users CSV is written.
+	Delimiter rune
+	Encoding  string
+}
+
+// RemoteUser is one HelloID user as GET /users reports it.
+type RemoteUser struct {
+	GUID     string // userGuid
+	UserName string // userName
+}
+
 // RemoteGroup is one group as a system reports it.
 type RemoteGroup struct {
 	Key    string           // LOX24 id (decimal) or HelloID groupGuid
@@ -312,7 +343,8 @@ type RemoteGroup struct {
 	// synchronises it (which would overwrite changes made here).
 	Origin string
 	// Users holds the HelloID group's member user GUIDs when they were read
-	// (groups to be pruned); nil otherwise.
+	// (groups whose desired state manages users, groups to be pruned); nil
+	// otherwise.
 	Users []string
 }
 
@@ -320,4 +352,23 @@ type RemoteGroup struct {
 type Current struct {
 	System System
 	Groups []RemoteGroup // in the order the API listed them
+	// Users is the HelloID user directory, read (once, whole) only when
+	// some group manages users; nil otherwise.
+	Users []RemoteUser
+}
+
+// ManagesUsers reports whether any of the groups manages its HelloID users.
+func ManagesUsers(groups []Group) bool {
+	for i := range groups {
+		if groups[i].Users != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// IsExternalSource reports whether a HelloID group `source` names another
+// system than HelloID itself ("" and "Local" are HelloID's own).
+func IsExternalSource(source string) bool {
+	return source != "" && !strings.EqualFold(source, "Local")
 }

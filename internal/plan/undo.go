@@ -45,7 +45,7 @@ func Undo(r *Report) (*Plan, []string) {
 			left = append(left, fmt.Sprintf("%s %s %s %s: cannot be undone: the report does not say what it changed", it.System, it.Kind, it.Action, it.Name))
 			continue
 		}
-		if it.DependsOn > 0 && it.Kind == KindPhone && it.Action == Create {
+		if it.DependsOn > 0 && (it.Kind == KindPhone || it.Kind == KindUser) && it.Action == Create {
 			continue // deleted with its group
 		}
 		c, ok := reverse(it)
@@ -68,7 +68,23 @@ func Undo(r *Report) (*Plan, []string) {
 
 // reverse returns the item that undoes it.
 func reverse(it *Item) (Change, bool) {
-	c := Change{System: it.System, Kind: it.Kind, Name: it.Name, Group: it.Group, Phone: it.Phone, Country: it.Country}
+	c := Change{System: it.System, Kind: it.Kind, Name: it.Name, Group: it.Group, Phone: it.Phone, Country: it.Country, User: it.User}
+	if it.Kind == KindUser {
+		// A link is undone by unlinking the user, an unlink by linking it.
+		if it.Group == "" || !IsGUID(it.Key) {
+			return c, false
+		}
+		c.Key = it.Key
+		switch it.Action {
+		case Create:
+			c.Action = Delete
+		case Delete:
+			c.Action = Create
+		default:
+			return c, false
+		}
+		return c, true
+	}
 	switch it.Action {
 	case Create:
 		if it.NewKey == "" {

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"sort"
+	"strings"
 )
 
 // GroupRef names one group to read again, and whether its members are
@@ -76,7 +77,7 @@ func Verify(r *Report, have map[System]Current) {
 			continue
 		}
 		c := it.change()
-		if c.Action == Create {
+		if c.Action == Create && c.Kind != KindUser {
 			c.Key = it.NewKey
 		}
 		switch _, res := x.holds(&c); res {
@@ -130,7 +131,7 @@ func (x *remoteIndex) holds(c *Change) (string, holdsResult) {
 				}
 				continue
 			}
-			kind := KindText
+			kind := FieldText
 			if spec, ok := FieldSpecFor(c.System, k); ok {
 				kind = spec.Kind
 			}
@@ -170,6 +171,25 @@ func (x *remoteIndex) holds(c *Change) (string, holdsResult) {
 			return "", holdsNo
 		}
 		return ph.ID, holdsYes
+	case KindUser:
+		if c.Group == "" {
+			return "", holdsUnknown
+		}
+		members, read := x.users[strings.ToLower(c.Group)]
+		if !read {
+			if x.d.byKey[x.d.keyOf(c.Group)] == nil {
+				// The group is gone: so are its members, and no link holds.
+				if c.Action == Delete {
+					return "", holdsYes
+				}
+				return "", holdsNo
+			}
+			return "", holdsUnknown
+		}
+		if members[strings.ToLower(c.Key)] == (c.Action == Create) {
+			return c.Key, holdsYes
+		}
+		return "", holdsNo
 	}
 	return "", holdsUnknown
 }

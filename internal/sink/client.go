@@ -462,9 +462,9 @@ func (c *Client) stop(err *StatusError) {
 	}
 }
 
-// Outcome turns the result of one write into the item's outcome for the
+// OutcomeOf turns the result of one write into the item's outcome for the
 // report.
-func Outcome(resp *Response, err error) plan.Outcome {
+func OutcomeOf(resp *Response, err error) plan.Outcome {
 	o := plan.Outcome{Status: plan.Succeeded, Err: err}
 	if err != nil {
 		o.Status = plan.Failed

@@ -428,7 +428,7 @@ func TestA429OfAWriteApplyCanRequeueComesBackAtOnce(t *testing.T) {
 	assert.Equal(t, 1, resp.Attempts)
 	assert.Len(t, sc.seen, 1, "not sent again by the client")
 	assert.NotContains(t, clock.sleeps, 3*time.Second, "the caller's worker does not wait out the 429 (only the pace)")
-	o := Outcome(resp, err)
+	o := OutcomeOf(resp, err)
 	assert.Equal(t, plan.Failed, o.Status)
 	assert.ErrorAs(t, o.Err, &te)
 

@@ -221,10 +221,13 @@ func csvValue(errs *errorList, sys plan.System, f, cell string, at pos) (plan.Va
 		return plan.Str(cell), true
 	}
 	spec, ok := plan.FieldSpecFor(sys, f)
+	if f == fieldAllowExt {
+		ok, spec = true, plan.FieldSpec{Name: f, Kind: plan.FieldBool}
+	}
 	switch {
-	case !ok: // id, groupGuid, phones, phones_mode
+	case !ok: // id, groupGuid, phones, phones_mode, users, users_mode
 		return plan.Str(trimmed), trimmed != ""
-	case spec.Kind == plan.KindBool:
+	case spec.Kind == plan.FieldBool:
 		if trimmed == "" {
 			return plan.Null, false
 		}
@@ -234,7 +237,7 @@ func csvValue(errs *errorList, sys plan.System, f, cell string, at pos) (plan.Va
 			return plan.Null, false
 		}
 		return plan.Bool(b), true
-	case spec.Kind == plan.KindGUID:
+	case spec.Kind == plan.FieldGUID:
 		if trimmed == "" {
 			return plan.Null, true
 		}

@@ -19,6 +19,9 @@ const (
 	fieldName       = "name"        // both: required
 	fieldPhones     = "phones"      // LOX24: path of the member CSV
 	fieldPhonesMode = "phones_mode" // LOX24: exact or additive
+	fieldUsers      = "users"       // HelloID: path of the users CSV, or (YAML) an inline list
+	fieldUsersMode  = "users_mode"  // HelloID: exact or additive
+	fieldAllowExt   = "allow_external_source"
 	fieldCountry    = "default_country"
 	fieldColumns    = "columns" // YAML only: the member file's own headers
 )
@@ -30,7 +33,7 @@ func keyFields(sys plan.System) []string {
 	case plan.LOX24:
 		return []string{fieldID, fieldName, fieldPhones, fieldPhonesMode, fieldCountry, fieldColumns}
 	case plan.HelloID:
-		return []string{fieldGUID, fieldName}
+		return []string{fieldGUID, fieldName, fieldUsers, fieldUsersMode, fieldAllowExt}
 	}
 	return nil
 }
@@ -66,9 +69,12 @@ func known(field string) bool { return belongs(plan.LOX24, field) || belongs(pla
 
 // isBoolField reports whether field holds a boolean.
 func isBoolField(field string) bool {
+	if field == fieldAllowExt {
+		return true
+	}
 	for _, sys := range plan.Systems {
 		if f, ok := plan.FieldSpecFor(sys, field); ok {
-			return f.Kind == plan.KindBool
+			return f.Kind == plan.FieldBool
 		}
 	}
 	return false
@@ -110,11 +116,23 @@ type groupBuilder struct {
 	mode      plan.PhonesMode
 	modeAt    pos
 	hasMode   bool
-	country   string
-	countryAt pos
-	columns   map[string]string
-	columnsAt pos
-	dialect   Dialect
+
+	users         string         // the users CSV, or "" for an inline list
+	userList      []plan.UserRef // the inline list
+	usersAt       pos
+	hasUsers      bool
+	usersMode     plan.PhonesMode
+	usersModeAt   pos
+	hasUsersMode  bool
+	allowExternal bool
+	allowExtAt    pos
+	hasAllowExt   bool
+	usersDialect  Dialect
+	country       string
+	countryAt     pos
+	columns       map[string]string
+	columnsAt     pos
+	dialect       Dialect
 }
 
 // newGroup starts a group of sys defined at at.
@@ -137,6 +155,10 @@ func (b *groupBuilder) accepts(field string, at pos) bool {
 		b.errs.add(at.line, at.col, field, "%s groups have no phones (only %s groups have members)", sys, plan.LOX24)
 		return false
 	}
+	if field == fieldUsers || field == fieldUsersMode || field == fieldAllowExt {
+		b.errs.add(at.line, at.col, field, "%s groups have no users (only %s groups have user members)", sys, plan.HelloID)
+		return false
+	}
 	b.errs.add(at.line, at.col, field, "not a %s field (it belongs to %s groups)", sys, owner(field))
 	return false
 }
@@ -148,17 +170,17 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 	if spec, ok := plan.FieldSpecFor(b.g.System, field); ok {
 		switch {
 		case !v.Valid && !spec.Nullable:
-			if spec.Kind == plan.KindBool {
+			if spec.Kind == plan.FieldBool {
 				bad("null is not allowed (want true or false)")
 			} else {
 				bad("null is not allowed")
 			}
 			return
 		case !v.Valid:
-		case spec.Kind == plan.KindGUID && !IsGUID(v.S):
+		case spec.Kind == plan.FieldGUID && !IsGUID(v.S):
 			bad("%s is not a GUID (want 8-4-4-4-12 hex digits)", quote(v.S))
 			return
-		case spec.Kind == plan.KindText:
+		case spec.Kind == plan.FieldText:
 			if msg := CheckText(v.S, spec.Max); msg != "" {
 				bad("%s", msg)
 				return
@@ -220,6 +242,30 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 		default:
 			bad("%s is not a phones mode (want %s or %s)", quote(v.S), plan.PhonesExact, plan.PhonesAdditive)
 		}
+	case fieldUsers:
+		if v.S == "" {
+			bad("must not be empty")
+			return
+		}
+		b.users = v.S
+	case fieldUsersMode:
+		switch m := plan.PhonesMode(v.S); m {
+		case plan.PhonesExact, plan.PhonesAdditive:
+			b.usersMode = m
+		default:
+			bad("%s is not a users mode (want %s or %s)", quote(v.S), plan.PhonesExact, plan.PhonesAdditive)
+		}
+	case fieldAllowExt:
+		b.allowExternal = v.S == "true"
+	}
+}
+
+// setUserList records an inline list of users (YAML), found at at.
+func (b *groupBuilder) setUserList(list []plan.UserRef, at pos) {
+	b.mark(fieldUsers, at)
+	b.userList = list
+	if b.userList == nil {
+		b.userList = []plan.UserRef{}
 	}
 }
 
@@ -233,6 +279,12 @@ func (b *groupBuilder) mark(field string, at pos) {
 		b.hasPhones, b.phonesAt = true, at
 	case fieldPhonesMode:
 		b.hasMode, b.modeAt = true, at
+	case fieldUsers:
+		b.hasUsers, b.usersAt = true, at
+	case fieldUsersMode:
+		b.hasUsersMode, b.usersModeAt = true, at
+	case fieldAllowExt:
+		b.hasAllowExt, b.allowExtAt = true, at
 	case fieldCountry:
 		b.countryAt = at
 	case fieldColumns:
@@ -270,6 +322,28 @@ func (b *groupBuilder) finish() plan.Group {
 			Columns:   b.columns,
 			Delimiter: b.dialect.Delimiter,
 			Encoding:  b.dialect.Encoding,
+		}
+	}
+	if b.hasUsersMode && !b.hasUsers {
+		b.errs.add(b.usersModeAt.line, b.usersModeAt.col, fieldUsersMode, "only valid with users")
+	}
+	if b.hasAllowExt && !b.hasUsers {
+		b.errs.add(b.allowExtAt.line, b.allowExtAt.col, fieldAllowExt, "only valid with users")
+	}
+	if b.users != "" || b.userList != nil {
+		mode := b.usersMode
+		if mode == "" {
+			mode = plan.PhonesExact
+		}
+		b.g.Users = &plan.Users{
+			Mode:                mode,
+			AllowExternalSource: b.allowExternal,
+			Source:              plan.Source{File: b.errs.file, Line: b.usersAt.line},
+			List:                b.userList,
+		}
+		if b.users != "" {
+			b.g.Users.File = resolve(b.errs.file, b.users)
+			b.g.Users.Delimiter, b.g.Users.Encoding = b.usersDialect.Delimiter, b.usersDialect.Encoding
 		}
 	}
 	return b.g
@@ -339,26 +413,8 @@ func ParseID(s string) (string, bool) {
 }
 
 // IsGUID reports whether s is a GUID written as 8-4-4-4-12 hex digits, in
-// either letter case.
-func IsGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// either letter case (plan.IsGUID: one rule for the reader and the plan).
+func IsGUID(s string) bool { return plan.IsGUID(s) }
 
 // parseBool reads a CSV boolean: true/false/yes/no/1/0, in any letter case.
 func parseBool(s string) (bool, bool) {

@@ -89,3 +89,19 @@ func FuzzReadPhones(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadUsers(f *testing.F) {
+	seed(f, "marketing-users.csv", "", "user\n", "user\nalice\nALICE\n", "user,x\na,b\n", "user\n\" a\"\n")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		list, errs := ReadUsers("u.csv", bytes.NewReader(data), Dialect{})
+		assertCited(t, "u.csv", errs)
+		if len(errs) == 0 {
+			seen := map[string]bool{}
+			for _, u := range list {
+				assert.Empty(t, CheckUser(u.Ref), "every user read is a valid reference")
+				assert.False(t, seen[UserKey(u.Ref)], "no user twice: %q", u.Ref)
+				seen[UserKey(u.Ref)] = true
+			}
+		}
+	})
+}

@@ -82,6 +82,10 @@ func ReadContext(ctx context.Context, paths []string, opt Options) (plan.Desired
 			errs = append(errs, r.loadPhones(g)...)
 			addRows(&d, g.Phones.File, len(g.Phones.List))
 		}
+		if g.Users != nil && g.Users.File != "" {
+			errs = append(errs, r.loadUsers(g)...)
+			addRows(&d, g.Users.File, len(g.Users.List))
+		}
 		if err := ctx.Err(); err != nil {
 			return plan.Desired{}, context.Cause(ctx)
 		}

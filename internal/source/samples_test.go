@@ -67,10 +67,24 @@ func readSampleState(t *testing.T) sampleState {
 }
 
 func TestSamples(t *testing.T) {
+	t.Run("the users files are read through the groups that name them", func(t *testing.T) {
+		users := map[string][]string{}
+		for _, g := range readSamples(t).Groups {
+			if g.Users == nil {
+				continue
+			}
+			for _, u := range g.Users.List {
+				users[g.Name] = append(users[g.Name], u.Ref)
+			}
+		}
+		assert.Equal(t, []string{"carol@acme.example", "dave@acme.example"}, users["Marketing"])
+		assert.Equal(t, []string{"mia@acme.example", "c9e5a3b2-3d4f-4a71-8c1d-2e3f4a5b6c7d"}, users["HR"])
+		assert.Len(t, users, 4)
+	})
 	t.Run("every file in samples/ is parsed by a test", func(t *testing.T) {
 		entries, err := os.ReadDir(samplesDir)
 		require.NoError(t, err)
-		covered := append(slices.Clone(sampleGroupFiles), "clients.csv", "field-team-hr.csv", "emulator-state.json")
+		covered := append(slices.Clone(sampleGroupFiles), "clients.csv", "field-team-hr.csv", "emulator-state.json", "marketing-users.csv", "hr-users.csv")
 		for _, e := range entries {
 			if e.IsDir() || strings.HasSuffix(e.Name(), ".go") {
 				continue

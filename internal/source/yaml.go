@@ -263,13 +263,22 @@ func (y yamlReader) group(sys plan.System, m *yaml.Node) plan.Group {
 		val = deref(val)
 		vat := pos{val.Line, val.Column}
 		switch {
+		case key == fieldUsers && val.Kind == yaml.SequenceNode:
+			b.setUserList(y.userList(val), at)
+			return
 		case key == fieldColumns:
 			b.mark(key, vat)
 			b.columns = y.columns(val)
 			return
 		case key == fieldPhones && val.Kind == yaml.MappingNode:
 			b.mark(key, vat)
-			if path, ok := y.fileRef(val, &b.dialect); ok {
+			if path, ok := y.fileRef(key, val, &b.dialect); ok {
+				b.set(key, plan.Str(path), vat)
+			}
+			return
+		case key == fieldUsers && val.Kind == yaml.MappingNode:
+			b.mark(key, vat)
+			if path, ok := y.fileRef(key, val, &b.usersDialect); ok {
 				b.set(key, plan.Str(path), vat)
 			}
 			return
@@ -280,6 +289,32 @@ func (y yamlReader) group(sys plan.System, m *yaml.Node) plan.Group {
 		}
 	})
 	return b.finish()
+}
+
+// userList reads an inline list of users: userNames and/or userGuids, each
+// cited by its own line. A user named twice is an error.
+func (y yamlReader) userList(n *yaml.Node) []plan.UserRef {
+	var list []plan.UserRef
+	seen := map[string]int{}
+	for _, item := range n.Content {
+		item = deref(item)
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			y.wrongKind(item, fieldUsers, "a userName or userGuid")
+			continue
+		}
+		if msg := CheckUser(item.Value); msg != "" {
+			y.errs.add(item.Line, item.Column, fieldUsers, "%s", msg)
+			continue
+		}
+		k := UserKey(item.Value)
+		if first, dup := seen[k]; dup {
+			y.errs.add(item.Line, item.Column, fieldUsers, "user %s is listed twice (first at line %d)", quote(item.Value), first)
+			continue
+		}
+		seen[k] = item.Line
+		list = append(list, plan.UserRef{Ref: item.Value, Source: plan.Source{File: y.errs.file, Line: item.Line}})
+	}
+	return list
 }
 
 // value turns a field's node into a Value: null, a boolean for boolean
@@ -307,7 +342,7 @@ func (y yamlReader) value(field string, n *yaml.Node) (plan.Value, bool) {
 // fileRef reads a file reference written as a mapping,
 // {path: clients.csv, delimiter: ";", encoding: windows-1252}, into its
 // path and d.
-func (y yamlReader) fileRef(m *yaml.Node, d *Dialect) (string, bool) {
+func (y yamlReader) fileRef(field string, m *yaml.Node, d *Dialect) (string, bool) {
 	var path string
 	hasPath := false
 	y.pairs(m, func(key string, keyNode, val *yaml.Node) {
@@ -333,11 +368,11 @@ func (y yamlReader) fileRef(m *yaml.Node, d *Dialect) (string, bool) {
 			}
 			d.Encoding = strings.ToLower(val.Value)
 		default:
-			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %q in phones (want path, delimiter or encoding)", key)
+			y.errs.add(keyNode.Line, keyNode.Column, "", "unknown key %q in %s (want path, delimiter or encoding)", key, field)
 		}
 	})
 	if !hasPath {
-		y.errs.add(m.Line, m.Column, fieldPhones, "path: missing (required)")
+		y.errs.add(m.Line, m.Column, field, "path: missing (required)")
 	}
 	return path, hasPath
 }

@@ -1,5 +1,7 @@
 // Package helloid is the client of the HelloID API for groupsync: it reads
-// every group and creates or updates groups.
+// every group (and, for groups whose users the files manage, the user
+// directory and their members), creates or updates groups, and links and
+// unlinks users.
 //
 // Collections are listed by one generic reader, readAll (read.go): explicit
 // skip/take until an empty page, bare or data/pageData-wrapped lists, every
@@ -129,8 +131,11 @@ func (c *Client) ReadMembers(ctx context.Context, cur *plan.Current, keys []stri
 	return nil
 }
 
-// Do applies one group item.
+// Do applies one group or user item.
 func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
+	if ch.Kind == plan.KindUser {
+		return c.doUser(ctx, ch)
+	}
 	if ch.Kind != plan.KindGroup {
 		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
 	}
@@ -142,51 +147,57 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 	switch ch.Action {
 	case plan.Delete:
 		return c.deleteGroup(ctx, ch)
-	case plan.Create, plan.Update:
-	default:
-		return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
+	case plan.Create:
+		return c.create(ctx, ch, nil)
+	case plan.Update:
+		body := map[string]any{}
+		for _, f := range ch.Fields {
+			body[f.Field] = encode(f.Field, f.After)
+		}
+		resp, err := c.api.Do(ctx, sink.Request{Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key),
+			Body: body, Op: "put group " + ch.Key})
+		return sink.OutcomeOf(resp, err)
 	}
+	return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("helloid: cannot %s a %s", ch.Action, ch.Kind)}
+}
+
+// create sends POST /groups with the create's fields and, when given, the
+// GUIDs of its first members (userGuids), in one request.
+func (c *Client) create(ctx context.Context, ch *plan.Change, userGUIDs []string) plan.Outcome {
 	body := map[string]any{}
 	for _, f := range ch.Fields {
 		body[f.Field] = encode(f.Field, f.After)
 	}
-	req := sink.Request{Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: body,
-		Op: "put group " + ch.Key}
+	if len(userGUIDs) > 0 {
+		body["userGuids"] = userGUIDs
+	}
+	// The plan creates a group only when no group had its name (names are
+	// unique, case-insensitively). If the answer to the POST is lost, a
+	// group with that name now is the one we made, members included.
 	var found string
-	if ch.Action == plan.Create {
-		// The plan creates a group only when no group had its name (names
-		// are unique, case-insensitively). If the answer to the POST is
-		// lost, a group with that name now is the one we made.
-		named := func(groups []group) string {
-			for _, g := range groups {
-				if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
-					return g.GroupGUID
-				}
-			}
-			return ""
+	reread := func(ctx context.Context) (any, error) {
+		// Look only for this group's name; other creates of the run may be
+		// moving the listing meanwhile.
+		groups, err := lookFor(ctx, c, groupListing())
+		if err != nil {
+			return nil, err
 		}
-		reread := func(ctx context.Context) (any, error) {
-			// Look only for this group's name; other creates of the run
-			// may be moving the listing meanwhile.
-			groups, err := lookFor(ctx, c, groupListing())
-			if err != nil {
-				return nil, err
-			}
-			if found = named(groups); found != "" {
+		for _, g := range groups {
+			if plan.NameKey(g.Name) == plan.NameKey(ch.Name) {
+				found = g.GroupGUID
 				return nil, nil
 			}
-			return body, nil
 		}
-		req = sink.Request{Method: http.MethodPost, Path: "/groups", Body: body,
-			Op: fmt.Sprintf("create group %q", ch.Name), BeforeRetry: reread}
+		return body, nil
 	}
-	resp, err := c.api.Do(ctx, req)
-	o := sink.Outcome(resp, err)
+	resp, err := c.api.Do(ctx, sink.Request{Method: http.MethodPost, Path: "/groups", Body: body,
+		Op: fmt.Sprintf("create group %q", ch.Name), BeforeRetry: reread})
+	o := sink.OutcomeOf(resp, err)
 	if err == nil && found != "" {
 		o.NewKey = found
 		return o
 	}
-	if err == nil && ch.Action == plan.Create {
+	if err == nil {
 		var g group
 		if err := json.Unmarshal(resp.Body, &g); err != nil || !isGUID(g.GroupGUID) {
 			o.Status, o.Err = plan.Failed, fmt.Errorf("helloid: create group %q: the response has no groupGuid", ch.Name)
@@ -202,7 +213,7 @@ func encode(field string, v plan.Value) any {
 	if !v.Valid {
 		return nil
 	}
-	if spec, ok := plan.FieldSpecFor(plan.HelloID, field); ok && spec.Kind == plan.KindBool {
+	if spec, ok := plan.FieldSpecFor(plan.HelloID, field); ok && spec.Kind == plan.FieldBool {
 		return v.S == "true"
 	}
 	return v.S

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -45,7 +46,18 @@ func (b *bodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func setup(t *testing.T, groups []emulator.HelloIDGroup) (*emulator.Server, *bodies, *helloid.Client) {
 	t.Helper()
 	emu := emulator.New(emulator.Options{Seed: 1})
-	require.NoError(t, emu.LoadState(emulator.State{HelloID: emulator.HelloIDState{Groups: groups}}))
+	// The directory holds every user the groups have as members.
+	var users []emulator.HelloIDUser
+	seen := map[string]bool{}
+	for _, g := range groups {
+		for _, u := range g.Users {
+			if k := strings.ToLower(u); !seen[k] {
+				seen[k] = true
+				users = append(users, emulator.HelloIDUser{UserGUID: u, UserName: "user-" + k})
+			}
+		}
+	}
+	require.NoError(t, emu.LoadState(emulator.State{HelloID: emulator.HelloIDState{Groups: groups, Users: users}}))
 	rec := &bodies{next: emu}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)

@@ -16,8 +16,25 @@ import (
 )
 
 // Read returns every group of the tenant (see readAll for how a listing is
-// read and checked).
+// read and checked). When some group of want manages its users, it also
+// reads the user directory (one listing of /users) and the members of each
+// such group (GET /groups/{guid}).
 func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, error) {
+	cur, err := c.readGroups(ctx)
+	if err != nil || !plan.ManagesUsers(want) {
+		return cur, err
+	}
+	if cur.Users, err = c.readUsers(ctx); err != nil {
+		return plan.Current{}, err
+	}
+	if err := c.readMembers(ctx, &cur, want); err != nil {
+		return plan.Current{}, err
+	}
+	return cur, nil
+}
+
+// readGroups lists every group.
+func (c *Client) readGroups(ctx context.Context) (plan.Current, error) {
 	groups, err := readAll(ctx, c, groupListing())
 	if err != nil {
 		return plan.Current{}, err
@@ -154,26 +171,9 @@ func decodeList[T any](body []byte) ([]T, error) {
 }
 
 // isGUID reports whether s is a GUID written as 8-4-4-4-12 hex digits, in
-// either letter case. Only such a key ever goes into a path.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// either letter case (plan.IsGUID, the one GUID rule). Only such a key ever
+// goes into a path.
+func isGUID(s string) bool { return plan.IsGUID(s) }
 
 // lookFor reads a fresh listing to find out whether a write happened,
 // while other writes of the same run may be in flight: a key listed twice

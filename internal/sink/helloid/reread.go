@@ -38,7 +38,15 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 		if !strings.EqualFold(g.GroupGUID, ref.Key) {
 			return plan.Current{}, fmt.Errorf("helloid: %s: the answer is not that group", op)
 		}
-		cur.Groups = append(cur.Groups, g.remote())
+		r := g.remote()
+		if ref.Members {
+			members, err := groupMembers(op, resp.Body)
+			if err != nil {
+				return plan.Current{}, err
+			}
+			r.Users = members
+		}
+		cur.Groups = append(cur.Groups, r)
 	}
 	return cur, nil
 }
@@ -47,7 +55,7 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 func (c *Client) deleteGroup(ctx context.Context, ch *plan.Change) plan.Outcome {
 	resp, err := c.api.Do(ctx, sink.Request{Op: "delete group " + ch.Key, Method: http.MethodDelete,
 		Path: "/groups/" + url.PathEscape(ch.Key)})
-	o := sink.Outcome(resp, err)
+	o := sink.OutcomeOf(resp, err)
 	// A 404 on a retry: an earlier attempt, whose answer was lost, deleted
 	// the group.
 	if o.Status == plan.Failed && o.HTTPStatus == http.StatusNotFound && o.Attempts > 1 {

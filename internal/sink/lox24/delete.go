@@ -14,5 +14,5 @@ import (
 func (c *Client) deleteGroup(ctx context.Context, ch *plan.Change) plan.Outcome {
 	resp, err := c.api.Do(ctx, sink.Request{Op: "delete group " + ch.Key, Method: http.MethodDelete,
 		Path: "/groups/" + url.PathEscape(ch.Key)})
-	return deleted(sink.Outcome(resp, err))
+	return deleted(sink.OutcomeOf(resp, err))
 }

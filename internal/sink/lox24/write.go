@@ -76,7 +76,7 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 	}
 	resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodPost,
 		Path: "/groups/" + url.PathEscape(group) + "/phones/batch", Body: body, BeforeRetry: reread})
-	base := sink.Outcome(resp, err)
+	base := sink.OutcomeOf(resp, err)
 	for i := range outs {
 		key := outs[i].NewKey
 		outs[i] = base
@@ -139,11 +139,11 @@ func (c *Client) Do(ctx context.Context, ch *plan.Change) plan.Outcome {
 		// sent as they were read.
 		resp, err := c.api.Do(ctx, sink.Request{Op: "put phone " + ch.Key, Method: http.MethodPut,
 			Path: "/phones/" + url.PathEscape(ch.Key), Body: phoneBody(ch.Record())})
-		return sink.Outcome(resp, err)
+		return sink.OutcomeOf(resp, err)
 	case ch.Kind == plan.KindPhone && ch.Action == plan.Delete:
 		resp, err := c.api.Do(ctx, sink.Request{Op: "delete phone " + ch.Key, Method: http.MethodDelete,
 			Path: "/phones/" + url.PathEscape(ch.Key)})
-		return sink.Outcome(resp, err)
+		return sink.OutcomeOf(resp, err)
 	}
 	return plan.Outcome{Status: plan.Failed, Err: fmt.Errorf("lox24: cannot %s a %s", ch.Action, ch.Kind)}
 }
@@ -190,7 +190,7 @@ func (c *Client) createGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 	}
 	resp, err := c.api.Do(ctx, sink.Request{Op: fmt.Sprintf("create group %q", g.Name), Method: http.MethodPost,
 		Path: "/groups", Body: g, BeforeRetry: reread})
-	o := sink.Outcome(resp, err)
+	o := sink.OutcomeOf(resp, err)
 	switch {
 	case err != nil:
 	case found != "":
@@ -219,7 +219,7 @@ func (c *Client) updateGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 		*p = ptr(rec[name])
 	}
 	resp, err := c.api.Do(ctx, sink.Request{Op: "put group " + ch.Key, Method: http.MethodPut, Path: "/groups/" + url.PathEscape(ch.Key), Body: g})
-	return sink.Outcome(resp, err)
+	return sink.OutcomeOf(resp, err)
 }
 
 // deleted is the outcome of a group delete: a 404 on a retry means an
