@@ -286,27 +286,25 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	if key == "" {
 		dependsOn = createIdx + 1
 	}
-	// Every number, keyed by its digits (E.164 numbers are at most 15
-	// digits, so they fit a uint64 and the index stays small at a million
-	// members): the desired ones with the first remote entry that holds
-	// them, then the remote ones that no file lists. A remote number that
-	// libphonenumber does not accept matches nothing; it is keyed by its
-	// raw form, apart. Later entries of a number are duplicates.
-	// A new or empty group has nothing to match: it needs no index.
-	var idx map[uint64]numberSlot
+	// Every desired number, keyed by its digits (E.164 numbers are at most
+	// 15 digits, so they fit a uint64), with the first remote entry that
+	// holds it; the remote numbers that no file lists are kept apart. A
+	// remote number that libphonenumber does not accept matches nothing; it
+	// is keyed by its raw form, apart. Later entries of a number are
+	// duplicates. A new or empty group has nothing to match: it needs no
+	// index.
+	var idx numberIndex
 	if len(remote) > 0 {
-		idx = make(map[uint64]numberSlot, len(ph.List))
-		for i := range ph.List {
-			idx[e164Digits(ph.List[i].Number)] = numberSlot{remote: -1}
-		}
+		idx = newNumberIndex(ph.List)
 	}
 	// remoteOf is the first remote entry of a desired number, -1 for none.
 	remoteOf := func(number string) int32 {
-		if slot, ok := idx[e164Digits(number)]; ok {
-			return slot.remote
+		if k := idx.find(e164Digits(number)); k >= 0 {
+			return idx.remote[k]
 		}
 		return -1
 	}
+	matched := 0 // remote entries that hold a desired number, first of it
 	var (
 		other   map[uint64]int32
 		invalid map[string]int32
@@ -319,7 +317,7 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		// itself), so a current member list, mostly such numbers, is
 		// matched without parsing.
 		if digits, ok := canonicalDigits(number); ok {
-			if _, listed := idx[digits]; listed {
+			if idx.find(digits) >= 0 {
 				return digits, true
 			}
 		}
@@ -339,11 +337,12 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 			}
 			continue
 		}
-		if slot, listed := idx[digits]; listed {
-			if slot.remote >= 0 {
+		if k := idx.find(digits); k >= 0 {
+			if idx.remote[k] >= 0 {
 				dups = append(dups, int32(i))
 			} else {
-				idx[digits] = numberSlot{remote: int32(i)}
+				idx.remote[k] = int32(i)
+				matched++
 			}
 			continue
 		}
@@ -360,17 +359,26 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	// when the file does not list it.
 	wantLine := make([]int32, len(remote))
 	file := ph.File
-	// The creates and their fields are sized once: a new group of a million
-	// members then costs one array of changes and one of fields, instead of
-	// every slice grown by doubling and each create's fields on their own.
-	creates, nfields := 0, 0
+	// The member changes and the creates' fields are sized once: a group of
+	// a million members then costs one array of changes and one of fields,
+	// instead of every slice grown by doubling (two copies live at each
+	// growth) and each create's fields on their own.
+	creates, updates, nfields := 0, 0, 0
 	for i := range ph.List {
-		if remoteOf(ph.List[i].Number) < 0 {
+		j := remoteOf(ph.List[i].Number)
+		switch {
+		case j < 0:
 			creates++
 			nfields += 1 + managedValues(ph.Managed, ph.List[i].Cols)
+		case ph.List[i].Cols != remote[j].Cols && managedDiffer(ph.Managed, ph.List[i].Cols, remote[j].Cols):
+			updates++
 		}
 	}
-	p.Changes = slices.Grow(p.Changes, creates)
+	deletes := 0
+	if ph.Mode != PhonesAdditive {
+		deletes = len(remote) - matched
+	}
+	p.Changes = slices.Grow(p.Changes, creates+updates+deletes)
 	slab := make([]FieldChange, 0, nfields)
 	for i := range ph.List {
 		want := &ph.List[i]
@@ -413,12 +421,14 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		// A duplicate of a listed number carries minus that number's line.
 		// (A duplicate of a number no file lists stays 0: not in the file.)
 		if digits, ok := keyOf(remote[j].Number); ok {
-			if slot, listed := idx[digits]; listed && slot.remote >= 0 {
-				first := slot.remote
-				wantLine[j] = -wantLine[first]
+			if k := idx.find(digits); k >= 0 && idx.remote[k] >= 0 {
+				wantLine[j] = -wantLine[idx.remote[k]]
 			}
 		}
 	}
+	// The index is not needed past this point: let the deletes' records
+	// have its memory.
+	idx = numberIndex{}
 	for i := range remote {
 		line := wantLine[i]
 		if line > 0 {
@@ -451,6 +461,17 @@ func managedValues(managed [NumPhoneCols]bool, cols Columns) int {
 	return n
 }
 
+// managedDiffer reports whether a managed column differs between want and
+// have.
+func managedDiffer(managed [NumPhoneCols]bool, want, have Columns) bool {
+	for col, m := range managed {
+		if m && want.Get(col) != have.Get(col) {
+			return true
+		}
+	}
+	return false
+}
+
 // e164Digits returns the digits of a number already in E.164 form.
 func e164Digits(n string) uint64 {
 	var v uint64
@@ -474,8 +495,38 @@ func remoteNumber(buf []byte, number, country string) string {
 	return string(b)
 }
 
-// numberSlot is a desired number's first remote entry (-1: none).
-type numberSlot struct{ remote int32 }
+// numberIndex is the desired numbers of a group by their digits, as sorted
+// keys with, at the same position, the number's first remote entry (-1:
+// none). Against a map it is compact (12 bytes a number, allocated once, no
+// buckets or spare slots), which matters at a million members; a lookup is
+// a binary search.
+type numberIndex struct {
+	keys   []uint64
+	remote []int32
+}
+
+// newNumberIndex indexes the numbers of list (E.164), each once.
+func newNumberIndex(list []Phone) numberIndex {
+	keys := make([]uint64, len(list))
+	for i := range list {
+		keys[i] = e164Digits(list[i].Number)
+	}
+	slices.Sort(keys)
+	keys = slices.Clip(slices.Compact(keys))
+	remote := make([]int32, len(keys))
+	for i := range remote {
+		remote[i] = -1
+	}
+	return numberIndex{keys: keys, remote: remote}
+}
+
+// find returns the position of digits in x, or -1 when x does not hold it.
+func (x *numberIndex) find(digits uint64) int {
+	if k, ok := slices.BinarySearch(x.keys, digits); ok {
+		return k
+	}
+	return -1
+}
 
 // canonicalDigits returns the digits of a number written as + and 2..15
 // digits, the first not 0.

@@ -377,3 +377,51 @@ func FuzzNormalizePhone(f *testing.F) {
 		assert.Equal(t, n, again)
 	})
 }
+
+func TestNumberIndex(t *testing.T) {
+	list := []Phone{{Number: "+4915112345678"}, {Number: "+33612345678"}, {Number: "+4915112345678"}, {Number: "+12125550100"}}
+	x := newNumberIndex(list)
+	assert.Len(t, x.keys, 3, "a number listed twice is indexed once")
+	assert.Equal(t, []int32{-1, -1, -1}, x.remote)
+	for _, n := range []string{"+4915112345678", "+33612345678", "+12125550100"} {
+		k := x.find(e164Digits(n))
+		require.GreaterOrEqual(t, k, 0, n)
+		assert.Equal(t, e164Digits(n), x.keys[k], n)
+	}
+	for _, n := range []string{"+4915112345679", "+1", "+999999999999999"} {
+		assert.Equal(t, -1, x.find(e164Digits(n)), n)
+	}
+	var empty numberIndex
+	assert.Equal(t, -1, empty.find(e164Digits("+4915112345678")))
+}
+
+// A group's member changes are one array sized once, creates, updates and
+// deletes alike, not grown by doubling.
+func TestDiffPhonesChangesAllocatedOnce(t *testing.T) {
+	const n = 2000
+	var list []Phone
+	remote := make([]RemotePhone, 0, n+2)
+	for i := range n {
+		remote = append(remote, have(fmt.Sprint(i+1), fmt.Sprintf("+49151%08d", i), "Mr."))
+	}
+	remote = append(remote, have("dup", "+4915100000007", "Mr."), have("bad", "not a number"))
+	for i := range n {
+		a := "Mr."
+		if i%10 == 3 {
+			a = "Dr."
+		}
+		j := i
+		if i >= n*3/4 {
+			j += n // not listed remotely: a create, and the remote one a delete
+		}
+		list = append(list, want(fmt.Sprintf("+49151%08d", j), i+2, a))
+	}
+	p := phoneDiff(t, members(PhonesExact, managedAB, list...), remote)
+	count := map[Action]int{}
+	for _, c := range p.Changes {
+		count[c.Action]++
+	}
+	assert.Equal(t, map[Action]int{Create: 500, Update: 150, Delete: 502}, count)
+	// Rounded up to the allocator's size class at most.
+	assert.LessOrEqual(t, cap(p.Changes), len(p.Changes)*21/20)
+}
