@@ -118,3 +118,33 @@ func TestVerifyFailsAGroupDeleteThatDidNotStick(t *testing.T) {
 	assert.Equal(t, plan.NotObserved, it.Error)
 	assert.False(t, it.Verified)
 }
+
+// A pruned HelloID group comes back with undo with its members: the users
+// it had are linked again.
+func TestUndoRebuildsAPrunedHelloIDGroupWithItsUsers(t *testing.T) {
+	t.Parallel()
+	st := pruneState()
+	st.HelloID.Users = []emulator.HelloIDUser{{UserGUID: guidUser, UserName: "ann@acme.example"}}
+	w := stateWorld(t, st)
+	files := writeFiles(t, w.dir, map[string]string{"hr.yaml": pruneYAML}, "hr.yaml")
+	report := filepath.Join(w.dir, "r.json")
+	r := runCLI(t, w.env(), append([]string{"apply", "--yes", "--report", report, "--only", "helloid"}, files...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	for _, g := range w.emu.State().HelloID.Groups {
+		require.NotEqual(t, "HR A", g.Name, "pruned")
+	}
+
+	undo := filepath.Join(w.dir, "undo.json")
+	u := runCLI(t, nil, "undo", report, "--out", undo)
+	require.Equal(t, exitOK, u.code, u.stderr)
+	a := runCLI(t, w.env(), "apply", "--yes", "--plan", undo, "--report", filepath.Join(w.dir, "u.json"))
+	require.Equal(t, exitOK, a.code, a.stderr)
+	var back *emulator.HelloIDGroup
+	for _, g := range w.emu.State().HelloID.Groups {
+		if g.Name == "HR A" {
+			back = &g
+		}
+	}
+	require.NotNil(t, back, "the group exists again")
+	assert.Equal(t, []string{guidUser}, back.Users, "with the users it had")
+}

@@ -126,8 +126,9 @@ func reverse(it *Item) (Change, bool) {
 
 // recreate adds to p the items that undo the group delete it: a create of
 // the group from its before (the record as read before the delete; older
-// reports have it only in the snapshot) and, for LOX24, a create of every
-// member of the snapshot, every column included, depending on that create.
+// reports have it only in the snapshot) and a create of every member of the
+// snapshot (LOX24 phones with every column, HelloID user links), depending
+// on that create.
 // The second result is false when the report holds no record; the first
 // says what cannot be restored.
 func (p *Plan) recreate(it *Item) (string, bool) {
@@ -173,9 +174,10 @@ func (p *Plan) recreate(it *Item) (string, bool) {
 		}
 		p.Changes = append(p.Changes, c)
 	}
-	if n := len(it.Snapshot.Users); n > 0 {
-		// HelloID memberships are not items of a plan yet.
-		return fmt.Sprintf("%s group delete %s: its %d member users are not restored: add them again in HelloID", it.System, name.S, n), true
+	for _, u := range it.Snapshot.Users {
+		// The users are linked again, in the create's own request.
+		p.Changes = append(p.Changes, Change{System: it.System, Kind: KindUser, Action: Create, Key: u, Name: name.S,
+			DependsOn: dep, User: u, Note: "undoes delete of group " + name.S})
 	}
 	return "", true
 }
