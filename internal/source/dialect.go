@@ -129,24 +129,34 @@ func detectDelimiter(br *bufio.Reader) rune {
 // gets one error, not one per cell. The line that holds the bad bytes is not
 // passed on at all, so that the CSV reader sees no half row.
 type utf8Checker struct {
+	chunks
 	r    io.Reader
 	line int    // the line of the first byte not yet checked
 	buf  []byte // read but not yet checked: an incomplete character
-	out  []byte // checked, not yet returned
-	err  error  // returned once out is empty
 }
 
-func (c *utf8Checker) Read(p []byte) (int, error) {
+// chunks hands out text a reader produced a chunk at a time, then its
+// error: what utf8Checker and utf16Reader share.
+type chunks struct {
+	out []byte // checked or decoded, not yet returned
+	err error  // returned once out is empty
+}
+
+// read returns what is left of the current chunk, calling fill for the
+// next one while there is none and no error.
+func (c *chunks) read(p []byte, fill func()) (int, error) {
 	for len(c.out) == 0 {
 		if c.err != nil {
 			return 0, c.err
 		}
-		c.fill()
+		fill()
 	}
 	n := copy(p, c.out)
 	c.out = c.out[n:]
 	return n, nil
 }
+
+func (c *utf8Checker) Read(p []byte) (int, error) { return c.read(p, c.fill) }
 
 // fill reads the next chunk and checks it.
 func (c *utf8Checker) fill() {
@@ -204,24 +214,13 @@ func (c *utf8Checker) fill() {
 // (a decoder that writes U+FFFD instead would change the text silently).
 // The line that holds the bad character is not passed on.
 type utf16Reader struct {
+	chunks
 	r    *bufio.Reader
-	big  bool   // big endian
-	line int    // the line of the next character
-	out  []byte // decoded, not yet returned
-	err  error  // returned once out is empty
+	big  bool // big endian
+	line int  // the line of the next character
 }
 
-func (c *utf16Reader) Read(p []byte) (int, error) {
-	for len(c.out) == 0 {
-		if c.err != nil {
-			return 0, c.err
-		}
-		c.fill()
-	}
-	n := copy(p, c.out)
-	c.out = c.out[n:]
-	return n, nil
-}
+func (c *utf16Reader) Read(p []byte) (int, error) { return c.read(p, c.fill) }
 
 // unit reads one UTF-16 code unit.
 func (c *utf16Reader) unit() (rune, error) {
