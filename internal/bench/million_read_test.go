@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"testing"
@@ -25,7 +26,8 @@ import (
 type readResult struct {
 	Seconds float64 `json:"seconds"` // file read, API read and diff
 	APISecs float64 `json:"api_seconds"`
-	CPUSecs float64 `json:"cpu_seconds"` // the child's user + system CPU
+	CPUSecs float64 `json:"cpu_seconds"`     // the child's user + system CPU, whole run
+	APICPU  float64 `json:"api_cpu_seconds"` // the same, during the API read alone
 	PeakMB  float64 `json:"peak_rss_mb"`
 	Members int     `json:"members"`
 	Changes int     `json:"changes"`
@@ -53,12 +55,21 @@ func TestMillionReadChild(t *testing.T) {
 	c, err := lox24.New(sink.Config{BaseURL: url, Rate: 1e6, MaxInFlight: workers}, "demo:demo")
 	require.NoError(t, err)
 	c.SetReadWorkers(workers)
-	apiStart := time.Now()
+	if path := os.Getenv("GROUPSYNC_BENCH_READ_PROFILE"); path != "" {
+		f, err := os.Create(path)
+		require.NoError(t, err)
+		require.NoError(t, pprof.StartCPUProfile(f))
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
+	apiStart, apiCPU := time.Now(), cpuSeconds()
 	cur, err := c.Read(context.Background(), want.Groups)
 	require.NoError(t, err)
-	apiSecs := time.Since(apiStart).Seconds()
+	apiSecs, apiCPU := time.Since(apiStart).Seconds(), cpuSeconds()-apiCPU
+	if os.Getenv("GROUPSYNC_BENCH_READ_PROFILE") != "" {
+		pprof.StopCPUProfile() // the API read alone
+	}
 	p := plan.Diff(want, map[plan.System]plan.Current{plan.LOX24: cur})
-	res := readResult{Seconds: time.Since(start).Seconds(), APISecs: apiSecs, CPUSecs: cpuSeconds(),
+	res := readResult{Seconds: time.Since(start).Seconds(), APISecs: apiSecs, CPUSecs: cpuSeconds(), APICPU: apiCPU,
 		PeakMB: peakRSSMB(), Members: len(cur.Groups[0].Phones), Changes: len(p.Changes)}
 	b, _ := json.Marshal(res)
 	fmt.Printf("READ-RESULT %s\n", b)
@@ -68,7 +79,14 @@ func TestMillionReadChild(t *testing.T) {
 // 30) from the emulator through the LOX24 client and diffs it against a
 // member file of a million rows, in a fresh process each time, with 4
 // workers. The emulator runs in this process, so the child's CPU and peak
-// memory are the client's alone.
+// memory are the client's alone; the child also reports the CPU of the API
+// read alone (api-cpu-s).
+//
+// GROUPSYNC_BENCH_READ_CHILD names another test binary to run as the child
+// (one built from an earlier version with its own TestMillionReadChild), so
+// that two versions of the client are measured against the same emulator;
+// GROUPSYNC_BENCH_READ_PROFILE names a file for a CPU profile of the child's
+// API read.
 func BenchmarkMillionRead(b *testing.B) {
 	n := million
 	if testing.Short() {
@@ -95,7 +113,11 @@ func BenchmarkMillionRead(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		emu.ResetStats()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMillionReadChild$", "-test.v")
+		child := os.Args[0]
+		if c := os.Getenv("GROUPSYNC_BENCH_READ_CHILD"); c != "" {
+			child = c
+		}
+		cmd := exec.Command(child, "-test.run=^TestMillionReadChild$", "-test.v")
 		cmd.Env = append(os.Environ(), "GROUPSYNC_BENCH_READ_URL="+url, "GROUPSYNC_BENCH_YAML="+yamlPath,
 			"GROUPSYNC_BENCH_WORKERS="+strconv.Itoa(workers))
 		if os.Getenv("GOGC") == "" {
@@ -114,6 +136,7 @@ func BenchmarkMillionRead(b *testing.B) {
 		st := emu.Stats()
 		conns = append(conns, float64(st.Connections))
 		peaks = append(peaks, float64(st.Systems["lox24"].PeakInFlight))
+		b.Logf("run %d: %s connections %d peak in flight %d", len(results), line, st.Connections, st.Systems["lox24"].PeakInFlight)
 	}
 	b.StopTimer()
 	med := func(f func(readResult) float64) float64 {
@@ -126,6 +149,7 @@ func BenchmarkMillionRead(b *testing.B) {
 	b.ReportMetric(med(func(r readResult) float64 { return r.Seconds }), "s/run")
 	b.ReportMetric(med(func(r readResult) float64 { return r.APISecs }), "api-read-s")
 	b.ReportMetric(med(func(r readResult) float64 { return r.CPUSecs }), "client-cpu-s")
+	b.ReportMetric(med(func(r readResult) float64 { return r.APICPU }), "api-cpu-s")
 	b.ReportMetric(med(func(r readResult) float64 { return r.PeakMB }), "peak-MB")
 	b.ReportMetric(median(conns), "connections")
 	b.ReportMetric(median(peaks), "peak-in-flight")
