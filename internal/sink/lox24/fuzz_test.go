@@ -1,6 +1,9 @@
 package lox24
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 var pageSeeds = []string{
 	`{"hydra:member":[{"id":1,"name":"A"}],"hydra:totalItems":3,"hydra:view":{"hydra:next":"/groups?page=2"}}`,
@@ -49,6 +52,33 @@ func FuzzDecodePhones(f *testing.F) {
 			if !isKey(pg.Items[i].ID) {
 				t.Fatalf("accepted the phone id %q, which is no key", pg.Items[i].ID)
 			}
+		}
+	})
+}
+
+// The scanner reads a string as encoding/json does: the same text, and the
+// same strings refused (control characters, bad escapes; invalid UTF-8 is
+// replaced, not refused).
+func FuzzScannerString(f *testing.F) {
+	for _, s := range []string{`plain`, `Customer 12`, `tab\tand \u00fc \"q\"`, "K\xc3\xa4se", "x\xffy", "a\nb", `\`, `\u12`, `\ud800`, "\x7f", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		quoted := append(append([]byte{'"'}, text...), '"')
+		var want string
+		werr := json.Unmarshal(quoted, &want)
+		d := &scanner{b: quoted}
+		got, gerr := d.str()
+		switch {
+		case werr == nil && gerr != nil:
+			t.Fatalf("%q: the scanner refused it: %v", quoted, gerr)
+		case werr != nil && gerr == nil && d.i == len(quoted):
+			t.Fatalf("%q: the scanner took what encoding/json refused: %v", quoted, werr)
+		case werr != nil || gerr != nil:
+			return // refused by both, or the text holds a quote that ends the string early
+		}
+		if string(got) != want || d.i != len(quoted) {
+			t.Fatalf("%q: encoding/json %q, scanner %q (stopped at %d of %d)", quoted, want, got, d.i, len(quoted))
 		}
 	})
 }

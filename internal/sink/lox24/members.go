@@ -179,54 +179,85 @@ type itemError struct{ err error }
 func (e itemError) Error() string { return e.err.Error() }
 func (e itemError) Unwrap() error { return e.err }
 
-// phoneKeys are the phone entry's keys in the order of its columns, after
-// id and phone.
-var phoneKeys = [...]string{"a", "b", "c", "d", "e", "callback_data"}
+// memberSlot is the place of a phone entry's key among id, phone and the
+// columns (2 + the column's index), -1 for a key that is not read.
+func memberSlot(key []byte) int {
+	switch string(key) {
+	case "id":
+		return 0
+	case "phone":
+		return 1
+	case "a":
+		return 2
+	case "b":
+		return 3
+	case "c":
+		return 4
+	case "d":
+		return 5
+	case "e":
+		return 6
+	case "callback_data":
+		return 7
+	}
+	return -1
+}
 
-// member decodes one phone entry.
+// member decodes one phone entry. It is object with the field function
+// written in, as it runs for every member.
 func (d *scanner) member() (plan.RemotePhone, error) {
 	var id, number []byte
 	var cols [plan.NumPhoneCols][]byte
 	var seen uint16
-	err := d.object(func(key []byte) error {
-		slot := -1
-		switch string(key) {
-		case "id":
-			slot = 0
-		case "phone":
-			slot = 1
-		default:
-			for i, k := range phoneKeys {
-				if string(key) == k {
-					slot = 2 + i
-				}
-			}
-		}
-		if slot < 0 {
-			return d.skip()
-		}
-		if seen&(1<<slot) != 0 {
-			return fmt.Errorf("key %q given twice in a member", key)
-		}
-		seen |= 1 << slot
-		var err error
-		switch {
-		case slot == 0:
-			start := d.i
-			if err = d.skip(); err == nil {
-				id = trimSpace(d.b[start:d.i])
-			}
-		case d.peek() == 'n':
-			err = d.null()
-		case slot == 1:
-			number, err = d.str()
-		default:
-			cols[slot-2], err = d.str()
-		}
-		return err
-	})
-	if err != nil {
+	if err := d.expect('{'); err != nil {
 		return plan.RemotePhone{}, err
+	}
+	if d.peek() == '}' {
+		d.i++
+	} else {
+		for {
+			key, err := d.str()
+			if err != nil {
+				return plan.RemotePhone{}, err
+			}
+			if err := d.expect(':'); err != nil {
+				return plan.RemotePhone{}, err
+			}
+			slot := memberSlot(key)
+			switch {
+			case slot < 0:
+				err = d.skip()
+			case seen&(1<<slot) != 0:
+				err = fmt.Errorf("key %q given twice in a member", key)
+			case slot == 0:
+				seen |= 1 << slot
+				start := d.i
+				if err = d.skip(); err == nil {
+					id = trimSpace(d.b[start:d.i])
+				}
+			case d.peek() == 'n':
+				seen |= 1 << slot
+				err = d.null()
+			case slot == 1:
+				seen |= 1 << slot
+				number, err = d.str()
+			default:
+				seen |= 1 << slot
+				cols[slot-2], err = d.str()
+			}
+			if err != nil {
+				return plan.RemotePhone{}, err
+			}
+			c := d.peek()
+			d.i++
+			if c == '}' {
+				break
+			}
+			if c != ',' {
+				d.i--
+				return plan.RemotePhone{}, d.errorf("expected ',' or '}'")
+			}
+		}
 	}
 	key, err := phoneKey(id)
 	if err != nil {
@@ -277,6 +308,9 @@ func (d *scanner) ws() {
 
 // peek returns the next byte after white space, 0 at the end.
 func (d *scanner) peek() byte {
+	if d.i < len(d.b) && d.b[d.i] > ' ' { // no white space: the usual case
+		return d.b[d.i]
+	}
 	d.ws()
 	if d.i < len(d.b) {
 		return d.b[d.i]
@@ -351,13 +385,32 @@ func (d *scanner) array(elem func() error) error {
 	}
 }
 
+// plainByte marks the bytes a string's text may hold as they are: not the
+// closing quote, a backslash, a control character or a byte of a
+// multi-byte UTF-8 sequence.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str reads a string. Without escapes (and valid UTF-8) it is a slice of
 // the buffer; otherwise encoding/json decodes it, with its rules.
 func (d *scanner) str() ([]byte, error) {
 	if err := d.expect('"'); err != nil {
 		return nil, err
 	}
-	start := d.i
+	start, b := d.i, d.b
+	i := start
+	for i < len(b) && plainByte[b[i]] {
+		i++
+	}
+	if i < len(b) && b[i] == '"' { // printable ASCII only, the usual case
+		d.i = i + 1
+		return b[start:i], nil
+	}
+	d.i = i
 	plain := true
 	for d.i < len(d.b) {
 		c := d.b[d.i]

@@ -1,6 +1,8 @@
 package lox24
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -119,5 +121,34 @@ func TestDistinctKeys(t *testing.T) {
 			assert.Equal(t, tc.distinct, distinct)
 			assert.Equal(t, tc.twice, twice)
 		})
+	}
+}
+
+// memberPage is a page of n members as API Platform writes it (and the
+// emulator serves it).
+func memberPage(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"@context":"/contexts/Phones","@id":"/groups/1/phones","@type":"hydra:Collection","hydra:member":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"@id":"/phones/%d","@type":"Phones","id":"%d","phone":"+49151%08d","a":"Mr.","b":"Customer %d","c":null,"d":null,"e":null,"callback_data":"crm-%d","subscribed_at":null,"unsubscribed_at":null,"unsubscribe_reason":null}`,
+			500000+i, 500000+i, i, i, i)
+	}
+	fmt.Fprintf(&b, `],"hydra:totalItems":1000000,"hydra:view":{"@id":"/groups/1/phones?page=5","@type":"hydra:PartialCollectionView","hydra:first":"/groups/1/phones?page=1","hydra:last":"/groups/1/phones?page=33334","hydra:previous":"/groups/1/phones?page=4","hydra:next":"/groups/1/phones?page=6"}}`)
+	return []byte(b.String())
+}
+
+// BenchmarkDecodePhones decodes a page of 30 members, the size LOX24 serves.
+func BenchmarkDecodePhones(b *testing.B) {
+	body := memberPage(30)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		pg, err := decodePhones(body)
+		if err != nil || len(pg.Items) != 30 {
+			b.Fatal(err)
+		}
 	}
 }
