@@ -41,7 +41,7 @@ func FuzzDecodePhones(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		pg, err := decodePhones(body)
+		pg, err := decodePhones(body, nil)
 		if err != nil {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -566,6 +567,9 @@ func TestALongMemberReadUsesEveryWorkerAndReusesConnections(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cur.Groups[1].Phones, 3000)
 	assert.Equal(t, plan.NewRemotePhone("3099", "+49151000002999", []string{"Mr.", "", "", "", "", "crm"}), cur.Groups[1].Phones[2999])
+	for i, p := range cur.Groups[1].Phones { // every page's members, in order, none overwritten by a later page's
+		require.Equal(t, strconv.Itoa(100+i), p.ID, "member %d", i)
+	}
 	st := emu.Stats()
 	assert.Equal(t, 100, st.Systems["lox24"].ByRoute["GET /groups/{id}/phones"])
 	assert.Equal(t, workers, st.Systems["lox24"].PeakInFlight)

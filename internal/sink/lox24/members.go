@@ -20,8 +20,9 @@ import (
 // and each member's id is checked as checkID checks it. A key given twice
 // in one object is refused too.
 
-// decodePhones decodes one page of GET /groups/{id}/phones.
-func decodePhones(body []byte) (page[plan.RemotePhone], error) {
+// decodePhones decodes one page of GET /groups/{id}/phones, appending its
+// members to items (an empty slice to reuse, or nil).
+func decodePhones(body []byte, items []plan.RemotePhone) (page[plan.RemotePhone], error) {
 	var out page[plan.RemotePhone]
 	d := &scanner{b: body}
 	if d.peek() == '[' {
@@ -29,7 +30,6 @@ func decodePhones(body []byte) (page[plan.RemotePhone], error) {
 	}
 	// Each value is kept as found: the spellings are compared at the end.
 	var member, bareMember, total, bareTotal, next, bareNext found
-	var items []plan.RemotePhone
 	err := d.object(func(key []byte) error {
 		switch string(key) {
 		case "hydra:member", "member":

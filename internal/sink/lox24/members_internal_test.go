@@ -17,7 +17,7 @@ func TestMemberPagesDecodeIntoThePackedForm(t *testing.T) {
 		 "subscribed_at":1700000000,"extra":{"nested":[1,2.5e3,true,false,null,"x"]}},
 		{"id":8,"phone":"+491510000002","a":null,"d":"Käse"}],
 		"hydra:view":{"@id":"/groups/1/phones?page=1","hydra:next":"/groups/1/phones?page=2"}} `
-	pg, err := decodePhones([]byte(body))
+	pg, err := decodePhones([]byte(body), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []plan.RemotePhone{
 		plan.NewRemotePhone("7", "+491510000001", []string{"Mr.", "", "", "", "Tab\tand ü \"q\"", "crm"}),
@@ -29,13 +29,13 @@ func TestMemberPagesDecodeIntoThePackedForm(t *testing.T) {
 }
 
 func TestMemberPagesTakeEitherSpellingAndAPageNumberForNext(t *testing.T) {
-	pg, err := decodePhones([]byte(`{"member":[{"id":"0012","phone":"+4915100"}],"totalItems":1,"view":{"next":3}}`))
+	pg, err := decodePhones([]byte(`{"member":[{"id":"0012","phone":"+4915100"}],"totalItems":1,"view":{"next":3}}`), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []plan.RemotePhone{plan.NewRemotePhone("12", "+4915100", nil)}, pg.Items, "the id as checkID gives it")
 	assert.Equal(t, int64(1), pg.Total)
 	assert.Equal(t, int64(3), pg.NextPage)
 
-	pg, err = decodePhones([]byte(`{"hydra:member":[],"hydra:totalItems":null,"hydra:view":{"hydra:next":null}}`))
+	pg, err = decodePhones([]byte(`{"hydra:member":[],"hydra:totalItems":null,"hydra:view":{"hydra:next":null}}`), nil)
 	require.NoError(t, err)
 	assert.False(t, pg.HasTotal)
 	assert.Zero(t, pg.NextPage)
@@ -55,7 +55,7 @@ func TestMemberPagesAreDecodedAsDecodePageDecodesThem(t *testing.T) {
 		`{"hydra:member":[{"id":"1","phone":"+49"}]} x`,
 	) {
 		want, werr := decodePage[phone]([]byte(body))
-		got, gerr := decodePhones([]byte(body))
+		got, gerr := decodePhones([]byte(body), nil)
 		if werr != nil || gerr != nil {
 			assert.Equal(t, werr != nil, gerr != nil, "%s: decodePage %v, decodePhones %v", body, werr, gerr)
 			continue
@@ -89,7 +89,7 @@ func TestMemberPagesThatCannotBeTrustedAreRefused(t *testing.T) {
 		"a bad literal among extras": {`{"hydra:member":[{"id":"1","phone":"+49","x":nul}]}`, "unexpected response body"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := decodePhones([]byte(c.body))
+			_, err := decodePhones([]byte(c.body), nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 		})
@@ -97,7 +97,7 @@ func TestMemberPagesThatCannotBeTrustedAreRefused(t *testing.T) {
 }
 
 func TestInvalidUTF8IsReplacedAsEncodingJSONDoes(t *testing.T) {
-	pg, err := decodePhones([]byte("{\"hydra:member\":[{\"id\":\"1\",\"phone\":\"+49\",\"a\":\"x\xffy\"}]}"))
+	pg, err := decodePhones([]byte("{\"hydra:member\":[{\"id\":\"1\",\"phone\":\"+49\",\"a\":\"x\xffy\"}]}"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "x\uFFFDy", pg.Items[0].Cols.Get(0))
 }
@@ -145,10 +145,30 @@ func BenchmarkDecodePhones(b *testing.B) {
 	body := memberPage(30)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
+	var items []plan.RemotePhone // reused, as a listing reuses its pages' slices
 	for b.Loop() {
-		pg, err := decodePhones(body)
+		pg, err := decodePhones(body, items)
 		if err != nil || len(pg.Items) != 30 {
 			b.Fatal(err)
 		}
+		items = pg.Items[:0]
 	}
+}
+
+// A page's slice is kept for the next page, emptied: what it held lives on
+// in the listing only, and the spares are bounded.
+func TestSparesKeepSlicesNotTheirItems(t *testing.T) {
+	var s spares[plan.RemotePhone]
+	assert.Nil(t, s.get())
+	items := []plan.RemotePhone{plan.NewRemotePhone("1", "+49", nil), plan.NewRemotePhone("2", "+48", nil)}
+	s.put(items)
+	assert.Equal(t, plan.RemotePhone{}, items[0], "the item is no longer referenced from the spare")
+	got := s.get()
+	assert.Empty(t, got)
+	assert.Equal(t, 2, cap(got))
+	assert.Nil(t, s.get())
+	for range 2 * maxSpares {
+		s.put(make([]plan.RemotePhone, 1))
+	}
+	assert.Len(t, s.free, maxSpares)
 }
