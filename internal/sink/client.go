@@ -241,7 +241,7 @@ type Response struct {
 // requests back. After a 401/403 the client sends nothing more: every later
 // call fails at once. Once the run is asked to stop, no retry starts.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
-	op := fmt.Sprintf("%s: %s", c.system, req.Op)
+	op := string(c.system) + ": " + req.Op
 	resp := &Response{}
 	start := time.Now()
 	defer func() { resp.Duration = time.Since(start) }()

@@ -65,6 +65,57 @@ func (c *Client) MaxReadItems() int { return c.maxReadItems }
 // base URL's scheme, host and port and under its path, since the request
 // carries the credentials.
 func (c *Client) Resolve(path string, query url.Values, link string) (string, url.Values, error) {
+	if rel, q, ok := c.resolvePageLink(link); ok {
+		return rel, q, nil
+	}
+	return c.resolve(path, query, link)
+}
+
+// resolvePageLink resolves the link a paged listing gives on every page,
+// an absolute path under the base path whose only query is page=N
+// ("/groups/1/phones?page=7"), without parsing and resolving URLs: it is
+// read once for every page. ok is false for any other link, which resolve
+// handles; for the links it takes, it gives what resolve gives.
+func (c *Client) resolvePageLink(link string) (rel string, query url.Values, ok bool) {
+	p, n, found := strings.Cut(link, "?page=")
+	if !found || n == "" || len(n) > 18 || !plainPath(p) {
+		return "", nil, false
+	}
+	for i := 0; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return "", nil, false
+		}
+	}
+	rel, found = strings.CutPrefix(p, strings.TrimSuffix(c.base.Path, "/"))
+	if !found || !strings.HasPrefix(rel, "/") {
+		return "", nil, false
+	}
+	return rel, url.Values{"page": {n}}, true
+}
+
+// plainPath reports whether p is an absolute path of letters, digits, '-'
+// and '_' between single slashes: nothing to unescape, no dot segment, and
+// no "//" (which would start a host).
+func plainPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '/':
+			if i+1 < len(p) && p[i+1] == '/' {
+				return false
+			}
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// resolve is Resolve for any link.
+func (c *Client) resolve(path string, query url.Values, link string) (string, url.Values, error) {
 	ref, err := url.Parse(link)
 	if err != nil {
 		return "", nil, fmt.Errorf("not a link: %w", err)

@@ -38,6 +38,43 @@ func TestResolveKeepsLinksOnTheAPIsOrigin(t *testing.T) {
 	}
 }
 
+// A listing's own page links are resolved without parsing URLs, to what the
+// general resolution gives; anything else takes the general way.
+func TestPageLinksResolveAsAnyLinkDoes(t *testing.T) {
+	for _, base := range []string{"https://api.example.com", "https://api.example.com/", "https://api.example.com/v1", "http://127.0.0.1:8080/api/v2/"} {
+		c, err := NewClient(plan.LOX24, Config{BaseURL: base}, Options{})
+		require.NoError(t, err)
+		from := url.Values{"page": {"1"}}
+		taken := 0
+		for _, link := range []string{
+			"/groups/1/phones?page=7", "/v1/groups/1/phones?page=7", "/api/v2/groups/12344/phones?page=33334",
+			"/api/v2/groups?page=0012", "/v1/groups_x/a-b?page=2", "/v1/groups/?page=2",
+			// not the simple form: the general way decides
+			"/v1/groups?page=2&x=1", "/v1/groups?page=-2", "/v1/groups?page=", "/v1/groups?page=2#f", "/v1/./groups?page=2",
+			"/v1/../groups?page=2", "//evil.example.com/v1/groups?page=2", "/v1//groups?page=2", "/v1/gr%6Fups?page=2",
+			"/v10/groups?page=2", "/v1?page=2", "v1/groups?page=2", "?page=2", "/v1/groups?page=99999999999999999999",
+		} {
+			rel, q, ok := c.resolvePageLink(link)
+			wantRel, wantQ, wantErr := c.resolve("/groups", from, link)
+			gotRel, gotQ, gotErr := c.Resolve("/groups", from, link)
+			assert.Equal(t, wantRel, gotRel, "%s %s", base, link)
+			assert.Equal(t, wantQ, gotQ, "%s %s", base, link)
+			assert.Equal(t, wantErr, gotErr, "%s %s", base, link)
+			if ok {
+				taken++
+				require.NoError(t, wantErr, "%s %s", base, link)
+				assert.Equal(t, wantRel, rel, "%s %s", base, link)
+				assert.Equal(t, wantQ, q, "%s %s", base, link)
+			}
+		}
+		assert.Positive(t, taken, base)
+	}
+	c, err := NewClient(plan.LOX24, Config{BaseURL: "https://api.example.com"}, Options{})
+	require.NoError(t, err)
+	_, _, ok := c.resolvePageLink("/groups/1/phones?page=7")
+	assert.True(t, ok, "the emulator's and API Platform's links are the simple form")
+}
+
 func TestReadConsistentReadsAgainOnce(t *testing.T) {
 	moved := &InconsistentError{System: plan.LOX24, What: "groups", Detail: "group 17 listed twice"}
 	reads := 0

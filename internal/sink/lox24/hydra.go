@@ -189,7 +189,7 @@ func readOnce[T any](ctx context.Context, api *sink.Client, l listing[T]) (_ []T
 	for n := 1; ; n++ {
 		id := pageID(path, query)
 		seen[id] = true
-		op := fmt.Sprintf("get %s page %d", l.what, n)
+		op := l.pageOp(n)
 		f, ok := ahead[id]
 		if !ok {
 			f = fetchPage(ctx, api, l, spare, op, path, query)
@@ -368,7 +368,7 @@ func prefetch[T any](ctx context.Context, api *sink.Client, l listing[T], spare 
 	for i := range count {
 		eg.Go(func() error {
 			q := url.Values{"page": {strconv.FormatInt(first+i, 10)}}
-			f := fetchPage(ctx, api, l, spare, fmt.Sprintf("get %s page %d", l.what, n+1+int(i)), l.path, q)
+			f := fetchPage(ctx, api, l, spare, l.pageOp(n+1+int(i)), l.path, q)
 			mu.Lock()
 			ahead[pageID(l.path, q)] = f
 			mu.Unlock()
@@ -405,6 +405,10 @@ func pageID(path string, query url.Values) string {
 	}
 	return path + "?" + query.Encode()
 }
+
+// pageOp names the request for the listing's nth page read, for errors
+// ("get members of group 17 page 3"); it is built for every page.
+func (l *listing[T]) pageOp(n int) string { return "get " + l.what + " page " + strconv.Itoa(n) }
 
 // groupListing is GET /groups.
 func groupListing() listing[group] {
