@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
@@ -28,6 +29,7 @@ type readResult struct {
 	APISecs float64 `json:"api_seconds"`
 	CPUSecs float64 `json:"cpu_seconds"`     // the child's user + system CPU, whole run
 	APICPU  float64 `json:"api_cpu_seconds"` // the same, during the API read alone
+	APIMB   float64 `json:"api_alloc_mb"`    // heap allocated during the API read
 	PeakMB  float64 `json:"peak_rss_mb"`
 	Members int     `json:"members"`
 	Changes int     `json:"changes"`
@@ -61,15 +63,19 @@ func TestMillionReadChild(t *testing.T) {
 		require.NoError(t, pprof.StartCPUProfile(f))
 		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 	}
-	apiStart, apiCPU := time.Now(), cpuSeconds()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	apiStart, apiCPU, apiAlloc := time.Now(), cpuSeconds(), ms.TotalAlloc
 	cur, err := c.Read(context.Background(), want.Groups)
 	require.NoError(t, err)
 	apiSecs, apiCPU := time.Since(apiStart).Seconds(), cpuSeconds()-apiCPU
+	runtime.ReadMemStats(&ms)
+	apiMB := float64(ms.TotalAlloc-apiAlloc) / (1 << 20)
 	if os.Getenv("GROUPSYNC_BENCH_READ_PROFILE") != "" {
 		pprof.StopCPUProfile() // the API read alone
 	}
 	p := plan.Diff(want, map[plan.System]plan.Current{plan.LOX24: cur})
-	res := readResult{Seconds: time.Since(start).Seconds(), APISecs: apiSecs, CPUSecs: cpuSeconds(), APICPU: apiCPU,
+	res := readResult{Seconds: time.Since(start).Seconds(), APISecs: apiSecs, CPUSecs: cpuSeconds(), APICPU: apiCPU, APIMB: apiMB,
 		PeakMB: peakRSSMB(), Members: len(cur.Groups[0].Phones), Changes: len(p.Changes)}
 	b, _ := json.Marshal(res)
 	fmt.Printf("READ-RESULT %s\n", b)
@@ -150,6 +156,7 @@ func BenchmarkMillionRead(b *testing.B) {
 	b.ReportMetric(med(func(r readResult) float64 { return r.APISecs }), "api-read-s")
 	b.ReportMetric(med(func(r readResult) float64 { return r.CPUSecs }), "client-cpu-s")
 	b.ReportMetric(med(func(r readResult) float64 { return r.APICPU }), "api-cpu-s")
+	b.ReportMetric(med(func(r readResult) float64 { return r.APIMB }), "api-alloc-MB")
 	b.ReportMetric(med(func(r readResult) float64 { return r.PeakMB }), "peak-MB")
 	b.ReportMetric(median(conns), "connections")
 	b.ReportMetric(median(peaks), "peak-in-flight")
