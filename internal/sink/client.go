@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -347,10 +348,7 @@ func nilIfUnsent(resp *Response) *Response {
 func (c *Client) pace() float64 { return c.pacer.limit() }
 
 func (c *Client) send(ctx context.Context, op string, req Request, body []byte, resp *Response) error {
-	u := c.base.JoinPath(req.Path)
-	if req.Query != nil {
-		u.RawQuery = req.Query.Encode()
-	}
+	u := c.requestURL(req.Path, req.Query)
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -419,6 +417,25 @@ func (c *Client) send(ctx context.Context, op string, req Request, body []byte, 
 		c.stop(se)
 	}
 	return se
+}
+
+// requestURL is the URL of a request to path (relative to the base URL)
+// with query. A path of plain segments under a plain base path, as every
+// request of a listing's pages has, is appended as it is; any other is
+// joined and cleaned by url.JoinPath. Both give the same URL.
+func (c *Client) requestURL(path string, query url.Values) *url.URL {
+	var u *url.URL
+	if (c.base.Path == "" || plainPath(c.base.Path)) && c.base.RawPath == "" && plainPath(path) {
+		v := *c.base
+		v.Path = strings.TrimSuffix(c.base.Path, "/") + path
+		u = &v
+	} else {
+		u = c.base.JoinPath(path)
+	}
+	if query != nil {
+		u.RawQuery = query.Encode()
+	}
+	return u
 }
 
 // bodyBuffers are the buffers response bodies are read into.

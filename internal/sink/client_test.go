@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -134,6 +135,26 @@ func TestAnAPIThatEchoesCredentialsDoesNotLeakThem(t *testing.T) {
 				assert.NotContains(t, err.Error(), "SENT", "not even a piece of it")
 				assert.Contains(t, err.Error(), "xxxxx")
 			})
+		}
+	}
+}
+
+// A request's URL is the base URL joined with its path, as url.JoinPath
+// joins them, whichever way it is built.
+func TestRequestURLIsTheBaseJoinedWithThePath(t *testing.T) {
+	for _, base := range []string{"https://api.example.com", "https://api.example.com/", "https://api.example.com/v1",
+		"https://api.example.com/v1/", "http://127.0.0.1:8080/api/v2", "https://api.example.com/a%20b", "https://api.example.com/v.1"} {
+		c, err := NewClient(plan.LOX24, Config{BaseURL: base}, Options{})
+		require.NoError(t, err)
+		for _, path := range []string{"/groups", "/groups/12344/phones", "/groups/", "/api/v1/groups/00000000-0000-4000-8000-000000000001",
+			"/groups/../x", "/groups//x", "/a b", "/a%2Fb", "groups", "", "/"} {
+			for _, query := range []url.Values{nil, {"page": {"7"}}, {"skip": {"0"}, "take": {"1000"}}} {
+				want := c.base.JoinPath(path)
+				if query != nil {
+					want.RawQuery = query.Encode()
+				}
+				assert.Equal(t, want.String(), c.requestURL(path, query).String(), "%s + %q", base, path)
+			}
 		}
 	}
 }
