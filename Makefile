@@ -33,7 +33,7 @@ bench: ## benchmarks: 1M members offline, Diff, readers, the emulator scenario (
 .PHONY: fuzz
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
 	@for spec in source:FuzzReadYAML source:FuzzReadGroupsCSV source:FuzzReadPhones source:FuzzReadUsers plan:FuzzNormalizePhone \
-		sink/lox24:FuzzDecodeGroups sink/lox24:FuzzDecodePhones sink/helloid:FuzzDecodeGroupList; do \
+		sink/lox24:FuzzDecodeGroups sink/lox24:FuzzDecodePhones sink/lox24:FuzzScannerString sink/helloid:FuzzDecodeGroupList; do \
 		pkg=$${spec%%:*}; target=$${spec#*:}; echo "fuzz $$target"; \
 		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./internal/$$pkg/ || exit 1; \
 	done
