@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"testing"
 
@@ -138,4 +139,24 @@ func TestAppendChangeOfAMemberCreateAllocatesNothing(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+// Writing the JSON plan of a new group costs a fixed number of
+// allocations, not some per member: the plan of a million members is
+// written in the memory the plan already holds.
+func TestWriteJSONOfANewGroupAllocatesPerPlanNotPerMember(t *testing.T) {
+	const n = 5000
+	list := make([]Phone, n)
+	for i := range list {
+		list[i] = want(fmt.Sprintf("+49151%08d", i), i+2, "Mr.", fmt.Sprintf("Customer %d", i))
+	}
+	p := Diff(Desired{Groups: []Group{{System: LOX24, Name: "New", Fields: map[string]Value{},
+		Phones: members(PhonesExact, managedAB, list...)}}}, map[System]Current{LOX24: {}})
+	require.Len(t, p.Changes, n+1)
+	allocs := testing.AllocsPerRun(2, func() {
+		if err := WriteJSON(io.Discard, p); err != nil {
+			panic(err)
+		}
+	})
+	assert.Less(t, allocs, float64(n/50), "allocations must not grow with the members")
 }
