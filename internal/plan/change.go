@@ -125,10 +125,10 @@ func (c *Change) appendMemberFields(dst []FieldChange) []FieldChange {
 	return dst
 }
 
-// Expand gives the item its own field list (built from its member when it
+// expand gives the item its own field list (built from its member when it
 // is a compact phone create), so that Fields can be read and changed
 // directly.
-func (c *Change) Expand() {
+func (c *Change) expand() {
 	if c.member != nil {
 		c.Fields = c.FieldList()
 		c.member, c.managed = nil, 0

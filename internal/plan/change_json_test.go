@@ -20,7 +20,7 @@ type reflectChange Change
 // HTML-escaped: what appendChange must write, byte for byte.
 func reflectJSON(t testing.TB, c Change, prefix string) string {
 	t.Helper()
-	c.Expand()
+	c.expand()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

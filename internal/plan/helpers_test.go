@@ -10,7 +10,7 @@ func expandAll(changes []Change) []Change {
 	out := make([]Change, len(changes))
 	for i := range changes {
 		out[i] = changes[i]
-		out[i].Expand()
+		out[i].expand()
 	}
 	return out
 }
