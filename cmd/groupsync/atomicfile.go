@@ -1,7 +1,8 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -13,16 +14,23 @@ import (
 // sees a half-written report.
 // It passes the redaction red (nil: none).
 func writeReportFile(path string, r *plan.Report, red *sink.Redactor) error {
-	var b bytes.Buffer
-	if err := r.Encode(&b); err != nil {
-		return err
-	}
-	return writeFileAtomic(path, red.Bytes(b.Bytes()))
+	return writeAtomic(path, red, r.Encode)
 }
 
 // writeFileAtomic writes data to path through a synced temporary file in the
 // same directory and a rename.
-func writeFileAtomic(path string, data []byte) (err error) {
+func writeFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, nil, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic writes what write writes to path, through the redaction red
+// (nil: none), a synced temporary file in the same directory and a rename.
+// The content is streamed: a plan or report of a million items is never
+// held whole in memory.
+func writeAtomic(path string, red *sink.Redactor, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -34,7 +42,15 @@ func writeFileAtomic(path string, data []byte) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	bw := bufio.NewWriterSize(f, 64<<10)
+	rw := red.Writer(bw)
+	if err = write(rw); err != nil {
+		return err
+	}
+	if err = rw.Flush(); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"groupsync/internal/plan"
@@ -270,11 +270,7 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			case b.path != "":
 				p.plan.Baseline = p.baseline
 			}
-			var buf bytes.Buffer
-			if err := plan.WriteJSON(&buf, p.plan); err != nil {
-				return c.fatal(err)
-			}
-			if err := c.writeFile(*out, buf.Bytes()); err != nil {
+			if err := c.writeFileFrom(*out, func(w io.Writer) error { return plan.WriteJSON(w, p.plan) }); err != nil {
 				return c.fatal(fmt.Errorf("save plan: %w", err))
 			}
 			fmt.Fprintf(c.stderr, "Plan saved to %s; apply it with: groupsync apply --plan %s\n", *out, *out)

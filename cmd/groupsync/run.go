@@ -198,6 +198,12 @@ func (c *cli) writeFile(path string, data []byte) error {
 	return writeFileAtomic(path, c.redact.Bytes(data))
 }
 
+// writeFileFrom writes what write writes to path atomically, through c's
+// redaction, streamed.
+func (c *cli) writeFileFrom(path string, write func(io.Writer) error) error {
+	return writeAtomic(path, c.redact, write)
+}
+
 // checkWritable makes sure a file can be written at path (its directory
 // exists and takes a new file, and path is not a directory), so that a run
 // finds out before its first request rather than after its writes.

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"io"
 
 	"groupsync/internal/plan"
 )
@@ -37,11 +37,7 @@ func (c *cli) undo(_ context.Context, args []string) int {
 	if err := f.render(c, p); err != nil {
 		return c.fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := plan.WriteJSON(&buf, p); err != nil {
-		return c.fatal(err)
-	}
-	if err := c.writeFile(*out, buf.Bytes()); err != nil {
+	if err := c.writeFileFrom(*out, func(w io.Writer) error { return plan.WriteJSON(w, p) }); err != nil {
 		return c.fatal(fmt.Errorf("save plan: %w", err))
 	}
 	at := c.display(*out)

@@ -57,7 +57,8 @@ type Change struct {
 	// read in it, as the diff read it.
 	Country string `json:"country,omitempty"`
 	// Fields are the fields the item sets: for creates every managed field,
-	// for updates only those that differ.
+	// for updates only those that differ. Read them with FieldList: a phone
+	// create that Diff made from a member file holds none (see member).
 	Fields []FieldChange `json:"fields,omitempty"`
 	// Base is, for updates, the whole remote record as it was read. A sink
 	// whose API replaces the whole record sends Base with Fields applied, so
@@ -80,6 +81,66 @@ type Change struct {
 	// Error, when set, says why the item cannot be applied (for example an
 	// id that does not exist remotely). Such an item is never sent.
 	Error string `json:"error,omitempty"`
+
+	// member is, for a phone create that Diff made from a member file, the
+	// desired member, and managed the member file's columns: the create's
+	// fields are built from them when they are read (FieldList), and Fields
+	// is nil. A group of a million new members then holds one Change per
+	// member and no field list beside the member file's own strings.
+	member  *Phone
+	managed columnSet
+}
+
+// columnSet is a set of member columns, bit i for PhoneColumns[i].
+type columnSet uint8
+
+func columnSetOf(managed [NumPhoneCols]bool) columnSet {
+	var s columnSet
+	for i, m := range managed {
+		if m {
+			s |= 1 << i
+		}
+	}
+	return s
+}
+
+// FieldList returns the fields the item sets (see Fields). Every reader of
+// a change's fields reads them here.
+func (c *Change) FieldList() []FieldChange {
+	if c.member == nil {
+		return c.Fields
+	}
+	return c.appendMemberFields(make([]FieldChange, 0, 1+NumPhoneCols))
+}
+
+// appendMemberFields appends a compact phone create's fields to dst: its
+// number, then each managed column the member sets.
+func (c *Change) appendMemberFields(dst []FieldChange) []FieldChange {
+	dst = append(dst, FieldChange{Field: "phone", Before: Null, After: Str(c.member.Number)})
+	for col, v := range c.member.Cols.Array() {
+		if c.managed&(1<<col) != 0 && v != "" {
+			dst = append(dst, FieldChange{Field: PhoneColumns[col], Before: Null, After: Str(v)})
+		}
+	}
+	return dst
+}
+
+// expand gives the item its own field list (built from its member when it
+// is a compact phone create), so that Fields can be read and changed
+// directly.
+func (c *Change) expand() {
+	if c.member != nil {
+		c.Fields = c.FieldList()
+		c.member, c.managed = nil, 0
+	}
+}
+
+// MarshalJSON writes the item as the JSON plan does (see appendChange),
+// with its fields built for a compact phone create. Text is not
+// HTML-escaped; an encoder that escapes does so itself.
+func (c Change) MarshalJSON() ([]byte, error) {
+	out, _, err := appendChange(nil, &c, "", nil)
+	return out, err
 }
 
 // Expect is what a group delete requires of the group's current state.
@@ -94,11 +155,12 @@ type Expect struct {
 // field of Fields applied. A sink that must send the full representation
 // sends this.
 func (c *Change) Record() map[string]Value {
-	out := make(map[string]Value, len(c.Base)+len(c.Fields))
+	fields := c.FieldList()
+	out := make(map[string]Value, len(c.Base)+len(fields))
 	for k, v := range c.Base {
 		out[k] = v
 	}
-	for _, f := range c.Fields {
+	for _, f := range fields {
 		out[f.Field] = f.After
 	}
 	return out

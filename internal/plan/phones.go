@@ -359,17 +359,16 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	// when the file does not list it.
 	wantLine := make([]int32, len(remote))
 	file := ph.File
-	// The member changes and the creates' fields are sized once: a group of
-	// a million members then costs one array of changes and one of fields,
-	// instead of every slice grown by doubling (two copies live at each
-	// growth) and each create's fields on their own.
-	creates, updates, nfields := 0, 0, 0
+	// The member changes are sized once: a group of a million members then
+	// costs one array of changes, instead of one grown by doubling (two
+	// copies live at each growth). A create holds its desired member, not
+	// a field list of its own (see Change.member).
+	creates, updates := 0, 0
 	for i := range ph.List {
 		j := remoteOf(ph.List[i].Number)
 		switch {
 		case j < 0:
 			creates++
-			nfields += 1 + managedValues(ph.Managed, ph.List[i].Cols)
 		case ph.List[i].Cols != remote[j].Cols && managedDiffer(ph.Managed, ph.List[i].Cols, remote[j].Cols):
 			updates++
 		}
@@ -379,25 +378,14 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		deletes = len(remote) - matched
 	}
 	p.Changes = slices.Grow(p.Changes, creates+updates+deletes)
-	slab := make([]FieldChange, 0, nfields)
+	managed := columnSetOf(ph.Managed)
 	for i := range ph.List {
 		want := &ph.List[i]
 		src := Source{File: file, Line: want.Line}
 		j := remoteOf(want.Number)
 		if j < 0 {
-			start := len(slab)
-			slab = append(slab, FieldChange{Field: "phone", Before: Null, After: Str(want.Number)})
-			cols := want.Cols.Array()
-			for col, managed := range ph.Managed {
-				if v := cols[col]; managed && v != "" {
-					slab = append(slab, FieldChange{Field: PhoneColumns[col], Before: Null, After: Str(v)})
-				}
-			}
-			// Capped, so that appending to one item's fields never writes
-			// into the next item's.
 			p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: name, GroupKey: key,
-				DependsOn: dependsOn, Phone: want.Number, Country: ph.Country, Source: src,
-				Fields: slab[start:len(slab):len(slab)]})
+				DependsOn: dependsOn, Phone: want.Number, Country: ph.Country, Source: src, member: want, managed: managed})
 			continue
 		}
 		r := &remote[j]
@@ -448,17 +436,6 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Delete, Key: r.ID,
 			Name: name, GroupKey: key, Phone: remoteNumber(buf[:0], r.Number, ph.Country), Country: ph.Country, Source: src, Note: note, Base: phoneRecord(r)})
 	}
-}
-
-// managedValues counts the managed columns that cols sets.
-func managedValues(managed [NumPhoneCols]bool, cols Columns) int {
-	n := 0
-	for col, v := range cols.Array() {
-		if managed[col] && v != "" {
-			n++
-		}
-	}
-	return n
 }
 
 // managedDiffer reports whether a managed column differs between want and

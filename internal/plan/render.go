@@ -264,7 +264,7 @@ func deleteRef(c *Change) string {
 // shownFields are the field changes human output lists under an item: all
 // of them, except a phone item's number, which its title already shows.
 func shownFields(c *Change) []FieldChange {
-	fields := c.Fields
+	fields := c.FieldList()
 	if c.Kind == KindPhone && len(fields) > 0 && fields[0].Field == "phone" {
 		fields = fields[1:]
 	}

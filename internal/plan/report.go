@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -310,13 +312,64 @@ func (t Tally) String() string {
 }
 
 // Encode writes the report as indented JSON (schema version 1), ending in a
-// line break.
+// line break: the bytes json.MarshalIndent(r, "", "  ") gives, written item
+// by item, so that the report of a million items is never held whole as
+// text.
 func (r *Report) Encode(w io.Writer) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// value writes v as it stands in the document at indentation prefix.
+	value := func(prefix string, v any) error {
+		buf.Reset()
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		return err
 	}
-	b = append(b, '\n')
-	_, err = w.Write(b)
-	return err
+	fields := []struct {
+		name string
+		v    any
+	}{{"version", r.Version}, {"started_at", r.StartedAt}, {"finished_at", r.FinishedAt},
+		{"interrupted", r.Interrupted}, {"summary", r.Summary}, {"systems", r.Systems}}
+	_, _ = bw.WriteString("{\n")
+	for _, f := range fields {
+		fmt.Fprintf(bw, "  %q: ", f.name)
+		if err := value("  ", f.v); err != nil {
+			return err
+		}
+		_, _ = bw.WriteString(",\n")
+	}
+	switch {
+	case r.Items == nil:
+		_, _ = bw.WriteString(`  "items": null`)
+	case len(r.Items) == 0:
+		_, _ = bw.WriteString(`  "items": []`)
+	default:
+		_, _ = bw.WriteString("  \"items\": [\n")
+		for i := range r.Items {
+			_, _ = bw.WriteString("    ")
+			if err := value("    ", &r.Items[i]); err != nil {
+				return err
+			}
+			if i < len(r.Items)-1 {
+				_, _ = bw.WriteString(",")
+			}
+			_, _ = bw.WriteString("\n")
+		}
+		_, _ = bw.WriteString("  ]")
+	}
+	if len(r.Errors) > 0 {
+		_, _ = bw.WriteString(",\n  \"errors\": ")
+		if err := value("  ", r.Errors); err != nil {
+			return err
+		}
+	}
+	if r.Cancelled {
+		_, _ = bw.WriteString(",\n  \"cancelled\": true")
+	}
+	_, _ = bw.WriteString("\n}\n")
+	return bw.Flush()
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -55,4 +56,31 @@ func TestReportKeyIsTheItemsOwnID(t *testing.T) {
 	require.NoError(t, r.WriteSummary(&buf, RenderOptions{}))
 	assert.Contains(t, buf.String(), `failed lox24 create phone +49151*****679 in group 12 "Old" (a.csv:3): HTTP 422: bad number`)
 	assert.NotContains(t, buf.String(), "new group")
+}
+
+// The report is written item by item, and its bytes are those of
+// json.MarshalIndent: empty, failed, cancelled and full reports, with text
+// that JSON escapes.
+func TestReportEncodeWritesWhatMarshalIndentWrites(t *testing.T) {
+	odd := "R&D <x> \"q\" \u2028 caf\xe9"
+	full := &Report{Version: ReportVersion, StartedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+		FinishedAt: time.Date(2026, 11, 22, 10, 0, 1, 500, time.UTC), Interrupted: true,
+		Summary: Tally{Planned: 2, Succeeded: 1, Failed: 1}, Systems: map[System]Tally{LOX24: {Planned: 2, Error: odd}, HelloID: {}},
+		Items: []Item{
+			{System: LOX24, Kind: KindPhone, Action: Create, Name: odd, Phone: "+4915112345678", Country: "DE", Status: Succeeded,
+				HTTPStatus: 201, Attempts: 1, Source: "m.csv:2", DependsOn: 2, After: map[string]Value{"phone": Str("+4915112345678"), "a": Str(odd), "b": Null}},
+			{System: LOX24, Kind: KindGroup, Action: Delete, Key: "7", Name: "G", Status: Failed, Error: odd,
+				Snapshot: &Snapshot{Fields: map[string]Value{"name": Str("G")}, Phones: []SnapshotPhone{{ID: "1", Phone: "+1"}}},
+				Expect:   &Expect{Members: []string{"+1"}}, Before: map[string]Value{"name": Str("G")}, Verified: true},
+		},
+		Errors: []string{odd, "second"}, Cancelled: true}
+	failed := FailedReport(time.Unix(0, 0), time.Unix(1, 0), errors.New(odd))
+	for name, r := range map[string]*Report{"full": full, "failed": failed, "nil items": {Version: 1},
+		"empty items": {Version: 1, Items: []Item{}, Systems: map[System]Tally{}}} {
+		want, err := json.MarshalIndent(r, "", "  ")
+		require.NoError(t, err)
+		var got bytes.Buffer
+		require.NoError(t, r.Encode(&got))
+		assert.Equal(t, string(want)+"\n", got.String(), name)
+	}
 }

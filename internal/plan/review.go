@@ -161,7 +161,7 @@ type fieldLine struct {
 // and the number a phone's title already shows left out; for a group, first
 // how many members go with it).
 func itemFields(c *Change, opt RenderOptions) []fieldLine {
-	if c.Action == Delete && len(c.Fields) == 0 {
+	if c.Action == Delete && len(c.FieldList()) == 0 {
 		var out []fieldLine
 		if c.Kind == KindGroup {
 			out = append(out, fieldLine{field: "members", after: memberCount(c) + " (deleted with the group)"})

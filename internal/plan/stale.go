@@ -120,7 +120,7 @@ func (x *remoteIndex) checkGroup(c *Change) string {
 	if c.Action == Delete {
 		return x.checkGroupDelete(c, now)
 	}
-	for _, f := range c.Fields {
+	for _, f := range c.FieldList() {
 		kind := FieldText
 		if spec, ok := FieldSpecFor(c.System, f.Field); ok {
 			kind = spec.Kind
@@ -208,7 +208,7 @@ func (x *remoteIndex) checkPhone(c *Change) string {
 		}
 		return ""
 	}
-	for _, f := range c.Fields {
+	for _, f := range c.FieldList() {
 		if f.Field == "phone" {
 			continue
 		}

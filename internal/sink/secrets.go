@@ -214,6 +214,9 @@ type RedactWriter struct {
 	r    *Redactor
 	w    io.Writer
 	held []byte
+	// joined is reused to put held and the next write together, so that
+	// streaming a large document allocates nothing per write.
+	joined []byte
 }
 
 // Write redacts p, with what was held back before it, and writes what can
@@ -224,12 +227,17 @@ func (rw *RedactWriter) Write(p []byte) (int, error) {
 	if rw.r == nil || len(rw.r.forms) == 0 {
 		return rw.w.Write(p)
 	}
-	buf := rw.r.Bytes(append(rw.held, p...))
+	buf := p
+	if len(rw.held) > 0 {
+		rw.joined = append(append(rw.joined[:0], rw.held...), p...)
+		buf = rw.joined
+	}
+	buf = rw.r.Bytes(buf) // p itself is never changed
 	k := rw.r.heldBack(buf)
 	if _, err := rw.w.Write(buf[:len(buf)-k]); err != nil {
 		return 0, err
 	}
-	rw.held = append(rw.held[:0:0], buf[len(buf)-k:]...)
+	rw.held = append(rw.held[:0], buf[len(buf)-k:]...) // held's own array: buf is p, joined or new
 	return len(p), nil
 }
 
