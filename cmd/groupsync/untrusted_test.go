@@ -229,3 +229,39 @@ func TestEchoedCredentialsAreRedactedInEveryEncoding(t *testing.T) {
 		})
 	}
 }
+
+// The other files a command is given (a saved plan, a report, a baseline)
+// are read as the desired-state files are: a FIFO or a device is refused
+// before anything is read, and a file over --max-file-size stops there.
+// Nothing hangs and nothing is sent.
+func TestGivenPlanReportAndBaselineFilesAreBounded(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	fifo := filepath.Join(w.dir, "fifo.json")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	big := filepath.Join(w.dir, "big.json")
+	require.NoError(t, os.WriteFile(big, []byte(`{"version": 1, "padding": "`+strings.Repeat("x", 5000)+`"}`), 0o644))
+	report := filepath.Join(w.dir, "report.json")
+	for _, bad := range []struct{ path, want string }{{fifo, "is a FIFO"}, {"/dev/zero", "is a device"}} {
+		for _, args := range [][]string{
+			{"apply", "--yes", "--report", report, "--plan", bad.path},
+			{"apply", "--yes", "--report", report, "--retry-failed", bad.path},
+			{"plan", "--baseline", bad.path, w.files[0]},
+			{"show", bad.path},
+			{"undo", "--out", filepath.Join(w.dir, "undo.json"), bad.path},
+		} {
+			r := runCLI(t, w.env(), args...)
+			assert.NotEqual(t, exitOK, r.code, "%v", args)
+			assert.Contains(t, r.stderr, bad.path+": "+bad.want, "%v", args)
+		}
+	}
+	for _, args := range [][]string{
+		{"apply", "--yes", "--max-file-size", "1000", "--report", report, "--plan", big},
+		{"apply", "--yes", "--max-file-size", "1000", "--report", report, "--retry-failed", big},
+	} {
+		r := runCLI(t, w.env(), args...)
+		assert.NotEqual(t, exitOK, r.code, "%v", args)
+		assert.Contains(t, r.stderr, "larger than --max-file-size (1000 bytes)", "%v", args)
+	}
+	assert.Zero(t, w.emu.Stats().Total, "nothing is sent")
+}
