@@ -50,9 +50,9 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, fi
 	}
 	have := current(results)
 	c.stage("diff")
-	diff := plan.Diff(want, have)
-	if err := interruption(ctx); err != nil {
-		return nil, err
+	diff, err := plan.DiffContext(ctx, want, have)
+	if err != nil {
+		return nil, interruption(ctx)
 	}
 	out := &planned{plan: diff, sinks: sinks, readErrs: map[plan.System]error{}}
 	if b.path != "" {
@@ -257,7 +257,7 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			return c.inputErr(err)
 		}
 		m.fromPlan(p.plan)
-		if err := f.render(c, p.plan); err != nil {
+		if err := f.render(ctx, c, p.plan); err != nil {
 			return c.fatal(err)
 		}
 		if *out != "" {

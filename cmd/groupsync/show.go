@@ -32,7 +32,7 @@ func (c *cli) show(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fatal(fmt.Errorf("%s: %w", files[0], err))
 	}
-	if err := f.render(c, p); err != nil {
+	if err := f.render(ctx, c, p); err != nil {
 		return c.fatal(err)
 	}
 	return exitOK

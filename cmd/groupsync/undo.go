@@ -34,7 +34,7 @@ func (c *cli) undo(ctx context.Context, args []string) int {
 	for _, why := range left {
 		fmt.Fprintf(c.stderr, "groupsync: %s\n", why)
 	}
-	if err := f.render(c, p); err != nil {
+	if err := f.render(ctx, c, p); err != nil {
 		return c.fatal(err)
 	}
 	if err := c.writeFileFrom(*out, func(w io.Writer) error { return plan.WriteJSON(w, p) }); err != nil {

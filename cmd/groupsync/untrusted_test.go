@@ -48,7 +48,7 @@ func runHooked(t *testing.T, env []string, hook func(stage string, signal func()
 // run exits 143 having written nothing remote, and apply's report says so.
 func TestSignalAtEveryStageBeforeTheFirstWrite(t *testing.T) {
 	t.Parallel()
-	for _, at := range []string{"files", "read", "read lox24", "read helloid", "diff", "apply"} {
+	for _, at := range []string{"files", "read", "read lox24", "read helloid", "diff", "render", "apply"} {
 		t.Run(at, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
@@ -66,6 +66,17 @@ func TestSignalAtEveryStageBeforeTheFirstWrite(t *testing.T) {
 			assert.NotContains(t, string(raw), `"status": "succeeded"`)
 		})
 	}
+	t.Run("plan while it prints", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		r := runHooked(t, w.env(), func(stage string, signal func()) {
+			if stage == "render" {
+				signal()
+			}
+		}, append([]string{"plan", "--detail"}, w.files...)...)
+		assert.Equal(t, exitSIGTERM, r.code, r.stderr)
+		assert.Empty(t, r.stdout, "nothing more is printed once the signal came")
+	})
 	t.Run("plan and validate", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
