@@ -439,10 +439,12 @@ func parseBool(s string) (bool, bool) {
 // in characters.
 const MaxPathChars = 1024
 
-// shown is a value as an error message shows it: as it is when it is
-// plain, short text, and quoted, cut and escaped otherwise (see quote).
-func shown(s string) string {
-	if CheckText(s, excerptMax) == "" {
+// shownPath is a file's path as an error message shows it: as it is when
+// it is plain text, quoted and escaped otherwise (see quote). A path is not
+// cut: the references in files are at most MaxPathChars, and a long
+// directory on the command line is the user's own.
+func shownPath(s string) string {
+	if CheckText(s, 0) == "" {
 		return s
 	}
 	return quote(s)

@@ -103,7 +103,7 @@ func (r reader) loadUsers(g *plan.Group) Errors {
 		err = r.refuse(f)
 	}
 	if err != nil {
-		return Errors{{File: us.Source.File, Line: us.Source.Line, Field: fieldUsers, Msg: fmt.Sprintf("cannot open %s: %s", shown(us.File), openError(err))}}
+		return Errors{{File: us.Source.File, Line: us.Source.Line, Field: fieldUsers, Msg: fmt.Sprintf("cannot open %s: %s", shownPath(us.File), openError(err))}}
 	}
 	defer f.Close()
 	f.ctx = r.ctx
