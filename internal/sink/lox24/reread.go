@@ -45,11 +45,12 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 				continue // not listed: gone
 			}
 		}
-		eg.Go(func() error {
+		eg.Go(sink.Recovered(func() error {
+			goroutineStarted("reread")
 			r, err := c.rereadGroup(ctx, ref, g)
 			got[i] = r
 			return err
-		})
+		}))
 	}
 	if err := eg.Wait(); err != nil {
 		return plan.Current{}, err

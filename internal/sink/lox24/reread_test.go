@@ -2,6 +2,7 @@ package lox24_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -147,4 +148,34 @@ func TestReadGroupsFailsOnAListingThatMoves(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	assert.True(t, ie.Twice, "read again from the start, once")
 	assert.Equal(t, 0, moving.Stats().Systems["lox24"].ByRoute["GET /groups/{id}"], "no group is read one by one instead")
+}
+
+// A panic in any goroutine the client starts (a page read ahead, a
+// group's members, verify's re-read of a group) fails that read with an
+// internal error, rather than ending the process without a report.
+func TestAPanicInAReadGoroutineFailsTheRead(t *testing.T) {
+	groups := manyGroups(3)
+	for i := range 95 { // four pages: three are read ahead
+		groups[1].Phones = append(groups[1].Phones, emulator.LOX24Phone{Phone: fmt.Sprintf("+49151000000%02d", i)})
+	}
+	want := []plan.Group{{System: plan.LOX24, Key: "2", Name: "Group 02", Fields: map[string]plan.Value{},
+		Phones: &plan.Phones{File: "m.csv", Mode: plan.PhonesExact}}}
+	for _, where := range []string{"page", "members", "reread"} {
+		t.Run(where, func(t *testing.T) {
+			_, c := setup(t, groups, "demo:demo")
+			lox24.SetGoroutineHook(t, func(what string) {
+				if what == where {
+					panic("injected in " + what)
+				}
+			})
+			var err error
+			if where == "reread" {
+				_, err = c.ReadGroups(context.Background(), []plan.GroupRef{{Key: "2", Members: true}, {Key: "3"}})
+			} else {
+				_, err = c.Read(context.Background(), want)
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "internal error: injected in "+where)
+		})
+	}
 }
