@@ -35,7 +35,7 @@ func (c *Client) Read(ctx context.Context, want []plan.Group) (plan.Current, err
 
 // readGroups lists every group.
 func (c *Client) readGroups(ctx context.Context) (plan.Current, error) {
-	groups, err := readAll(ctx, c, groupListing())
+	groups, err := c.listGroups(ctx)
 	if err != nil {
 		return plan.Current{}, err
 	}
@@ -55,6 +55,8 @@ type listing[T any] struct {
 	path  string     // "/groups", relative to /api/v1
 	query url.Values // other parameters of every page; may be nil
 	key   func(*T) (string, error)
+	// onPage, when set, is told how many items each page read held.
+	onPage func(items int)
 }
 
 // groupListing is GET /groups.
@@ -107,6 +109,9 @@ func readOnce[T any](ctx context.Context, c *Client, l listing[T]) ([]T, string,
 		page, err := decodeList[T](resp.Body)
 		if err != nil {
 			return nil, "", fmt.Errorf("helloid: %s: %w", op, err)
+		}
+		if l.onPage != nil {
+			l.onPage(len(page))
 		}
 		if len(page) == 0 {
 			return out, moved, nil

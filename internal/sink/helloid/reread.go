@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
@@ -14,41 +15,128 @@ import (
 
 var _ plan.GroupReader = (*Client)(nil)
 
-// ReadGroups reads the groups refs name, one GET /groups/{guid} each; no
-// other group is read. A group that answers 404 is left out.
+// ReadGroups reads the groups refs name; no other group's record is kept.
+// A group that is gone is left out. A group whose members are asked for is
+// read with GET /groups/{guid}, the only answer that holds its users; the
+// others come from whichever takes fewer requests: one GET each, or the
+// group listing (read whole and checked as the plan's read is), when an
+// earlier read of this client told how large the listing is.
 func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Current, error) {
-	cur := plan.Current{System: plan.HelloID}
+	bare := 0 // refs that do not ask for members
 	for _, ref := range refs {
 		if !isGUID(ref.Key) {
 			return plan.Current{}, fmt.Errorf("helloid: re-read group %q: not a groupGuid", ref.Key)
 		}
-		op := "get group " + ref.Key
-		resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: "/groups/" + url.PathEscape(ref.Key)})
-		var se *sink.StatusError
-		if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
-			continue
+		if !ref.Members {
+			bare++
 		}
+	}
+	var listed map[string]*group
+	if total, size, known := c.shape.get(); known && listingCheaper(bare, total, size) {
+		groups, err := c.listGroups(ctx)
 		if err != nil {
 			return plan.Current{}, err
 		}
-		var g group
-		if err := sink.DecodeJSON("helloid: "+op, resp.Body, &g); err != nil {
+		listed = make(map[string]*group, len(groups))
+		for i := range groups {
+			listed[strings.ToLower(groups[i].GroupGUID)] = &groups[i] // checked by readAll
+		}
+	}
+	cur := plan.Current{System: plan.HelloID}
+	for _, ref := range refs {
+		if listed != nil && !ref.Members {
+			if g := listed[strings.ToLower(ref.Key)]; g != nil {
+				cur.Groups = append(cur.Groups, g.remote())
+			}
+			continue
+		}
+		r, err := c.getGroup(ctx, ref)
+		if err != nil {
 			return plan.Current{}, err
 		}
-		if !strings.EqualFold(g.GroupGUID, ref.Key) {
-			return plan.Current{}, fmt.Errorf("helloid: %s: the answer is not that group", op)
+		if r != nil {
+			cur.Groups = append(cur.Groups, *r)
 		}
-		r := g.remote()
-		if ref.Members {
-			members, err := groupMembers(op, resp.Body)
-			if err != nil {
-				return plan.Current{}, err
-			}
-			r.Users = members
-		}
-		cur.Groups = append(cur.Groups, r)
 	}
 	return cur, nil
+}
+
+// getGroup reads the group ref names with GET /groups/{guid}, with its
+// members when ref asks for them; nil when the group is gone.
+func (c *Client) getGroup(ctx context.Context, ref plan.GroupRef) (*plan.RemoteGroup, error) {
+	op := "get group " + ref.Key
+	resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: "/groups/" + url.PathEscape(ref.Key)})
+	var se *sink.StatusError
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var g group
+	if err := sink.DecodeJSON("helloid: "+op, resp.Body, &g); err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(g.GroupGUID, ref.Key) {
+		return nil, fmt.Errorf("helloid: %s: the answer is not that group", op)
+	}
+	r := g.remote()
+	if ref.Members {
+		members, err := groupMembers(op, resp.Body)
+		if err != nil {
+			return nil, err
+		}
+		r.Users = members
+	}
+	return &r, nil
+}
+
+// listingCheaper reports whether reading a listing that held total groups
+// in pages of size takes fewer requests than n GETs: its pages, and the
+// empty one that ends it. The listing may have grown by the groups re-read
+// (each could be one this run created), so they are counted in.
+func listingCheaper(n, total, size int) bool {
+	if size <= 0 {
+		return false // an empty listing gives no page size
+	}
+	pages := (total+n+size-1)/size + 1
+	return pages < n
+}
+
+// listGroups reads the whole group listing (readAll) and remembers how
+// many groups it held and its page size (its fullest page: a server may
+// answer fewer than the take asked for), for a later re-read to choose
+// between it and one GET per group.
+func (c *Client) listGroups(ctx context.Context) ([]group, error) {
+	size := 0
+	l := groupListing()
+	l.onPage = func(n int) { size = max(size, n) } // pages are read one after another
+	groups, err := readAll(ctx, c, l)
+	if err == nil {
+		c.shape.set(len(groups), size)
+	}
+	return groups, err
+}
+
+// listingShape is what the last group listing read held: how many groups,
+// in pages of how many.
+type listingShape struct {
+	mu     sync.Mutex
+	known  bool
+	groups int
+	size   int
+}
+
+func (s *listingShape) get() (groups, size int, known bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.groups, s.size, s.known
+}
+
+func (s *listingShape) set(groups, size int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups, s.size, s.known = groups, size, true
 }
 
 // deleteGroup deletes a group with DELETE /groups/{guid}.

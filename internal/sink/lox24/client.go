@@ -35,6 +35,7 @@ type Client struct {
 	api         *sink.Client
 	readWorkers int
 	batchSize   int
+	shape       listingShape // of the last group listing read
 }
 
 var (

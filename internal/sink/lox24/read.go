@@ -47,7 +47,7 @@ var _ plan.MemberReader = (*Client)(nil)
 // read lists every group, then reads the members of the groups members
 // selects, c.readWorkers at a time.
 func (c *Client) read(ctx context.Context, members func(*plan.RemoteGroup) bool) (plan.Current, error) {
-	groups, err := readAll(ctx, c.api, groupListing())
+	groups, err := c.listGroups(ctx)
 	if err != nil {
 		return plan.Current{}, err
 	}

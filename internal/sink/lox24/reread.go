@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -17,51 +18,38 @@ import (
 
 var _ plan.GroupReader = (*Client)(nil)
 
-// ReadGroups reads the groups refs name with GET /groups/{id}, and the
-// members of those whose ref asks for them, c.readWorkers at a time; no
-// other group is read. A group that answers 404 is left out.
+// ReadGroups reads the groups refs name, and the members of those whose ref
+// asks for them, c.readWorkers at a time; a group that is gone is left out.
+// The groups' own records come from whichever takes fewer requests: one GET
+// /groups/{id} each, or the group listing (read whole and checked as the
+// plan's read is, keeping only the groups named). Members are read per
+// group either way.
 func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Current, error) {
-	got := make([]*plan.RemoteGroup, len(refs))
-	eg, ctx := errgroup.WithContext(ctx)
-	eg.SetLimit(c.readWorkers)
-	for i, ref := range refs {
+	for _, ref := range refs {
 		key, err := checkID("group", json.RawMessage(strconv.Quote(ref.Key)))
 		if err != nil || key != ref.Key {
 			return plan.Current{}, fmt.Errorf("lox24: re-read group %q: not a group id", ref.Key)
 		}
+	}
+	listed, err := c.rereadListed(ctx, len(refs))
+	if err != nil {
+		return plan.Current{}, err
+	}
+	got := make([]*plan.RemoteGroup, len(refs))
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(c.readWorkers)
+	for i, ref := range refs {
+		var g *group
+		if listed != nil {
+			if g = listed[ref.Key]; g == nil {
+				continue // not listed: gone
+			}
+		}
 		eg.Go(sink.Recovered(func() error {
 			goroutineStarted("reread")
-			resp, err := c.api.Do(ctx, sink.Request{Op: "get group " + ref.Key, Method: http.MethodGet,
-				Path: "/groups/" + url.PathEscape(ref.Key)})
-			if notFound(err) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			var g group
-			if err := sink.DecodeJSON("lox24: get group "+key, resp.Body, &g); err != nil {
-				return err
-			}
-			if got, err := checkID("group", g.ID); err != nil || got != key {
-				return fmt.Errorf("lox24: get group %s: the answer is not that group", key)
-			}
-			r := g.remote(key)
-			if ref.Members {
-				list, err := readAll(ctx, c.api, phoneListing(key))
-				if notFound(err) {
-					return nil
-				}
-				if err != nil {
-					return err
-				}
-				if list == nil {
-					list = []plan.RemotePhone{} // read: none
-				}
-				r.Phones = list
-			}
-			got[i] = &r
-			return nil
+			r, err := c.rereadGroup(ctx, ref, g)
+			got[i] = r
+			return err
 		}))
 	}
 	if err := eg.Wait(); err != nil {
@@ -74,6 +62,151 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 		}
 	}
 	return cur, nil
+}
+
+// rereadListed reads the group listing for a re-read of n groups when that
+// takes fewer requests than n GETs, and returns its groups by id; nil when
+// the groups are to be read one GET each.
+func (c *Client) rereadListed(ctx context.Context, n int) (map[string]*group, error) {
+	total, size, known := c.shape.get()
+	if !known {
+		if n <= probeAbove {
+			return nil, nil
+		}
+		// No read of this run told the listing's size: its first page does,
+		// one request that may save many.
+		var err error
+		if total, size, known, err = c.probeGroups(ctx); err != nil || !known {
+			return nil, err
+		}
+	}
+	if !listingCheaper(n, total, size) {
+		return nil, nil
+	}
+	groups, err := c.listGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*group, len(groups))
+	for i := range groups {
+		key, _ := checkID("group", groups[i].ID) // checked by readAll
+		out[key] = &groups[i]
+	}
+	return out, nil
+}
+
+// probeAbove is the most groups re-read one GET each without asking the
+// listing's size first, when no earlier read told it.
+const probeAbove = 4
+
+// listingCheaper reports whether reading a listing that held total groups
+// in pages of size takes fewer requests than n GETs. The listing may have
+// grown by the groups re-read (each could be one this run created), so
+// they are counted in.
+func listingCheaper(n, total, size int) bool {
+	if size <= 0 {
+		return false // an empty listing gives no page size
+	}
+	pages := (total + n + size - 1) / size
+	return pages < n
+}
+
+// probeGroups reads the first page of the group listing for its
+// hydra:totalItems and page size; known is false when it gives no total.
+func (c *Client) probeGroups(ctx context.Context) (total, size int, known bool, err error) {
+	l := groupListing()
+	f := fetchPage(ctx, c.api, l, &spares[group]{}, l.pageOp(1), l.path, url.Values{"page": {"1"}})
+	if f.err != nil {
+		return 0, 0, false, f.err
+	}
+	if !f.page.HasTotal || f.page.Total > int64(c.api.MaxReadItems()) {
+		return 0, 0, false, nil
+	}
+	return int(f.page.Total), len(f.page.Items), true, nil
+}
+
+// rereadGroup reads the group ref names, with GET /groups/{id} when g (its
+// listed record) is nil, and its members when ref asks for them; nil when
+// the group is gone.
+func (c *Client) rereadGroup(ctx context.Context, ref plan.GroupRef, g *group) (*plan.RemoteGroup, error) {
+	key := ref.Key // checked by ReadGroups
+	if g == nil {
+		resp, err := c.api.Do(ctx, sink.Request{Op: "get group " + key, Method: http.MethodGet,
+			Path: "/groups/" + url.PathEscape(key)})
+		if notFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		g = &group{}
+		if err := sink.DecodeJSON("lox24: get group "+key, resp.Body, g); err != nil {
+			return nil, err
+		}
+		if got, err := checkID("group", g.ID); err != nil || got != key {
+			return nil, fmt.Errorf("lox24: get group %s: the answer is not that group", key)
+		}
+	}
+	r := g.remote(key)
+	if ref.Members {
+		list, err := readAll(ctx, c.api, phoneListing(key))
+		if notFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if list == nil {
+			list = []plan.RemotePhone{} // read: none
+		}
+		r.Phones = list
+	}
+	return &r, nil
+}
+
+// listGroups reads the whole group listing (readAll) and remembers how
+// many groups it held and its page size, for a later re-read to choose
+// between it and one GET per group.
+func (c *Client) listGroups(ctx context.Context) ([]group, error) {
+	var mu sync.Mutex
+	size := 0
+	l := groupListing()
+	decode := l.decode
+	l.decode = func(body []byte, items []group) (page[group], error) {
+		pg, err := decode(body, items)
+		mu.Lock()
+		size = max(size, len(pg.Items)) // the server's page size: its fullest page
+		mu.Unlock()
+		return pg, err
+	}
+	groups, err := readAll(ctx, c.api, l)
+	if err == nil {
+		mu.Lock()
+		c.shape.set(len(groups), size)
+		mu.Unlock()
+	}
+	return groups, err
+}
+
+// listingShape is what the last group listing read held: how many groups,
+// in pages of how many.
+type listingShape struct {
+	mu     sync.Mutex
+	known  bool
+	groups int
+	size   int
+}
+
+func (s *listingShape) get() (groups, size int, known bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.groups, s.size, s.known
+}
+
+func (s *listingShape) set(groups, size int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups, s.size, s.known = groups, size, true
 }
 
 // notFound reports whether err is a 404 answer.
