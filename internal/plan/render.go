@@ -171,7 +171,8 @@ func Title(c *Change, opt RenderOptions) string {
 }
 
 func writeItem(ew *errWriter, lb *lineBuf, indent, title string, c *Change, opt RenderOptions) {
-	buf := append(lb.buf[:0], indent...)
+	buf := lb.buf[:0]
+	buf = append(buf, indent...)
 	buf = appendColored(buf, Symbol(c), opt)
 	buf = append(buf, ' ')
 	buf = append(buf, title...)
@@ -309,16 +310,8 @@ func RelSource(s Source, base string) Source {
 	return s
 }
 
-// colored wraps an item's symbol in its ANSI colour when opt.Color is set:
-// + green, ~ yellow, - red, ! bold red.
-func colored(sym string, opt RenderOptions) string {
-	if !opt.Color {
-		return sym
-	}
-	return string(appendColored(nil, sym, opt))
-}
-
-// appendColored appends colored(sym, opt).
+// appendColored appends an item's symbol, wrapped in its ANSI colour when
+// opt.Color is set: + green, ~ yellow, - red, ! bold red.
 func appendColored(dst []byte, sym string, opt RenderOptions) []byte {
 	code := ""
 	if opt.Color {

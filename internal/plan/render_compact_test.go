@@ -54,7 +54,7 @@ func TestRenderCompactCreatesAsExpanded(t *testing.T) {
 			{"text", func(w io.Writer, p *Plan) error { return WriteText(w, p, opt) }},
 			{"markdown", func(w io.Writer, p *Plan) error { return WriteMarkdown(w, p, opt) }},
 			{"markdown cut", func(w io.Writer, p *Plan) error { return writeMarkdownLimit(w, p, opt, 3000) }},
-			{"json", func(w io.Writer, p *Plan) error { return WriteJSON(w, p) }},
+			{"json", WriteJSON},
 		} {
 			var a, b bytes.Buffer
 			require.NoError(t, f.write(&a, compact))
