@@ -119,7 +119,9 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 	if yes && f.format == "text" {
 		full.format = "summary"
 	}
-	if err := full.render(c, p.plan); err != nil {
+	// A signal stops the printing; the run then ends as interrupted, with
+	// its report, below.
+	if err := full.render(ctx, c, p.plan); err != nil && ctx.Err() == nil {
 		return nil, c.fatal(err)
 	}
 	c.printReadErrors(p)

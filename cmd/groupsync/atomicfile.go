@@ -2,13 +2,48 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
+	"groupsync/internal/source"
 )
+
+// openGiven opens a file given on the command line that groupsync reads
+// whole (a saved plan, a report, a baseline): a regular file, at most
+// maxSize bytes (0: the default), read until ctx is done. Its errors name
+// the path.
+func openGiven(ctx context.Context, path string, maxSize int64) (*source.File, error) {
+	f, err := source.OpenGiven(ctx, path, maxSize)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// readGiven reads a file given on the command line whole (see openGiven).
+func readGiven(ctx context.Context, path string, maxSize int64) ([]byte, error) {
+	f, err := openGiven(ctx, path, maxSize)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
+}
 
 // writeReportFile writes the report as JSON to path atomically: a reader never
 // sees a half-written report.
@@ -36,8 +71,10 @@ func writeAtomic(path string, red *sink.Redactor, write func(io.Writer) error) (
 	if err != nil {
 		return err
 	}
+	renamed := false
 	defer func() {
-		if err != nil {
+		// Also when write panics: the temporary file never stays behind.
+		if !renamed {
 			f.Close()
 			os.Remove(f.Name())
 		}
@@ -59,12 +96,19 @@ func writeAtomic(path string, red *sink.Redactor, write func(io.Writer) error) (
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
+	// A file replaced keeps its permissions (a report kept 0600 stays so);
+	// a new one is 0644, as files are.
+	mode := os.FileMode(0o644)
+	if st, serr := os.Stat(path); serr == nil && st.Mode().IsRegular() {
+		mode = st.Mode().Perm()
+	}
+	if err = os.Chmod(f.Name(), mode); err != nil {
 		return err
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
 		return err
 	}
+	renamed = true
 	if d, derr := os.Open(dir); derr == nil {
 		_ = d.Sync() // make the rename durable where the platform allows
 		d.Close()

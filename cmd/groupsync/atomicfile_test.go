@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,10 +30,32 @@ func TestWriteReportFileReplacesAtomicallyAndLeavesNoTemporaryFile(t *testing.T)
 	assert.EqualValues(t, plan.ReportVersion, got["version"])
 	st, err := os.Stat(path)
 	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm())
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "a replaced file keeps its permissions: a report holds phone numbers")
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "no temporary file is left behind")
+
+	fresh := filepath.Join(dir, "new.json")
+	require.NoError(t, writeReportFile(fresh, r, nil))
+	st, err = os.Stat(fresh)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm(), "a new file is 0644")
+}
+
+// A write that panics leaves neither the temporary file nor a half file.
+func TestWriteAtomicLeavesNothingWhenTheWriterPanics(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plan.json")
+	assert.Panics(t, func() {
+		_ = writeAtomic(path, nil, func(w io.Writer) error {
+			_, _ = w.Write([]byte("half"))
+			panic("injected")
+		})
+	})
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
 }
 
 func TestWriteFileAtomicLeavesNothingWhenTheDirectoryIsMissing(t *testing.T) {

@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"groupsync/internal/plan"
@@ -38,8 +38,8 @@ func (b *baselineFlags) check() string {
 
 // readBaseline reads the baseline file; ok is false when it does not exist
 // yet (the first run).
-func readBaseline(path string) (b plan.Baseline, ok bool, err error) {
-	data, err := os.ReadFile(path)
+func readBaseline(ctx context.Context, path string) (b plan.Baseline, ok bool, err error) {
+	data, err := readGiven(ctx, path, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return plan.Baseline{}, false, nil
 	}
@@ -71,11 +71,11 @@ func writeBaseline(path string, b plan.Baseline) error {
 
 // loadBaseline reads the baseline file when one is given, before any
 // request; a missing file is the first run, and says so (nil, nil).
-func (c *cli) loadBaseline(b *baselineFlags) (*plan.Baseline, error) {
+func (c *cli) loadBaseline(ctx context.Context, b *baselineFlags) (*plan.Baseline, error) {
 	if b.path == "" {
 		return nil, nil
 	}
-	before, ok, err := readBaseline(b.path)
+	before, ok, err := readBaseline(ctx, b.path)
 	if err != nil {
 		return nil, err
 	}
@@ -94,14 +94,14 @@ var errPlanWithoutBaseline = errors.New("--baseline: this saved plan carries no 
 // request: the plan must carry the figures apply writes, and the file as
 // it is now is compared with them (it may have moved on since the plan
 // was made), adding what shrank to the shrinks the plan recorded.
-func (c *cli) savedBaseline(b *baselineFlags, saved *plan.Plan) error {
+func (c *cli) savedBaseline(ctx context.Context, b *baselineFlags, saved *plan.Plan) error {
 	if b.path == "" {
 		return nil
 	}
 	if saved.Baseline == nil {
 		return errPlanWithoutBaseline
 	}
-	before, err := c.loadBaseline(b)
+	before, err := c.loadBaseline(ctx, b)
 	if err != nil || before == nil {
 		return err
 	}

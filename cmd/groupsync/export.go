@@ -18,6 +18,7 @@ import (
 	"groupsync/internal/emulator"
 	"groupsync/internal/export"
 	"groupsync/internal/plan"
+	"groupsync/internal/sink"
 	"groupsync/internal/sink/helloid"
 	"groupsync/internal/sink/lox24"
 )
@@ -133,7 +134,7 @@ func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]pla
 		if hc, ok := s.(*helloid.Client); ok && users {
 			read = hc.ReadWithMembers
 		}
-		eg.Go(func() error {
+		eg.Go(sink.Recovered(func() error {
 			start := time.Now()
 			cur, err := read(ctx)
 			if err != nil {
@@ -144,7 +145,7 @@ func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]pla
 			out[sys] = cur
 			mu.Unlock()
 			return nil
-		})
+		}))
 	}
 	if err := eg.Wait(); err != nil {
 		return nil, err

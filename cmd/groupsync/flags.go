@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -139,9 +140,11 @@ func (f *remoteFlags) renderOptions(c *cli) plan.RenderOptions {
 		Color: !f.noColor && c.env("NO_COLOR") == "" && c.terminal(c.stdout)}
 }
 
-// render writes the plan on c's stdout in the --format asked for.
-func (f *remoteFlags) render(c *cli, p *plan.Plan) error {
-	w := c.stdout
+// render writes the plan on c's stdout in the --format asked for. Once ctx
+// is done (a signal) it writes no more: a plan of a million lines stops.
+func (f *remoteFlags) render(ctx context.Context, c *cli, p *plan.Plan) error {
+	c.stage("render")
+	w := ctxWriter{ctx: ctx, w: c.stdout}
 	opt := f.renderOptions(c)
 	switch f.format {
 	case "json":
@@ -242,4 +245,18 @@ func selectGroups(groups []plan.Group, sel []string) ([]plan.Group, error) {
 		}
 	}
 	return out, nil
+}
+
+// ctxWriter writes to w until ctx is done, then fails every write with
+// ctx's cause.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (cw ctxWriter) Write(p []byte) (int, error) {
+	if cw.ctx.Err() != nil {
+		return 0, context.Cause(cw.ctx)
+	}
+	return cw.w.Write(p)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"groupsync/internal/plan"
 )
@@ -39,7 +38,7 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, fi
 	if err != nil {
 		return nil, err
 	}
-	before, err := c.loadBaseline(b)
+	before, err := c.loadBaseline(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +50,9 @@ func (c *cli) makePlan(ctx context.Context, f *remoteFlags, b *baselineFlags, fi
 	}
 	have := current(results)
 	c.stage("diff")
-	diff := plan.Diff(want, have)
-	if err := interruption(ctx); err != nil {
-		return nil, err
+	diff, err := plan.DiffContext(ctx, want, have)
+	if err != nil {
+		return nil, interruption(ctx)
 	}
 	out := &planned{plan: diff, sinks: sinks, readErrs: map[plan.System]error{}}
 	if b.path != "" {
@@ -126,7 +125,7 @@ func readPruned(ctx context.Context, want plan.Desired, sinks map[plan.System]pl
 // are not read again. With --baseline, the plan must carry the baseline
 // figures that apply then writes.
 func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, b *baselineFlags, path string) (*planned, error) {
-	file, err := os.Open(path)
+	file, err := openGiven(ctx, path, f.input.maxFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +134,7 @@ func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, b *baselineFlags, pa
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := c.savedBaseline(b, saved); err != nil {
+	if err := c.savedBaseline(ctx, b, saved); err != nil {
 		return nil, err
 	}
 	p, err := c.revalidate(ctx, f, saved, false)
@@ -258,7 +257,7 @@ func (c *cli) plan(ctx context.Context, args []string) int {
 			return c.inputErr(err)
 		}
 		m.fromPlan(p.plan)
-		if err := f.render(c, p.plan); err != nil {
+		if err := f.render(ctx, c, p.plan); err != nil {
 			return c.fatal(err)
 		}
 		if *out != "" {

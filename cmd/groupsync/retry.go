@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"groupsync/internal/plan"
 )
 
 // readReportFile reads a report written by apply.
-func readReportFile(path string) (*plan.Report, error) {
-	raw, err := os.ReadFile(path)
+func readReportFile(ctx context.Context, path string, maxSize int64) (*plan.Report, error) {
+	raw, err := readGiven(ctx, path, maxSize)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +28,7 @@ func readReportFile(path string) (*plan.Report, error) {
 // revalidates it like a saved plan, taking out first the items whose wanted
 // state already holds.
 func (c *cli) loadRetry(ctx context.Context, f *remoteFlags, path string) (*planned, error) {
-	r, err := readReportFile(path)
+	r, err := readReportFile(ctx, path, f.input.maxFileSize)
 	if err != nil {
 		return nil, err
 	}

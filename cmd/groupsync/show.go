@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"groupsync/internal/plan"
 )
 
 // show renders a plan saved by plan --out, as plan would have printed it:
 // for review in another format, or again later. It reads no remote state.
-func (c *cli) show(_ context.Context, args []string) int {
+func (c *cli) show(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("show", "show [flags] PLAN.json\n\nPrint a plan saved by `plan --out` in text, JSON or Markdown, with the systems it could\nnot read and the safety guards it broke when it was made. Sends no request.")
 	var f remoteFlags
 	f.register(fs, "show", c.env)
@@ -24,7 +23,7 @@ func (c *cli) show(_ context.Context, args []string) int {
 	if msg := f.checkFormat(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
-	file, err := os.Open(files[0])
+	file, err := openGiven(ctx, files[0], 0)
 	if err != nil {
 		return c.fatal(err)
 	}
@@ -33,7 +32,7 @@ func (c *cli) show(_ context.Context, args []string) int {
 	if err != nil {
 		return c.fatal(fmt.Errorf("%s: %w", files[0], err))
 	}
-	if err := f.render(c, p); err != nil {
+	if err := f.render(ctx, c, p); err != nil {
 		return c.fatal(err)
 	}
 	return exitOK

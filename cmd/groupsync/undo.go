@@ -8,7 +8,7 @@ import (
 	"groupsync/internal/plan"
 )
 
-func (c *cli) undo(_ context.Context, args []string) int {
+func (c *cli) undo(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("undo", "undo REPORT.json --out PLAN.json\n\nWrite a saved plan that reverses every succeeded item of an apply's report: updates go\nback to their before, creates are deleted, deleted members are created again. Review it,\nthen apply it with `groupsync apply --plan PLAN.json`; items whose target changed since\nthe report are stale then and not written. Sends no request.")
 	var f remoteFlags
 	f.register(fs, "undo", c.env)
@@ -26,7 +26,7 @@ func (c *cli) undo(_ context.Context, args []string) int {
 	if msg := f.checkFormat(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
-	r, err := readReportFile(pos[0])
+	r, err := readReportFile(ctx, pos[0], 0)
 	if err != nil {
 		return c.fatal(err)
 	}
@@ -34,7 +34,7 @@ func (c *cli) undo(_ context.Context, args []string) int {
 	for _, why := range left {
 		fmt.Fprintf(c.stderr, "groupsync: %s\n", why)
 	}
-	if err := f.render(c, p); err != nil {
+	if err := f.render(ctx, c, p); err != nil {
 		return c.fatal(err)
 	}
 	if err := c.writeFileFrom(*out, func(w io.Writer) error { return plan.WriteJSON(w, p) }); err != nil {

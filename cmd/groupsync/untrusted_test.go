@@ -48,7 +48,7 @@ func runHooked(t *testing.T, env []string, hook func(stage string, signal func()
 // run exits 143 having written nothing remote, and apply's report says so.
 func TestSignalAtEveryStageBeforeTheFirstWrite(t *testing.T) {
 	t.Parallel()
-	for _, at := range []string{"files", "read", "read lox24", "read helloid", "diff", "apply"} {
+	for _, at := range []string{"files", "read", "read lox24", "read helloid", "diff", "render", "apply"} {
 		t.Run(at, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
@@ -66,6 +66,17 @@ func TestSignalAtEveryStageBeforeTheFirstWrite(t *testing.T) {
 			assert.NotContains(t, string(raw), `"status": "succeeded"`)
 		})
 	}
+	t.Run("plan while it prints", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		r := runHooked(t, w.env(), func(stage string, signal func()) {
+			if stage == "render" {
+				signal()
+			}
+		}, append([]string{"plan", "--detail"}, w.files...)...)
+		assert.Equal(t, exitSIGTERM, r.code, r.stderr)
+		assert.Empty(t, r.stdout, "nothing more is printed once the signal came")
+	})
 	t.Run("plan and validate", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
@@ -228,4 +239,40 @@ func TestEchoedCredentialsAreRedactedInEveryEncoding(t *testing.T) {
 			assert.NotContains(t, strings.ToLower(string(raw)), "sentinel")
 		})
 	}
+}
+
+// The other files a command is given (a saved plan, a report, a baseline)
+// are read as the desired-state files are: a FIFO or a device is refused
+// before anything is read, and a file over --max-file-size stops there.
+// Nothing hangs and nothing is sent.
+func TestGivenPlanReportAndBaselineFilesAreBounded(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	fifo := filepath.Join(w.dir, "fifo.json")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	big := filepath.Join(w.dir, "big.json")
+	require.NoError(t, os.WriteFile(big, []byte(`{"version": 1, "padding": "`+strings.Repeat("x", 5000)+`"}`), 0o644))
+	report := filepath.Join(w.dir, "report.json")
+	for _, bad := range []struct{ path, want string }{{fifo, "is a FIFO"}, {"/dev/zero", "is a device"}} {
+		for _, args := range [][]string{
+			{"apply", "--yes", "--report", report, "--plan", bad.path},
+			{"apply", "--yes", "--report", report, "--retry-failed", bad.path},
+			{"plan", "--baseline", bad.path, w.files[0]},
+			{"show", bad.path},
+			{"undo", "--out", filepath.Join(w.dir, "undo.json"), bad.path},
+		} {
+			r := runCLI(t, w.env(), args...)
+			assert.NotEqual(t, exitOK, r.code, "%v", args)
+			assert.Contains(t, r.stderr, bad.path+": "+bad.want, "%v", args)
+		}
+	}
+	for _, args := range [][]string{
+		{"apply", "--yes", "--max-file-size", "1000", "--report", report, "--plan", big},
+		{"apply", "--yes", "--max-file-size", "1000", "--report", report, "--retry-failed", big},
+	} {
+		r := runCLI(t, w.env(), args...)
+		assert.NotEqual(t, exitOK, r.code, "%v", args)
+		assert.Contains(t, r.stderr, "larger than --max-file-size (1000 bytes)", "%v", args)
+	}
+	assert.Zero(t, w.emu.Stats().Total, "nothing is sent")
 }

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,6 +23,14 @@ import (
 // group in the scope that no file names (see PruneCandidates), after its
 // other items, and the plan records the scope in Prune.
 func Diff(want Desired, have map[System]Current) *Plan {
+	p, _ := DiffContext(context.Background(), want, have)
+	return p
+}
+
+// DiffContext is Diff that stops once ctx is done, between groups and
+// between the phases of a group's members (a phase of a million members
+// takes well under a second), and returns ctx's cause with no plan.
+func DiffContext(ctx context.Context, want Desired, have map[System]Current) (*Plan, error) {
 	p := &Plan{Unchanged: map[System]int{}}
 	for _, sys := range Systems {
 		cur, ok := have[sys]
@@ -31,15 +40,22 @@ func Diff(want Desired, have map[System]Current) *Plan {
 		p.Systems = append(p.Systems, sys)
 		p.Unchanged[sys] = 0
 		d := newDiffer(sys, cur)
+		d.ctx = ctx
 		groups := want.For(sys)
 		for _, g := range groups {
+			if d.stopped() {
+				return nil, context.Cause(ctx)
+			}
 			d.group(p, g)
 		}
 		if pr, ok := want.Prune[sys]; ok {
 			d.prune(p, groups, cur, pr)
 		}
 	}
-	return p
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	return p, nil
 }
 
 // differ holds one system's remote groups, indexed for matching.
@@ -49,7 +65,12 @@ type differ struct {
 	byName  map[string][]*RemoteGroup
 	claimed map[string]Source // remote key -> desired group that matched it
 	dir     *userDirectory    // HelloID users, when they were read
+	ctx     context.Context   // nil: never stops
 }
+
+// stopped reports whether the diff was asked to stop; the plan it leaves
+// is then incomplete and DiffContext discards it.
+func (d *differ) stopped() bool { return d.ctx != nil && d.ctx.Err() != nil }
 
 func newDiffer(sys System, cur Current) *differ {
 	d := &differ{

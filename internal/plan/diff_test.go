@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -249,4 +251,50 @@ func TestRecordSendsUnmanagedFieldsAsRead(t *testing.T) {
 		Base:   map[string]Value{"name": Str("N"), "description": Str("old"), "name_a": Str("keep")},
 	}
 	assert.Equal(t, map[string]Value{"name": Str("N"), "description": Str("new"), "name_a": Str("keep")}, c.Record())
+}
+
+// countdownCtx is done after its Err has been asked n times: it stops a
+// diff at a chosen check, without timing.
+type countdownCtx struct {
+	context.Context
+	n, asked int
+}
+
+func (c *countdownCtx) Err() error {
+	c.asked++
+	if c.asked > c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// DiffContext stops at every check it makes, between groups and inside a
+// group's members, and gives no plan; Diff (never stopped) gives the
+// whole plan.
+func TestDiffContextStopsWhileThePlanIsComputed(t *testing.T) {
+	list := make([]Phone, 50)
+	for i := range list {
+		list[i] = want(fmt.Sprintf("+49151%08d", i), i+2)
+	}
+	remote := []RemotePhone{have("1", "+4915100000000"), have("2", "+4915199999999")}
+	want := Desired{Groups: []Group{
+		{System: LOX24, Key: "7", Name: "A", Fields: map[string]Value{}, Phones: members(PhonesExact, managedAB, list...)},
+		{System: LOX24, Name: "B", Fields: map[string]Value{}},
+	}}
+	have := map[System]Current{LOX24: {System: LOX24, Groups: []RemoteGroup{{Key: "7", Name: "A", Fields: map[string]Value{}, Phones: remote}}}}
+	whole := Diff(want, have)
+	require.NotEmpty(t, whole.Changes)
+	checks := 0
+	for n := 0; ; n++ {
+		ctx := &countdownCtx{Context: context.Background(), n: n}
+		p, err := DiffContext(ctx, want, have)
+		if err == nil {
+			assert.Equal(t, whole, p, "not stopped: the whole plan")
+			checks = n
+			break
+		}
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Nil(t, p)
+	}
+	assert.GreaterOrEqual(t, checks, 6, "checks between groups and between the member phases")
 }

@@ -324,6 +324,9 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 		_, digits, err := AppendE164(buf[:0], number, ph.Country)
 		return digits, err == nil
 	}
+	if d.stopped() {
+		return
+	}
 	for i := range remote {
 		digits, ok := keyOf(remote[i].Number)
 		if !ok {
@@ -363,6 +366,9 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	// costs one array of changes, instead of one grown by doubling (two
 	// copies live at each growth). A create holds its desired member, not
 	// a field list of its own (see Change.member).
+	if d.stopped() {
+		return
+	}
 	creates, updates := 0, 0
 	for i := range ph.List {
 		j := remoteOf(ph.List[i].Number)
@@ -376,6 +382,9 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	deletes := 0
 	if ph.Mode != PhonesAdditive {
 		deletes = len(remote) - matched
+	}
+	if d.stopped() {
+		return
 	}
 	p.Changes = slices.Grow(p.Changes, creates+updates+deletes)
 	managed := columnSetOf(ph.Managed)
@@ -417,6 +426,9 @@ func (d *differ) phones(p *Plan, g Group, key, name string, createIdx int, remot
 	// The index is not needed past this point: let the deletes' records
 	// have its memory.
 	idx = numberIndex{}
+	if d.stopped() {
+		return
+	}
 	for i := range remote {
 		line := wantLine[i]
 		if line > 0 {

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -40,11 +41,11 @@ func (dir *userDirectory) resolve(ref string) (*RemoteUser, error) {
 	us := dir.byName[NameKey(ref)]
 	switch len(us) {
 	case 0:
-		return nil, fmt.Errorf("user %q does not exist in helloid", ref)
+		return nil, fmt.Errorf("user %s does not exist in helloid", quoteCut(ref))
 	case 1:
 		return us[0], nil
 	}
-	return nil, fmt.Errorf("ambiguous: %d helloid users are named %q; name the user by its userGuid", len(us), ref)
+	return nil, fmt.Errorf("ambiguous: %d helloid users are named %s; name the user by its userGuid", len(us), quoteCut(ref))
 }
 
 // name returns how a member is shown: its userName, or its GUID when the
@@ -154,4 +155,13 @@ func (d *differ) users(p *Plan, g Group, r *RemoteGroup, createIdx int) {
 		p.Changes = append(p.Changes, Change{System: HelloID, Kind: KindUser, Action: Delete, Key: u,
 			Name: name, GroupKey: key, User: dir.name(u), Source: us.Source, Note: note})
 	}
+}
+
+// quoteCut quotes s for a message, cut to its first 80 characters: a
+// reference read from a file is never echoed whole.
+func quoteCut(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		return strconv.Quote(string(r[:80])) + "..."
+	}
+	return strconv.Quote(s)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,6 +107,14 @@ func TestDiffUsers(t *testing.T) {
 			changes: []Change{link(aliceGUID, "alice@acme.com", 2),
 				{System: HelloID, Kind: KindUser, Action: Create, Name: "Sales", GroupKey: salesGUID, User: "nobody@acme.com",
 					Source: Source{"sales-users.csv", 3}, Error: `user "nobody@acme.com" does not exist in helloid`}},
+			unchanged: 1,
+		},
+		{
+			name:    "an unknown user's error quotes only the start of its name",
+			users:   userList(PhonesExact, strings.Repeat("n", 200)),
+			members: nil,
+			changes: []Change{{System: HelloID, Kind: KindUser, Action: Create, Name: "Sales", GroupKey: salesGUID, User: strings.Repeat("n", 200),
+				Source: Source{"sales-users.csv", 2}, Error: `user "` + strings.Repeat("n", 80) + `"... does not exist in helloid`}},
 			unchanged: 1,
 		},
 		{

@@ -227,6 +227,10 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 			bad("must not be empty")
 			return
 		}
+		if msg := CheckText(v.S, MaxPathChars); msg != "" {
+			bad("%s: %s", quote(v.S), msg)
+			return
+		}
 		b.phones = v.S
 	case fieldCountry:
 		c := strings.ToUpper(v.S)
@@ -245,6 +249,10 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 	case fieldUsers:
 		if v.S == "" {
 			bad("must not be empty")
+			return
+		}
+		if msg := CheckText(v.S, MaxPathChars); msg != "" {
+			bad("%s: %s", quote(v.S), msg)
 			return
 		}
 		b.users = v.S
@@ -425,6 +433,19 @@ func parseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// MaxPathChars is the longest file reference (phones:, users:) accepted,
+// in characters.
+const MaxPathChars = 1024
+
+// shown is a value as an error message shows it: as it is when it is
+// plain, short text, and quoted, cut and escaped otherwise (see quote).
+func shown(s string) string {
+	if CheckText(s, excerptMax) == "" {
+		return s
+	}
+	return quote(s)
 }
 
 // excerptMax is how many characters of a cell, header or value an input

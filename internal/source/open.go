@@ -159,6 +159,19 @@ func inside(dir, p string) bool {
 	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
+// OpenGiven opens a file named on the command line that is not a
+// desired-state file (a saved plan, a report, a baseline): like those, a
+// regular file of at most maxSize bytes (0: DefaultMaxFileSize), never a
+// FIFO or device, whose reads stop once ctx is done.
+func OpenGiven(ctx context.Context, path string, maxSize int64) (*File, error) {
+	f, err := openRegular(path, maxSize)
+	if err != nil {
+		return nil, err
+	}
+	f.ctx = ctx
+	return f, nil
+}
+
 // openRegular opens path for reading if it is a regular file of at most
 // maxSize bytes (0: DefaultMaxFileSize). A FIFO, device, socket or
 // directory is refused before it is opened, and the file is opened without

@@ -209,3 +209,46 @@ func TestAnEscapeSaysNothingOfWhetherTheFileExists(t *testing.T) {
 	assert.Contains(t, errFor(t, Options{}, "absent.csv"), "no such file", "a missing file inside is still named missing")
 	assert.Contains(t, errFor(t, Options{}, "sub/absent.csv"), "no such file")
 }
+
+// A file reference is text: control characters and bidirectional
+// controls in it are refused before anything is opened, a long one is
+// refused, and the error that names a file that cannot be opened shows a
+// short, escaped excerpt of it.
+func TestFileReferencesAreCheckedAndQuotedShort(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, yml string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(yml), 0o644))
+		return p
+	}
+	esc := write("esc.yaml", "lox24:\n  groups:\n    - name: A\n      phones: \"a\\e[2J\\u202Eb.csv\"\nhelloid:\n  groups:\n    - name: B\n      users: \"u\\u202E.csv\"\n")
+	msg := readErr(t, Options{}, esc)
+	assert.Contains(t, msg, `phones: "a\x1b[2J\u202eb.csv": contains control character U+001B (not allowed in text)`)
+	assert.Contains(t, msg, `users: "u\u202e.csv": contains control character U+202E (not allowed in text)`)
+	assert.NotContains(t, msg, "\x1b")
+	assert.NotContains(t, msg, "\u202e")
+
+	long := strings.Repeat("d/", 600) + "m.csv" // 1,205 characters
+	msg = readErr(t, Options{}, write("long.yaml", "lox24:\n  groups:\n    - name: A\n      phones: "+long+"\n"))
+	assert.Contains(t, msg, "1205 characters, at most 1024")
+	assert.Less(t, len(msg), 400)
+
+	absent := strings.Repeat("x", 900) + ".csv" // allowed, but not there
+	msg = readErr(t, Options{}, write("absent.yaml", "lox24:\n  groups:\n    - name: A\n      phones: "+absent+"\n"))
+	assert.Contains(t, msg, "cannot open \""+filepath.Join(dir, strings.Repeat("x", 80-len(dir)-1)))
+	assert.Less(t, len(msg), 400)
+}
+
+// A user reference longer than MaxUserChars is refused, inline and in a
+// users file, and the error quotes only its start.
+func TestUserReferencesAreBounded(t *testing.T) {
+	long := strings.Repeat("u", MaxUserChars+1)
+	_, errs := ReadYAML("g.yaml", strings.NewReader("helloid:\n  groups:\n    - name: B\n      users: ["+long+"]\n"))
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs.Error(), "257 characters, at most 256")
+	assert.Less(t, len(errs.Error()), 300)
+	_, errs = ReadUsers("u.csv", strings.NewReader("user\n"+long+"\n"+strings.Repeat("v", MaxUserChars)+"\n"), Dialect{})
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs.Error(), "u.csv:2")
+	assert.Contains(t, errs.Error(), "257 characters, at most 256")
+}

@@ -230,7 +230,7 @@ func (r reader) loadPhones(g *plan.Group) Errors {
 		err = r.refuse(f)
 	}
 	if err != nil {
-		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", ph.File, openError(err))}}
+		return Errors{{File: ph.Source.File, Line: ph.Source.Line, Field: fieldPhones, Msg: fmt.Sprintf("cannot open %s: %s", shown(ph.File), openError(err))}}
 	}
 	defer f.Close()
 	f.ctx = r.ctx

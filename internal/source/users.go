@@ -30,8 +30,15 @@ func CheckUser(ref string) string {
 	case strings.TrimSpace(ref) != ref:
 		return fmt.Sprintf("user %s has leading or trailing white space", quote(ref))
 	}
-	return CheckText(ref, 0)
+	if msg := CheckText(ref, MaxUserChars); msg != "" {
+		return fmt.Sprintf("user %s: %s", quote(ref), msg)
+	}
+	return ""
 }
+
+// MaxUserChars is the longest user reference (userName or userGuid)
+// accepted, in characters.
+const MaxUserChars = 256
 
 // ReadUsers reads a users file: a HelloID group's complete member list, as
 // a CSV with one column, `user`, holding a userName or userGuid per row. A
@@ -96,7 +103,7 @@ func (r reader) loadUsers(g *plan.Group) Errors {
 		err = r.refuse(f)
 	}
 	if err != nil {
-		return Errors{{File: us.Source.File, Line: us.Source.Line, Field: fieldUsers, Msg: fmt.Sprintf("cannot open %s: %s", us.File, openError(err))}}
+		return Errors{{File: us.Source.File, Line: us.Source.Line, Field: fieldUsers, Msg: fmt.Sprintf("cannot open %s: %s", shown(us.File), openError(err))}}
 	}
 	defer f.Close()
 	f.ctx = r.ctx

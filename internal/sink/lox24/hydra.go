@@ -368,7 +368,16 @@ func prefetch[T any](ctx context.Context, api *sink.Client, l listing[T], spare 
 	for i := range count {
 		eg.Go(func() error {
 			q := url.Values{"page": {strconv.FormatInt(first+i, 10)}}
-			f := fetchPage(ctx, api, l, spare, l.pageOp(n+1+int(i)), l.path, q)
+			// A panic fails this page, and the read with it, rather than
+			// the process.
+			var f fetched[T]
+			if err := sink.Recovered(func() error {
+				goroutineStarted("page")
+				f = fetchPage(ctx, api, l, spare, l.pageOp(n+1+int(i)), l.path, q)
+				return nil
+			})(); err != nil {
+				f = fetched[T]{err: fmt.Errorf("lox24: %s: %w", l.pageOp(n+1+int(i)), err)}
+			}
 			mu.Lock()
 			ahead[pageID(l.path, q)] = f
 			mu.Unlock()
@@ -376,6 +385,17 @@ func prefetch[T any](ctx context.Context, api *sink.Client, l listing[T], spare 
 		})
 	}
 	_ = eg.Wait()
+}
+
+// testGoroutineHook, when a test sets it, runs at the start of every
+// goroutine the client starts, with what the goroutine does ("page",
+// "members", "reread"): a test injects a panic there.
+var testGoroutineHook func(what string)
+
+func goroutineStarted(what string) {
+	if h := testGoroutineHook; h != nil {
+		h(what)
+	}
 }
 
 // pageNumber returns N when path and query are the listing's own path with

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"groupsync/internal/plan"
+	"groupsync/internal/sink"
 )
 
 // Read returns every group of the account, and the members of each group
@@ -71,7 +72,8 @@ func (c *Client) readMembers(ctx context.Context, cur *plan.Current, members fun
 		if !members(r) {
 			continue
 		}
-		eg.Go(func() error {
+		eg.Go(sink.Recovered(func() error {
+			goroutineStarted("members")
 			list, err := readAll(ctx, c.api, phoneListing(r.Key))
 			if err != nil {
 				return err
@@ -81,7 +83,7 @@ func (c *Client) readMembers(ctx context.Context, cur *plan.Current, members fun
 			}
 			r.Phones = list
 			return nil
-		})
+		}))
 	}
 	return eg.Wait()
 }

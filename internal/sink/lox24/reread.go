@@ -29,7 +29,8 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 		if err != nil || key != ref.Key {
 			return plan.Current{}, fmt.Errorf("lox24: re-read group %q: not a group id", ref.Key)
 		}
-		eg.Go(func() error {
+		eg.Go(sink.Recovered(func() error {
+			goroutineStarted("reread")
 			resp, err := c.api.Do(ctx, sink.Request{Op: "get group " + ref.Key, Method: http.MethodGet,
 				Path: "/groups/" + url.PathEscape(ref.Key)})
 			if notFound(err) {
@@ -61,7 +62,7 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 			}
 			got[i] = &r
 			return nil
-		})
+		}))
 	}
 	if err := eg.Wait(); err != nil {
 		return plan.Current{}, err
