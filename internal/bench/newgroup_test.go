@@ -48,8 +48,9 @@ func TestNewGroupChild(t *testing.T) {
 // members and renders the plan as text and as JSON, each in a fresh
 // process: the library alone (read, Diff, render), then the real binary
 // against the in-process emulator, as a user runs `groupsync plan`
-// (stdout through the credential redaction; --out streamed to a file).
-// Target: under 500 MB peak in either format.
+// (stdout through the credential redaction; --out streamed to a file),
+// with every member line (--detail) and as the Markdown comment.
+// Target: under 500 MB peak in every format.
 func BenchmarkPlanNewGroupMillion(b *testing.B) {
 	n := million
 	if testing.Short() {
@@ -92,6 +93,8 @@ func BenchmarkPlanNewGroupMillion(b *testing.B) {
 		args []string
 	}{
 		{"binary-text", []string{"--format", "text"}},
+		{"binary-detail", []string{"--format", "text", "--detail"}},
+		{"binary-markdown", []string{"--format", "markdown"}},
 		{"binary-json", []string{"--format", "json"}},
 		{"binary-out", []string{"--format", "text", "--out", filepath.Join(dir, "plan.json")}},
 	} {

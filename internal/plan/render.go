@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // RenderOptions tune the human output of a plan.
@@ -71,8 +73,9 @@ func WriteText(w io.Writer, p *Plan, opt RenderOptions) error {
 }
 
 func writeBlock(ew *errWriter, b *block, opt RenderOptions) {
+	var lb lineBuf
 	if b.head != nil {
-		writeItem(ew, "  ", Title(b.head, opt), b.head, opt)
+		writeItem(ew, &lb, "  ", Title(b.head, opt), b.head, opt)
 	} else {
 		ew.printf("    %s\n", b.title(opt))
 	}
@@ -84,9 +87,23 @@ func writeBlock(ew *errWriter, b *block, opt RenderOptions) {
 	if !opt.Detail && len(shown) > MemberLines {
 		shown = shown[:MemberLines]
 	}
+	// Member lines are built in one buffer, reused from line to line and
+	// written out in chunks: a block of a million members leaves no
+	// garbage per member.
+	buf := lb.buf[:0]
 	for _, c := range shown {
-		writeItem(ew, "      ", memberTitle(c, opt), c, opt)
+		buf = append(buf, "      "...)
+		buf = appendColored(buf, Symbol(c), opt)
+		buf = append(buf, ' ')
+		buf = appendMemberTitle(buf, c, opt)
+		buf = lb.appendItemRest(buf, "      ", c, opt)
+		if len(buf) >= 64<<10 {
+			ew.write(buf)
+			buf = buf[:0]
+		}
 	}
+	ew.write(buf)
+	lb.buf = buf
 	if n := len(b.members) - len(shown); n > 0 {
 		ew.printf("      … %d more member %s (--detail shows all)\n", n, plural(n, "line", "lines"))
 	}
@@ -153,33 +170,127 @@ func Title(c *Change, opt RenderOptions) string {
 	return b.String()
 }
 
-func writeItem(ew *errWriter, indent, title string, c *Change, opt RenderOptions) {
-	where := sourceOf(c, opt)
-	if ref := deleteRef(c); ref != "" {
-		where += "; " + ref
+func writeItem(ew *errWriter, lb *lineBuf, indent, title string, c *Change, opt RenderOptions) {
+	buf := lb.buf[:0]
+	buf = append(buf, indent...)
+	buf = appendColored(buf, Symbol(c), opt)
+	buf = append(buf, ' ')
+	buf = append(buf, title...)
+	buf = lb.appendItemRest(buf, indent, c, opt)
+	ew.write(buf)
+	lb.buf = buf
+}
+
+// lineBuf is the scratch human output builds item lines in, reused from
+// one item to the next.
+type lineBuf struct {
+	buf    []byte
+	fields []FieldChange
+	// file and rel are the last source file made relative to
+	// RenderOptions.BaseDir, and the result.
+	file, rel string
+}
+
+// appendItemRest appends the rest of an item's line after its title (the
+// file:line it comes from and, for a delete, the remote id and why), then
+// its field lines or its error, each under indent.
+func (lb *lineBuf) appendItemRest(dst []byte, indent string, c *Change, opt RenderOptions) []byte {
+	ref := deleteRef(c)
+	mark := len(dst)
+	dst = append(dst, "  ("...)
+	start := len(dst)
+	dst = lb.appendSource(dst, c.Source, opt)
+	if ref != "" {
+		dst = append(dst, "; "...)
+		dst = append(dst, ref...)
 	}
-	if where != "" {
-		where = "  (" + strings.TrimPrefix(where, "; ") + ")"
-	}
-	ew.printf("%s%s %s%s\n", indent, colored(Symbol(c), opt), title, where)
-	pad := indent + "    "
-	if c.Error != "" {
-		ew.printf("%serror: %s\n", pad, c.Error)
-		return
-	}
-	lines := itemFields(c, opt)
-	width := 0
-	for _, f := range lines {
-		width = max(width, len(f.field))
-	}
-	for _, f := range lines {
-		gap := strings.Repeat(" ", width-len(f.field))
-		if !f.change {
-			ew.printf("%s%s:%s %s\n", pad, f.field, gap, f.after)
-			continue
+	switch {
+	case len(dst) == start:
+		dst = dst[:mark]
+	default:
+		if len(dst)-start >= 2 && dst[start] == ';' && dst[start+1] == ' ' {
+			dst = append(dst[:start], dst[start+2:]...)
 		}
-		ew.printf("%s%s:%s %s -> %s\n", pad, f.field, gap, f.before, f.after)
+		dst = append(dst, ')')
 	}
+	dst = append(dst, '\n')
+	if c.Error != "" {
+		dst = append(dst, indent...)
+		dst = append(dst, "    error: "...)
+		dst = append(dst, c.Error...)
+		return append(dst, '\n')
+	}
+	fields := c.Fields
+	if c.member != nil {
+		lb.fields = c.appendMemberFields(lb.fields[:0])
+		fields = lb.fields
+	}
+	if c.Action == Delete && len(fields) == 0 {
+		lines := itemFields(c, opt)
+		width := 0
+		for _, f := range lines {
+			width = max(width, len(f.field))
+		}
+		for _, f := range lines {
+			dst = appendFieldLine(dst, indent, f.field, width)
+			if f.change {
+				dst = append(dst, f.before...)
+				dst = append(dst, " -> "...)
+			}
+			dst = append(dst, f.after...)
+			dst = append(dst, '\n')
+		}
+		return dst
+	}
+	if c.Kind == KindPhone && len(fields) > 0 && fields[0].Field == "phone" {
+		fields = fields[1:] // the title shows the number
+	}
+	width := 0
+	for _, f := range fields {
+		width = max(width, len(f.Field))
+	}
+	for _, f := range fields {
+		dst = appendFieldLine(dst, indent, f.Field, width)
+		if c.Action != Create {
+			dst = appendDisplay(dst, c, f.Field, f.Before, opt)
+			dst = append(dst, " -> "...)
+		}
+		dst = appendDisplay(dst, c, f.Field, f.After, opt)
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// appendFieldLine appends the start of a field line: the field's name under
+// indent, padded to width, up to its value.
+func appendFieldLine(dst []byte, indent, field string, width int) []byte {
+	dst = append(dst, indent...)
+	dst = append(dst, "    "...)
+	dst = append(dst, field...)
+	dst = append(dst, ':')
+	for range width - len(field) {
+		dst = append(dst, ' ')
+	}
+	return append(dst, ' ')
+}
+
+// appendSource appends the file:line s cites, as sourceOf renders it.
+func (lb *lineBuf) appendSource(dst []byte, s Source, opt RenderOptions) []byte {
+	if s.File == "" {
+		return dst
+	}
+	if opt.BaseDir != "" {
+		if s.File != lb.file {
+			lb.file, lb.rel = s.File, RelSource(s, opt.BaseDir).File
+		}
+		s.File = lb.rel
+	}
+	dst = append(dst, s.File...)
+	if s.Line != 0 {
+		dst = append(dst, ':')
+		dst = strconv.AppendInt(dst, int64(s.Line), 10)
+	}
+	return dst
 }
 
 // sourceOf is the file:line an item cites, relative to opt.BaseDir when set.
@@ -199,26 +310,30 @@ func RelSource(s Source, base string) Source {
 	return s
 }
 
-// colored wraps an item's symbol in its ANSI colour when opt.Color is set:
-// + green, ~ yellow, - red, ! bold red.
-func colored(sym string, opt RenderOptions) string {
-	if !opt.Color {
-		return sym
-	}
+// appendColored appends an item's symbol, wrapped in its ANSI colour when
+// opt.Color is set: + green, ~ yellow, - red, ! bold red.
+func appendColored(dst []byte, sym string, opt RenderOptions) []byte {
 	code := ""
-	switch sym {
-	case "+":
-		code = "32"
-	case "~":
-		code = "33"
-	case "-":
-		code = "31"
-	case "!":
-		code = "1;31"
-	default:
-		return sym
+	if opt.Color {
+		switch sym {
+		case "+":
+			code = "32"
+		case "~":
+			code = "33"
+		case "-":
+			code = "31"
+		case "!":
+			code = "1;31"
+		}
 	}
-	return "\x1b[" + code + "m" + sym + "\x1b[0m"
+	if code == "" {
+		return append(dst, sym...)
+	}
+	dst = append(dst, "\x1b["...)
+	dst = append(dst, code...)
+	dst = append(dst, 'm')
+	dst = append(dst, sym...)
+	return append(dst, "\x1b[0m"...)
 }
 
 // memberCount renders a group delete's member count ("not read" when the
@@ -286,12 +401,34 @@ func display(c *Change, field string, v Value, opt RenderOptions) string {
 	return v.String()
 }
 
+// appendDisplay appends display(c, field, v, opt).
+func appendDisplay(dst []byte, c *Change, field string, v Value, opt RenderOptions) []byte {
+	if !v.Valid {
+		return append(dst, "null"...)
+	}
+	if spec, ok := FieldSpecFor(c.System, field); ok && spec.Kind == FieldBool {
+		return append(dst, v.S...)
+	}
+	if field == "phone" && !opt.ShowPhones {
+		return strconv.AppendQuote(dst, MaskPhone(v.S))
+	}
+	return strconv.AppendQuote(dst, v.S) // as %q
+}
+
 // displayPhone returns the number as human output shows it.
 func displayPhone(n string, show bool) string {
 	if show {
 		return n
 	}
 	return MaskPhone(n)
+}
+
+// appendPhone appends displayPhone(n, show).
+func appendPhone(dst []byte, n string, show bool) []byte {
+	if show {
+		return append(dst, n...)
+	}
+	return appendMasked(dst, n)
 }
 
 // MaskPhone hides the middle of a phone number, keeping the first six and
@@ -307,6 +444,25 @@ func MaskPhone(n string) string {
 	return string(r[:keepHead]) + strings.Repeat("*", hidden) + string(r[len(r)-keepTail:])
 }
 
+// appendMasked appends MaskPhone(n), without allocating when n is ASCII,
+// as numbers are.
+func appendMasked(dst []byte, n string) []byte {
+	for i := 0; i < len(n); i++ {
+		if n[i] >= utf8.RuneSelf {
+			return append(dst, MaskPhone(n)...)
+		}
+	}
+	keepHead, keepTail := 6, 3
+	if len(n) <= keepHead+keepTail {
+		keepHead, keepTail = min(len(n)/3, keepHead), min(len(n)/4, keepTail)
+	}
+	dst = append(dst, n[:keepHead]...)
+	for range len(n) - keepHead - keepTail {
+		dst = append(dst, '*')
+	}
+	return append(dst, n[len(n)-keepTail:]...)
+}
+
 // errWriter keeps the first write error so rendering code stays linear.
 type errWriter struct {
 	w   io.Writer
@@ -318,4 +474,11 @@ func (e *errWriter) printf(format string, args ...any) {
 		return
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+func (e *errWriter) write(p []byte) {
+	if e.err != nil || len(p) == 0 {
+		return
+	}
+	_, e.err = e.w.Write(p)
 }

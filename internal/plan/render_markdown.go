@@ -45,19 +45,16 @@ func writeMarkdownLimit(w io.Writer, p *Plan, opt RenderOptions, limit int) erro
 			if len(b.members) == 0 {
 				continue
 			}
-			rows := make([]string, len(b.members))
-			for i, c := range b.members {
-				rows[i] = mdRow(memberTitle(c, opt), c, opt)
-			}
-			l.rows[b] = rows
-			l.cut += len(rows)
+			l.cut += len(b.members)
 			order = append(order, b)
 		}
 	}
 	// What is never cut, with every member line cut and every note at its
 	// longest: then each group's block, in order, while it fits; the first
 	// that does not fit whole shows the member lines that fit, and every
-	// later one is cut whole, so that lines are cut from the end.
+	// later one is cut whole, so that lines are cut from the end. A row is
+	// rendered only while the rows so far fit, so a group of a million
+	// members costs the rows a comment can hold, not a million.
 	size := len(renderMarkdown(p, v, opt, l, limit))
 	if size > limit {
 		l.over = true
@@ -66,14 +63,28 @@ func writeMarkdownLimit(w io.Writer, p *Plan, opt RenderOptions, limit int) erro
 		if l.over {
 			break
 		}
-		rows := l.rows[b]
-		if whole := len(mdDetails(b, rows, len(rows), opt)); size+whole <= limit {
-			size += whole
+		frame := len(mdDetailsHead(b, opt)) + len(mdDetailsTail(0))
+		var rows []string
+		sum, whole := 0, true
+		for _, c := range b.members {
+			r := mdRow(memberTitle(c, opt), c, opt)
+			rows = append(rows, r)
+			sum += len(r)
+			if size+frame+sum > limit {
+				whole = false
+				break
+			}
+		}
+		l.rows[b] = rows
+		if whole {
+			size += frame + sum
 			l.shown[b] = len(rows)
 			l.cut -= len(rows)
 			continue
 		}
-		size += len(mdDetails(b, rows, 0, opt))
+		// The rows that fit beside the block's longest cut note are among
+		// those rendered: that note is no shorter than none.
+		size += len(mdDetails(b, nil, opt))
 		n := 0
 		for n < len(rows) && size+len(rows[n]) <= limit {
 			size += len(rows[n])
@@ -89,7 +100,7 @@ func writeMarkdownLimit(w io.Writer, p *Plan, opt RenderOptions, limit int) erro
 
 // mdLayout says which member lines a Markdown plan shows.
 type mdLayout struct {
-	rows  map[*block][]string // every member row of each block
+	rows  map[*block][]string // the first member rows of each block, those the limit can show and one more
 	shown map[*block]int      // how many of a block's rows are shown; 0: its block is left out
 	cut   int                 // member rows not shown
 	over  bool                // the part never cut is over the limit alone
@@ -150,7 +161,7 @@ func renderMarkdown(p *Plan, v view, opt RenderOptions, l mdLayout, limit int) s
 				continue
 			}
 			if n := l.shown[bl]; n > 0 {
-				b.WriteString(mdDetails(bl, l.rows[bl], n, opt))
+				b.WriteString(mdDetails(bl, l.rows[bl][:n], opt))
 				continue
 			}
 			hiddenGroups++
@@ -164,21 +175,34 @@ func renderMarkdown(p *Plan, v view, opt RenderOptions, l mdLayout, limit int) s
 	return b.String()
 }
 
-// mdDetails is the collapsed block of a group's member lines showing the
-// first shown of rows, and saying how many of them it cuts. With shown 0
-// it is the block's size with no row, at its longest.
-func mdDetails(bl *block, rows []string, shown int, opt RenderOptions) string {
+// mdDetails is the collapsed block of a group's member lines showing rows,
+// its first member rows, and saying how many of its members it cuts. With
+// no rows it is the block's size with no row, at its longest.
+func mdDetails(bl *block, rows []string, opt RenderOptions) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n", htmlText(bl.title(opt)), htmlText(bl.rollup()))
-	b.WriteString("\n| | Member | Source | Change |\n|---|---|---|---|\n")
-	for _, r := range rows[:shown] {
+	b.WriteString(mdDetailsHead(bl, opt))
+	for _, r := range rows {
 		b.WriteString(r)
 	}
-	if n := len(rows) - shown; n > 0 {
-		fmt.Fprintf(&b, "\n… %d member %s of this group cut for size\n", n, plural(n, "line", "lines"))
-	}
-	b.WriteString("\n</details>\n")
+	b.WriteString(mdDetailsTail(len(bl.members) - len(rows)))
 	return b.String()
+}
+
+// mdDetailsHead is what a group's member block starts with: its summary and
+// the head of its table.
+func mdDetailsHead(bl *block, opt RenderOptions) string {
+	return fmt.Sprintf("\n<details><summary>%s: %s</summary>\n", htmlText(bl.title(opt)), htmlText(bl.rollup())) +
+		"\n| | Member | Source | Change |\n|---|---|---|---|\n"
+}
+
+// mdDetailsTail is what a group's member block ends with: how many of its
+// member lines are cut, when any are.
+func mdDetailsTail(cut int) string {
+	s := ""
+	if cut > 0 {
+		s = fmt.Sprintf("\n… %d member %s of this group cut for size\n", cut, plural(cut, "line", "lines"))
+	}
+	return s + "\n</details>\n"
 }
 
 // mdRow is one table row of an item.

@@ -38,6 +38,8 @@ type block struct {
 	key     string  // the group's remote id, for a block without head
 	name    string  // the group's name, for a block without head
 	members []*Change
+	// nMembers is, while newView builds the block, how many members it has.
+	nMembers int
 }
 
 // memberCounts are the counts of a block's members per action.
@@ -95,8 +97,12 @@ func newView(p *Plan) view {
 			continue
 		}
 		sv := sysView{sys: sys, unread: reason, counts: p.Count(sys)}
+		// Each item's block, then each block's members in one slice of the
+		// exact size: a group of a million members costs one allocation,
+		// not a slice grown by append.
 		byIndex := map[int]*block{}  // group items by their index in Changes
 		byKey := map[string]*block{} // blocks by group id
+		var owner []*block           // per member item of sys, in order, its block
 		for i := range p.Changes {
 			c := &p.Changes[i]
 			if c.System != sys {
@@ -126,11 +132,39 @@ func newView(p *Plan) view {
 					byKey[c.GroupKey] = b
 				}
 			}
-			b.members = append(b.members, c)
+			if owner == nil {
+				owner = make([]*block, 0, memberItems(p, sys))
+			}
+			owner = append(owner, b)
+			b.nMembers++
+		}
+		all := make([]*Change, len(owner))
+		at := 0
+		for _, b := range sv.blocks {
+			b.members, at = all[at:at:at+b.nMembers], at+b.nMembers
+		}
+		k := 0
+		for i := range p.Changes {
+			c := &p.Changes[i]
+			if c.System == sys && isMember(c) {
+				owner[k].members = append(owner[k].members, c)
+				k++
+			}
 		}
 		v.systems = append(v.systems, sv)
 	}
 	return v
+}
+
+// memberItems counts the member items of sys in p.
+func memberItems(p *Plan, sys System) int {
+	n := 0
+	for i := range p.Changes {
+		if c := &p.Changes[i]; c.System == sys && isMember(c) {
+			n++
+		}
+	}
+	return n
 }
 
 // memberTitle names a member item inside its group's block, e.g.
@@ -147,6 +181,23 @@ func memberTitle(c *Change, opt RenderOptions) string {
 		return string(c.Kind)
 	}
 	return string(c.Kind) + " " + id
+}
+
+// appendMemberTitle appends memberTitle(c, opt).
+func appendMemberTitle(dst []byte, c *Change, opt RenderOptions) []byte {
+	dst = append(dst, c.Kind...)
+	switch {
+	case c.Phone != "":
+		dst = append(dst, ' ')
+		return appendPhone(dst, c.Phone, opt.ShowPhones)
+	case c.Kind == KindUser && c.User != "":
+		dst = append(dst, ' ')
+		return append(dst, c.User...)
+	case c.Key != "":
+		dst = append(dst, ' ')
+		return append(dst, c.Key...)
+	}
+	return dst
 }
 
 // fieldLine is one field of an item as human output shows it: "name: value"
