@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 
 	"groupsync/internal/plan"
 )
@@ -150,4 +151,40 @@ func portOf(u *url.URL) string {
 		return "80"
 	}
 	return ""
+}
+
+// ListingShape is what the last read of a listing held: how many items, in
+// pages of how many; a re-read of some of its items uses it to choose
+// between the listing and one GET per item. It is safe for concurrent use.
+type ListingShape struct {
+	mu    sync.Mutex
+	known bool
+	items int
+	size  int
+}
+
+// Get returns the items and page size last set; known is false until then.
+func (s *ListingShape) Get() (items, size int, known bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.items, s.size, s.known
+}
+
+// Set records a listing read whole: items in pages of size.
+func (s *ListingShape) Set(items, size int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.items, s.size, s.known = items, size, true
+}
+
+// ListingCheaper reports whether reading a listing that held total items
+// in pages of size, plus extra requests (a listing that ends with an empty
+// page), takes fewer requests than n GETs. The listing may have grown by
+// the n items (each could be one this run created), so they are counted in.
+func ListingCheaper(n, total, size, extra int) bool {
+	if size <= 0 {
+		return false // an empty listing gives no page size
+	}
+	pages := (total+n+size-1)/size + extra
+	return pages < n
 }

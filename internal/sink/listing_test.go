@@ -101,3 +101,27 @@ func TestReadConsistentReadsAgainOnce(t *testing.T) {
 	assert.Equal(t, 1, reads, "only an inconsistent listing is read again")
 	assert.Equal(t, other, err)
 }
+
+func TestListingCheaper(t *testing.T) {
+	for _, tt := range []struct {
+		n, total, size, extra int
+		want                  bool
+	}{
+		{n: 600, total: 1200, size: 30, want: true},            // 60 pages against 600 GETs
+		{n: 3, total: 1200, size: 30, want: false},             // 41 pages against 3
+		{n: 41, total: 1200, size: 30, want: false},            // 42 pages (it may have grown by 41) against 41
+		{n: 43, total: 1200, size: 30, want: true},             // 42 against 43
+		{n: 2, total: 0, size: 30, extra: 1, want: false},      // one page and the empty one against 2
+		{n: 3, total: 0, size: 30, extra: 1, want: true},       // 2 against 3
+		{n: 100, total: 0, size: 0, want: false},               // no page size known
+		{n: 1000, total: 50, size: 1000, extra: 1, want: true}, // HelloID: 2 against 1000
+	} {
+		assert.Equal(t, tt.want, ListingCheaper(tt.n, tt.total, tt.size, tt.extra), "%+v", tt)
+	}
+	var s ListingShape
+	_, _, known := s.Get()
+	assert.False(t, known)
+	s.Set(1200, 30)
+	items, size, known := s.Get()
+	assert.Equal(t, []any{1200, 30, true}, []any{items, size, known})
+}

@@ -31,7 +31,7 @@ const DefaultPageSize = 1000
 type Client struct {
 	api      *sink.Client
 	pageSize int
-	shape    listingShape // of the last group listing read
+	shape    sink.ListingShape // of the last group listing read
 }
 
 var _ plan.Sink = (*Client)(nil)

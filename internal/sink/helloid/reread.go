@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
@@ -32,7 +31,7 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 		}
 	}
 	var listed map[string]*group
-	if total, size, known := c.shape.get(); known && listingCheaper(bare, total, size) {
+	if total, size, known := c.shape.Get(); known && sink.ListingCheaper(bare, total, size, 1) {
 		groups, err := c.listGroups(ctx)
 		if err != nil {
 			return plan.Current{}, err
@@ -91,18 +90,6 @@ func (c *Client) getGroup(ctx context.Context, ref plan.GroupRef) (*plan.RemoteG
 	return &r, nil
 }
 
-// listingCheaper reports whether reading a listing that held total groups
-// in pages of size takes fewer requests than n GETs: its pages, and the
-// empty one that ends it. The listing may have grown by the groups re-read
-// (each could be one this run created), so they are counted in.
-func listingCheaper(n, total, size int) bool {
-	if size <= 0 {
-		return false // an empty listing gives no page size
-	}
-	pages := (total+n+size-1)/size + 1
-	return pages < n
-}
-
 // listGroups reads the whole group listing (readAll) and remembers how
 // many groups it held and its page size (its fullest page: a server may
 // answer fewer than the take asked for), for a later re-read to choose
@@ -113,30 +100,9 @@ func (c *Client) listGroups(ctx context.Context) ([]group, error) {
 	l.onPage = func(n int) { size = max(size, n) } // pages are read one after another
 	groups, err := readAll(ctx, c, l)
 	if err == nil {
-		c.shape.set(len(groups), size)
+		c.shape.Set(len(groups), size)
 	}
 	return groups, err
-}
-
-// listingShape is what the last group listing read held: how many groups,
-// in pages of how many.
-type listingShape struct {
-	mu     sync.Mutex
-	known  bool
-	groups int
-	size   int
-}
-
-func (s *listingShape) get() (groups, size int, known bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.groups, s.size, s.known
-}
-
-func (s *listingShape) set(groups, size int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.groups, s.size, s.known = groups, size, true
 }
 
 // deleteGroup deletes a group with DELETE /groups/{guid}.

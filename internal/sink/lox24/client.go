@@ -35,7 +35,7 @@ type Client struct {
 	api         *sink.Client
 	readWorkers int
 	batchSize   int
-	shape       listingShape // of the last group listing read
+	shape       sink.ListingShape // of the last group listing read
 }
 
 var (

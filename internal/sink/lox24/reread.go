@@ -68,7 +68,7 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 // takes fewer requests than n GETs, and returns its groups by id; nil when
 // the groups are to be read one GET each.
 func (c *Client) rereadListed(ctx context.Context, n int) (map[string]*group, error) {
-	total, size, known := c.shape.get()
+	total, size, known := c.shape.Get()
 	if !known {
 		if n <= probeAbove {
 			return nil, nil
@@ -80,7 +80,7 @@ func (c *Client) rereadListed(ctx context.Context, n int) (map[string]*group, er
 			return nil, err
 		}
 	}
-	if !listingCheaper(n, total, size) {
+	if !sink.ListingCheaper(n, total, size, 0) {
 		return nil, nil
 	}
 	groups, err := c.listGroups(ctx)
@@ -98,18 +98,6 @@ func (c *Client) rereadListed(ctx context.Context, n int) (map[string]*group, er
 // probeAbove is the most groups re-read one GET each without asking the
 // listing's size first, when no earlier read told it.
 const probeAbove = 4
-
-// listingCheaper reports whether reading a listing that held total groups
-// in pages of size takes fewer requests than n GETs. The listing may have
-// grown by the groups re-read (each could be one this run created), so
-// they are counted in.
-func listingCheaper(n, total, size int) bool {
-	if size <= 0 {
-		return false // an empty listing gives no page size
-	}
-	pages := (total + n + size - 1) / size
-	return pages < n
-}
 
 // probeGroups reads the first page of the group listing for its
 // hydra:totalItems and page size; known is false when it gives no total.
@@ -182,31 +170,10 @@ func (c *Client) listGroups(ctx context.Context) ([]group, error) {
 	groups, err := readAll(ctx, c.api, l)
 	if err == nil {
 		mu.Lock()
-		c.shape.set(len(groups), size)
+		c.shape.Set(len(groups), size)
 		mu.Unlock()
 	}
 	return groups, err
-}
-
-// listingShape is what the last group listing read held: how many groups,
-// in pages of how many.
-type listingShape struct {
-	mu     sync.Mutex
-	known  bool
-	groups int
-	size   int
-}
-
-func (s *listingShape) get() (groups, size int, known bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.groups, s.size, s.known
-}
-
-func (s *listingShape) set(groups, size int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.groups, s.size, s.known = groups, size, true
 }
 
 // notFound reports whether err is a 404 answer.
