@@ -186,6 +186,10 @@ func newTransport(inFlight int) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = inFlight + 2
 	t.MaxIdleConns = max(t.MaxIdleConns, inFlight+2)
+	// Nor more connections than that, dialling included: a connection the
+	// server closed while a request was being dialled elsewhere is replaced,
+	// never added to.
+	t.MaxConnsPerHost = inFlight + 2
 	// A page of a listing (30 LOX24 members are about 8 KB) is read in one
 	// system call, headers and body, where Go's 4 KB took two or three.
 	t.ReadBufferSize = 64 << 10
