@@ -307,8 +307,8 @@ func BenchmarkScenario(b *testing.B) {
 			for b.Loop() {
 				f := c.s.run(b, bin)
 				runs = append(runs, f)
-				b.Logf("run %d: LOX24 rate %.2f/s, goodput %.2f/s, writes 2xx %.2f/s, 429s %d, requests %d (fewest %d), connections %d, %.2f s",
-					len(runs), f.loxRate, f.loxGoodput, f.loxWriteGoodput, f.throttled, f.requests, f.minimal, f.connections, f.seconds)
+				b.Logf("run %d: LOX24 rate %.2f/s, goodput %.2f/s, writes 2xx %.2f/s, 429s %d, requests %d (fewest %d), connections %d, LOX24 in flight at most %d, %.2f s",
+					len(runs), f.loxRate, f.loxGoodput, f.loxWriteGoodput, f.throttled, f.requests, f.minimal, f.connections, f.peakInFlight, f.seconds)
 				if c.s.withCurl {
 					b.Logf("run %d: curl --parallel: requests %d, connections %d, in flight at most %d, %.2f s; curl loop: requests %d, connections %d, in flight at most %d, %.2f s",
 						len(runs), f.parallel.requests, f.parallel.connections, f.parallel.peakInFlight, f.parallel.seconds,
