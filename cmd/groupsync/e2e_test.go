@@ -195,6 +195,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"plan"}, exitUsage, "no input files"},
 		{[]string{"plan", "--no-such-flag", "x.yaml"}, exitUsage, "no-such-flag"},
 		{[]string{"plan", "--only", "ldap", "x.yaml"}, exitUsage, "unknown system"},
+		{[]string{"plan", "--lox24-rate", "NaN", "x.yaml"}, exitUsage, "--lox24-rate and --helloid-rate must be numbers from 0.01 to 100000"},
+		{[]string{"plan", "--helloid-rate", "inf", "x.yaml"}, exitUsage, "must be numbers from 0.01"},
+		{[]string{"apply", "--lox24-rate", "1e-12", "x.yaml"}, exitUsage, "must be numbers from 0.01"},
+		{[]string{"apply", "--lox24-rate", "0", "x.yaml"}, exitUsage, "must be numbers from 0.01"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

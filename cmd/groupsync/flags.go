@@ -96,8 +96,8 @@ func (f *remoteFlags) check() string {
 		}
 	}
 	switch {
-	case f.lox24Rate <= 0 || f.helloidRate <= 0:
-		return "--lox24-rate and --helloid-rate must be greater than 0"
+	case !validRate(f.lox24Rate) || !validRate(f.helloidRate):
+		return fmt.Sprintf("--lox24-rate and --helloid-rate must be numbers from %g to %g (requests per second)", minRateFlag, maxRateFlag)
 	case f.lox24Workers < 1 || f.helloidWorkers < 1:
 		return "--lox24-workers and --helloid-workers must be at least 1"
 	case f.maxAttempts < 1:
@@ -260,3 +260,12 @@ func (cw ctxWriter) Write(p []byte) (int, error) {
 	}
 	return cw.w.Write(p)
 }
+
+// The range of --lox24-rate and --helloid-rate: below it a run would take
+// days, above it (or NaN, or infinite) the pace would be silently off.
+const (
+	minRateFlag = 0.01
+	maxRateFlag = 100000.0
+)
+
+func validRate(r float64) bool { return r >= minRateFlag && r <= maxRateFlag } // false for NaN

@@ -219,6 +219,10 @@ type job struct {
 type jobResult struct {
 	job   job
 	after time.Duration // > 0: throttled, requeue after this wait
+	// finished are the items of the unit sent that have their outcomes
+	// while the rest (job.unit) is requeued: a batch found partly carried
+	// out after a lost answer, whose resend of the rest was throttled.
+	finished []int
 }
 
 // applySystem runs one system's items: an item starts only while ctx is
@@ -336,6 +340,7 @@ func applySystem(ctx, reqCtx context.Context, p *Plan, idx []int, sink Sink, wor
 		select {
 		case r := <-results:
 			running--
+			done(r.finished)
 			if r.after <= 0 {
 				done(r.job.unit)
 				continue
@@ -441,7 +446,31 @@ func runUnit(ctx, reqCtx context.Context, p *Plan, sink Sink, j job, keys map[in
 		res.after, res.job.attempts, res.job.last = after, attempts, outs
 		return res
 	}
+	// Some items carried out and the rest throttled (a batch found partly
+	// done after a lost answer, whose resend of the rest drew a 429): the
+	// rest alone is requeued, the others recorded below.
+	requeued := make([]bool, len(outs))
+	var rest []int
+	var restLast []Outcome
+	for k := range outs {
+		if after, attempts, ok := throttled(outs[k : k+1]); ok {
+			requeued[k] = true
+			rest, restLast = append(rest, unit[k]), append(restLast, outs[k])
+			res.after, res.job.attempts = max(res.after, after), max(res.job.attempts, attempts)
+		}
+	}
+	if len(rest) > 0 {
+		for k := range outs {
+			if !requeued[k] {
+				res.finished = append(res.finished, unit[k])
+			}
+		}
+		res.job.unit, res.job.last = rest, restLast
+	}
 	for k, o := range outs {
+		if requeued[k] {
+			continue
+		}
 		if j.attempts > 0 {
 			// Sent before and throttled: the count and the time span
 			// are the item's, not this last call's.

@@ -164,3 +164,55 @@ func TestApplyInterruptEndsTheWaitOfAThrottledItem(t *testing.T) {
 	assert.Equal(t, Succeeded, r.Items[2].Status)
 	assert.Equal(t, Skipped, r.Items[3].Status)
 }
+
+// partlyDoneBatcher answers its first batch as a batch found partly carried
+// out after a lost answer whose resend of the rest drew a 429: the first
+// item succeeded, the others throttled. Later batches succeed.
+type partlyDoneBatcher struct {
+	throttlingSink
+	batches [][]string
+}
+
+func (b *partlyDoneBatcher) BatchSize() int { return 10 }
+
+func (b *partlyDoneBatcher) DoBatch(ctx context.Context, cs []*Change) []Outcome {
+	before, _ := Requeue(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var phones []string
+	for _, c := range cs {
+		phones = append(phones, c.Phone)
+	}
+	b.batches = append(b.batches, phones)
+	outs := make([]Outcome, len(cs))
+	for k := range cs {
+		switch {
+		case len(b.batches) == 1 && k > 0:
+			outs[k] = Outcome{Status: Failed, HTTPStatus: 429, Attempts: before + 2,
+				Err: &ThrottledError{After: time.Millisecond, Err: errors.New("add phones: HTTP 429 Too Many Requests")}}
+		default:
+			outs[k] = Outcome{Status: Succeeded, HTTPStatus: 201, Attempts: before + 1, NewKey: fmt.Sprint(len(b.batches)*10 + k)}
+		}
+	}
+	return outs
+}
+
+// A batch of which some items were carried out and the rest throttled
+// records the first and requeues the rest alone: they are sent again, and
+// none is reported failed while attempts remain.
+func TestApplyRequeuesTheThrottledRestOfAPartlyDoneBatch(t *testing.T) {
+	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{}}
+	for _, n := range []string{"+4915100000001", "+4915100000002", "+4915100000003"} {
+		p.Changes = append(p.Changes, Change{System: LOX24, Kind: KindPhone, Action: Create, Name: "G", GroupKey: "7", Phone: n})
+	}
+	b := &partlyDoneBatcher{}
+	r := Apply(context.Background(), p, map[System]Sink{LOX24: b}, ApplyOptions{Workers: map[System]int{LOX24: 1}})
+	assert.Equal(t, [][]string{{"+4915100000001", "+4915100000002", "+4915100000003"}, {"+4915100000002", "+4915100000003"}}, b.batches)
+	require.Len(t, r.Items, 3)
+	for i, it := range r.Items {
+		assert.Equal(t, Succeeded, it.Status, "item %d: %s", i, it.Error)
+	}
+	assert.Equal(t, 1, r.Items[0].Attempts)
+	assert.Equal(t, 3, r.Items[1].Attempts, "two requests in the first batch, one in the second")
+	assert.Equal(t, "20", r.Items[1].NewKey)
+}

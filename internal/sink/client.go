@@ -79,21 +79,24 @@ type Event struct {
 // Client sends requests to one API: one limiter, one http.Client that never
 // follows redirects, and a latch that stops all requests after a 401/403.
 type Client struct {
-	system    plan.System
-	base      *url.URL
-	http      *http.Client
-	pacer     *pacer
-	inFlight  chan struct{} // a slot per request in flight
-	retry     RetryPolicy
-	clock     Clock
-	maxBody   int64
-	auth      func(*http.Request)
-	reqIDName string
-	message   func(body []byte) string
-	secrets   []string // never shown: replaced in what the API says
-	redactor  *Redactor
-	onEvent   func(Event)
-	maxInFl   int
+	system   plan.System
+	base     *url.URL
+	http     *http.Client
+	pacer    *pacer
+	inFlight chan struct{} // a slot per request in flight
+	retry    RetryPolicy
+	clock    Clock
+	// testBeforeSlot, when a test sets it, runs when a request starts to
+	// wait for its slot.
+	testBeforeSlot func()
+	maxBody        int64
+	auth           func(*http.Request)
+	reqIDName      string
+	message        func(body []byte) string
+	secrets        []string // never shown: replaced in what the API says
+	redactor       *Redactor
+	onEvent        func(Event)
+	maxInFl        int
 
 	maxReadItems int
 
@@ -261,16 +264,28 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 				return nilIfUnsent(resp), fmt.Errorf("%s: encode body: %w", op, err)
 			}
 		}
-		if err := c.pacer.wait(ctx, c.clock); err != nil {
-			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
-		}
 		if plan.StopRequested(ctx) {
 			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, errInterrupted)
+		}
+		// The slot first, then the permit: a request that waits for a slot
+		// holds no permit, so that more callers than slots (a read's pages
+		// and several groups' members at once) never send a burst of
+		// permits taken while they waited, and a cut spaces the next one.
+		if c.testBeforeSlot != nil {
+			c.testBeforeSlot()
 		}
 		select {
 		case c.inFlight <- struct{}{}:
 		case <-ctx.Done():
 			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, ctx.Err())
+		}
+		if err := c.pacer.wait(ctx, c.clock); err != nil {
+			<-c.inFlight
+			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, err)
+		}
+		if plan.StopRequested(ctx) {
+			<-c.inFlight
+			return nilIfUnsent(resp), fmt.Errorf("%s: not sent: %w", op, errInterrupted)
 		}
 		// Checked again at the last moment: a 401 may have come back for
 		// another request while this one waited for its turn, and every
@@ -301,13 +316,17 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			// what was to be deleted is gone, which is what was asked.
 			return resp, nil
 		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			// Every 429 slows the pace, the last attempt's too: the other
+			// requests of the run still go to that server.
+			c.pacer.throttled(sent, c.clock.Now())
+		}
 		retry, sure := transient(ctx, err)
 		if !retry || attempt >= c.retry.MaxAttempts || plan.StopRequested(ctx) {
 			return resp, err
 		}
 		wait := c.retry.wait(attempt, err, c.pacer.random())
 		if resp.StatusCode == http.StatusTooManyRequests {
-			c.pacer.throttled(sent, c.clock.Now())
 			c.event(Event{Kind: EventThrottled, Op: req.Op, Attempt: attempt, Reason: reason(err), Pace: c.pace()})
 			if requeue {
 				c.event(Event{Kind: EventRetry, Op: req.Op, Attempt: attempt, Reason: reason(err), Wait: wait, Pace: c.pace()})

@@ -29,6 +29,7 @@ type pacer struct {
 	lastCut   time.Time // when the pace was last cut
 	lastClimb time.Time // when the climb was last accounted for
 	last      time.Time // when the last permit was given
+	permits   int       // how many permits were given
 	starting  bool      // still in the gentle start (no 429 yet)
 }
 
@@ -77,6 +78,7 @@ func (p *pacer) wait(ctx context.Context, clock Clock) error {
 			if p.ceiling > 0 {
 				slack = 0
 			}
+			p.permits++
 			switch earliest := now.Add(-slack); {
 			case p.last.IsZero():
 				p.last = now

@@ -446,3 +446,61 @@ func TestA429OfAWriteApplyCanRequeueComesBackAtOnce(t *testing.T) {
 	assert.Equal(t, 2, resp.Attempts, "a read waits and retries in place")
 	assert.Contains(t, clock.sleeps, 3*time.Second)
 }
+
+// A request waiting for a slot holds no permit: with more callers than
+// slots, the permits are taken one by one as slots free up, never by every
+// waiter at once (which would send them as a burst when the slots free).
+func TestARequestTakesItsPermitOnlyOnceItHasASlot(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+	}))
+	defer srv.Close()
+	c, err := NewClient(plan.LOX24, Config{BaseURL: srv.URL, Rate: 1e6, MaxInFlight: 1, Clock: &fakeClock{}}, Options{})
+	require.NoError(t, err)
+	waiting := make(chan struct{}, 8)
+	c.testBeforeSlot = func() { waiting <- struct{}{} }
+	permits := func() int {
+		c.pacer.mu.Lock()
+		defer c.pacer.mu.Unlock()
+		return c.pacer.permits
+	}
+	var wg sync.WaitGroup
+	do := func() {
+		defer wg.Done()
+		_, err := c.Do(context.Background(), Request{Op: "get", Method: "GET", Path: "/x"})
+		assert.NoError(t, err)
+	}
+	wg.Add(1)
+	go do()
+	<-waiting
+	<-arrived // the first request holds the only slot, on the server
+	for range 3 {
+		wg.Add(1)
+		go do()
+	}
+	for range 3 {
+		<-waiting // each of the others now waits for the slot
+	}
+	assert.Equal(t, 1, permits(), "only the request in flight took a permit")
+	close(release)
+	wg.Wait()
+	assert.Equal(t, 4, permits())
+}
+
+// The last attempt's 429 slows the pace too: the run's other requests go
+// to the same server.
+func TestTheLastAttemptsA429CutsThePace(t *testing.T) {
+	sc := &script{answers: []answer{{status: 429}, {status: 429}}}
+	srv := httptest.NewServer(sc)
+	defer srv.Close()
+	c, err := NewClient(plan.LOX24, Config{BaseURL: srv.URL, Rate: 100, Clock: &fakeClock{},
+		Retry: RetryPolicy{MaxAttempts: 1}}, Options{})
+	require.NoError(t, err)
+	before := c.pace()
+	_, err = c.Do(context.Background(), Request{Op: "get", Method: "GET", Path: "/x"})
+	require.Error(t, err)
+	assert.InDelta(t, before*cutFactor, c.pace(), 1e-9)
+}
