@@ -15,6 +15,7 @@ func (c *cli) emulate(ctx context.Context, args []string) int {
 	latency := fs.Duration("latency", 0, usageOf("emulate", "latency"))
 	failRate := fs.Float64("fail-rate", 0, usageOf("emulate", "fail-rate"))
 	throttle := fs.Float64("throttle", 0, usageOf("emulate", "throttle"))
+	throttleBurst := fs.Int("throttle-burst", 0, usageOf("emulate", "throttle-burst"))
 	loseRate := fs.Float64("lose-rate", 0, usageOf("emulate", "lose-rate"))
 	dropRate := fs.Float64("drop-rate", 0, usageOf("emulate", "drop-rate"))
 	redirect := fs.String("redirect", "", usageOf("emulate", "redirect"))
@@ -25,14 +26,14 @@ func (c *cli) emulate(ctx context.Context, args []string) int {
 	if *failRate < 0 || *failRate > 1 || *loseRate < 0 || *loseRate > 1 || *dropRate < 0 || *dropRate > 1 {
 		return c.usageErr(fs, "--fail-rate, --lose-rate and --drop-rate must be between 0 and 1")
 	}
-	if *throttle < 0 || *latency < 0 {
-		return c.usageErr(fs, "--throttle and --latency must not be negative")
+	if *throttle < 0 || *latency < 0 || *throttleBurst < 0 {
+		return c.usageErr(fs, "--throttle, --throttle-burst and --latency must not be negative")
 	}
 	q, err := emulator.ParseQuirks(*quirks)
 	if err != nil {
 		return c.usageErr(fs, "--quirks: %v", err)
 	}
-	opts := emulator.Options{Latency: *latency, FailRate: *failRate, Throttle: *throttle, LoseRate: *loseRate, DropRate: *dropRate, Redirect: *redirect, Quirks: q}
+	opts := emulator.Options{Latency: *latency, FailRate: *failRate, Throttle: *throttle, ThrottleBurst: *throttleBurst, LoseRate: *loseRate, DropRate: *dropRate, Redirect: *redirect, Quirks: q}
 	creds := c.emulatorCredentials(&opts)
 	emu := emulator.New(opts)
 	if *stateFile != "" {

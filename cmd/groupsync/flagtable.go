@@ -78,6 +78,7 @@ var flagTable = []flagRow{
 	{name: "latency", cmds: []string{"emulate"}, arg: "DURATION", usage: "delay added to every API request, e.g. 50ms"},
 	{name: "fail-rate", cmds: []string{"emulate"}, arg: "F", usage: "fraction of API requests answered 503 at random, 0..1"},
 	{name: "throttle", cmds: []string{"emulate"}, arg: "N", usage: "server-side requests per second per system; beyond it 429 with Retry-After (default: off)"},
+	{name: "throttle-burst", cmds: []string{"emulate"}, arg: "N", usage: "requests --throttle lets through at once before it paces them (default: a fifth of --throttle, at least 1)"},
 	{name: "lose-rate", cmds: []string{"emulate"}, arg: "F", usage: "fraction of API writes that are applied but answered 502, as if the answer were lost, 0..1"},
 	{name: "drop-rate", cmds: []string{"emulate"}, arg: "F", usage: "fraction of API writes answered as a success but not applied (only verify catches them), 0..1"},
 	{name: "redirect", cmds: []string{"emulate"}, arg: "URL", usage: "answer every API request with a 307 to this URL (to check that clients refuse redirects)"},

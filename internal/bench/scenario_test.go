@@ -28,6 +28,8 @@ type scenario struct {
 	rate     float64       // groupsync's --*-rate
 	workers  int           // groupsync's --*-workers (0: its default, 4)
 	burst    int           // the server's throttle burst (0: the emulator's default, a fifth of a second's worth)
+	noVerify bool          // apply with --no-verify
+	withCurl bool          // also send the same writes by curl (curl-loop.sh and curl-parallel.sh)
 }
 
 // figures is one run's measurements.
@@ -44,9 +46,17 @@ type figures struct {
 	throttled       int // 429 answers
 	noopRequests    int // sent by a second apply with nothing to change
 	noopWrites      int
-	curlSeconds     float64
-	curlRequests    int
+	connections     int // opened by groupsync during apply
 	peakInFlight    int
+	loop, parallel  curlFigures
+}
+
+// curlFigures is one curl comparison's measurements.
+type curlFigures struct {
+	seconds      float64
+	requests     int
+	connections  int
+	peakInFlight int
 }
 
 func (s scenario) state() emulator.State {
@@ -97,7 +107,7 @@ func buildBinary(tb testing.TB) string {
 	return bin
 }
 
-func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
+func (s scenario) run(tb testing.TB, bin string) figures {
 	emu := emulator.New(emulator.Options{Latency: s.latency, Throttle: s.throttle, ThrottleBurst: s.burst, Seed: 1})
 	require.NoError(tb, emu.LoadState(s.state()))
 	span := &spanRecorder{next: emu}
@@ -112,9 +122,13 @@ func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
 	env := append(os.Environ(), "LOX24_TOKEN=demo:demo", "HELLOID_API_KEY=demo", "HELLOID_API_SECRET=demo",
 		"LOX24_URL="+url, "HELLOID_URL="+url)
 	apply := func() time.Duration {
-		cmd := exec.Command(bin, "apply", "--yes", "--report", filepath.Join(dir, "r.json"),
+		args := []string{"apply", "--yes", "--report", filepath.Join(dir, "r.json"),
 			"--lox24-rate", fmt.Sprint(s.rate), "--helloid-rate", fmt.Sprint(s.rate),
-			"--lox24-workers", fmt.Sprint(max(s.workers, 4)), "--helloid-workers", fmt.Sprint(max(s.workers, 4)), yamlPath)
+			"--lox24-workers", fmt.Sprint(max(s.workers, 4)), "--helloid-workers", fmt.Sprint(max(s.workers, 4))}
+		if s.noVerify {
+			args = append(args, "--no-verify")
+		}
+		cmd := exec.Command(bin, append(args, yamlPath)...)
 		cmd.Env = env
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -133,9 +147,15 @@ func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
 	// of the groups written in the cheaper of its two forms: one GET each,
 	// or the listing again (a HelloID list of 120 is one page).
 	lp := pages(s.lox, 30)
-	f.minimal = lp + s.lox/2 + min(s.lox/2, lp) + s.hid/2
+	f.minimal = lp + s.lox/2 + s.hid/2
 	if s.hid > 0 {
-		f.minimal += 1 + min(s.hid/2, 1) // the HelloID list, and verify's
+		f.minimal++ // the HelloID list
+	}
+	if !s.noVerify {
+		f.minimal += min(s.lox/2, lp)
+		if s.hid > 0 {
+			f.minimal += min(s.hid/2, 1)
+		}
 	}
 	// Rates are over the window from the first LOX24 request to the last,
 	// so that the process's start (which a loaded machine stretches) does
@@ -151,6 +171,7 @@ func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
 	f.loxWriteGoodput = float64(okWrites-1) / writeWindow.Seconds()
 	f.throttled = lox.ByStatus["429"] + st.Systems["helloid"].ByStatus["429"]
 	f.peakInFlight = lox.PeakInFlight
+	f.connections = st.Connections
 
 	emu.ResetStats()
 	apply()
@@ -159,15 +180,24 @@ func (s scenario) run(tb testing.TB, bin string, withCurl bool) figures {
 	f.noopRequests = st.Total
 	f.noopWrites = st.Systems["lox24"].Writes + st.Systems["helloid"].Writes
 
-	if withCurl {
-		emu.ResetStats()
-		cmd := exec.Command("bash", "testdata/curl-loop.sh", url, tsvPath, "4")
-		cmd.Env = env
-		start := time.Now()
-		out, err := cmd.CombinedOutput()
-		require.NoError(tb, err, string(out))
-		f.curlSeconds = time.Since(start).Seconds()
-		f.curlRequests = emu.Stats().Total
+	if s.withCurl {
+		// The writes are sent again: the emulator answers a PUT of what a
+		// group already holds as it answers any other, 200 after the latency.
+		curl := func(script string) curlFigures {
+			emu.ResetStats()
+			cmd := exec.Command("bash", script, url, tsvPath, "4")
+			cmd.Env = env
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			require.NoError(tb, err, string(out))
+			c := curlFigures{seconds: time.Since(start).Seconds()}
+			st := emu.Stats()
+			c.requests, c.connections, c.peakInFlight = st.Total, st.Connections, st.PeakInFlight
+			require.Equal(tb, s.lox/2, st.Systems["lox24"].ByStatus["200"], "%s: every PUT answered 200", script)
+			return c
+		}
+		f.parallel = curl("testdata/curl-parallel.sh")
+		f.loop = curl("testdata/curl-loop.sh")
 	}
 	return f
 }
@@ -238,10 +268,11 @@ func (s *spanRecorder) take() (n int, window time.Duration, okWrites int, writeW
 func pages(n, size int) int { return max(1, (n+size-1)/size) }
 
 // BenchmarkScenario applies a plan of LOX24 and HelloID group updates
-// through the real binary against the emulator with 50 ms latency, at
-// 40 requests per second per system, then again with the server throttling
-// at 25 per second (a longer plan), and compares with a curl loop sending
-// the same writes at the same concurrency. It prints
+// through the real binary against the emulator with 40 and 50 ms latency,
+// at 40 requests per second per system, then again with the server
+// throttling at 25 per second (a longer plan), and compares with curl
+// sending the same writes at the same concurrency, in one process over
+// kept-alive connections and as a loop of one process per write. It prints
 // the achieved rate against the configured one, the requests sent against
 // the fewest possible, and what a no-op re-run sends.
 func BenchmarkScenario(b *testing.B) {
@@ -254,6 +285,8 @@ func BenchmarkScenario(b *testing.B) {
 		s    scenario
 	}{
 		{"paced", scenario{lox: 240, hid: 120, latency: 50 * time.Millisecond, rate: 40}},
+		// The latency at which the paced target is stated.
+		{"paced-40ms", scenario{lox: 240, hid: 120, latency: 40 * time.Millisecond, rate: 40}},
 		// A longer plan: the cost of finding the server's limit is paid
 		// once. The client is set above the server's limit, and just under
 		// it, with 8 workers.
@@ -262,18 +295,25 @@ func BenchmarkScenario(b *testing.B) {
 		{"throttled-24-8w", scenario{lox: 1200, hid: 120, latency: 50 * time.Millisecond, throttle: 25, rate: 24, workers: 8}},
 		// A server with no burst at all: every request over the pace is a 429.
 		{"throttled-50-8w-burst1", scenario{lox: 1200, hid: 120, latency: 50 * time.Millisecond, throttle: 25, rate: 50, workers: 8, burst: 1}},
-		// The same 120 LOX24 writes as a curl loop at the same 4 in
-		// flight, groupsync unpaced (a rate far above what 4 workers reach).
-		{"vs-curl", scenario{lox: 240, latency: 50 * time.Millisecond, rate: 1000}},
+		// The same 120 LOX24 writes as curl at the same 4 in flight,
+		// groupsync unpaced (a rate far above what 4 workers reach) and
+		// without verify, so that it sends the listing reads and the same
+		// writes, nothing else.
+		{"vs-curl", scenario{lox: 240, latency: 50 * time.Millisecond, rate: 1000, noVerify: true, withCurl: true}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			var runs []figures
 			for b.Loop() {
-				f := c.s.run(b, bin, c.name == "vs-curl")
+				f := c.s.run(b, bin)
 				runs = append(runs, f)
-				b.Logf("run %d: LOX24 rate %.2f/s, goodput %.2f/s, writes 2xx %.2f/s, 429s %d, requests %d (fewest %d), %.1f s",
-					len(runs), f.loxRate, f.loxGoodput, f.loxWriteGoodput, f.throttled, f.requests, f.minimal, f.seconds)
+				b.Logf("run %d: LOX24 rate %.2f/s, goodput %.2f/s, writes 2xx %.2f/s, 429s %d, requests %d (fewest %d), connections %d, LOX24 in flight at most %d, %.2f s",
+					len(runs), f.loxRate, f.loxGoodput, f.loxWriteGoodput, f.throttled, f.requests, f.minimal, f.connections, f.peakInFlight, f.seconds)
+				if c.s.withCurl {
+					b.Logf("run %d: curl --parallel: requests %d, connections %d, in flight at most %d, %.2f s; curl loop: requests %d, connections %d, in flight at most %d, %.2f s",
+						len(runs), f.parallel.requests, f.parallel.connections, f.parallel.peakInFlight, f.parallel.seconds,
+						f.loop.requests, f.loop.connections, f.loop.peakInFlight, f.loop.seconds)
+				}
 			}
 			m := func(get func(figures) float64) float64 {
 				v := make([]float64, len(runs))
@@ -296,9 +336,15 @@ func BenchmarkScenario(b *testing.B) {
 			b.ReportMetric(m(func(f figures) float64 { return float64(f.noopWrites) }), "noop-writes")
 			b.ReportMetric(m(func(f figures) float64 { return float64(f.throttled) }), "429s")
 			b.ReportMetric(m(func(f figures) float64 { return f.seconds }), "s/apply")
-			if c.name == "vs-curl" {
-				b.ReportMetric(m(func(f figures) float64 { return f.curlSeconds }), "s/curl-loop")
-				b.ReportMetric(m(func(f figures) float64 { return float64(f.curlRequests) }), "curl-requests")
+			b.ReportMetric(m(func(f figures) float64 { return float64(f.connections) }), "connections")
+			if c.s.withCurl {
+				b.ReportMetric(m(func(f figures) float64 { return f.parallel.seconds }), "s/curl-parallel")
+				b.ReportMetric(m(func(f figures) float64 { return float64(f.parallel.requests) }), "curl-parallel-requests")
+				b.ReportMetric(m(func(f figures) float64 { return float64(f.parallel.connections) }), "curl-parallel-connections")
+				b.ReportMetric(m(func(f figures) float64 { return f.parallel.seconds / f.seconds }), "curl-parallel/groupsync")
+				b.ReportMetric(m(func(f figures) float64 { return f.loop.seconds }), "s/curl-loop")
+				b.ReportMetric(m(func(f figures) float64 { return float64(f.loop.connections) }), "curl-loop-connections")
+				b.ReportMetric(m(func(f figures) float64 { return f.loop.seconds / f.seconds }), "curl-loop/groupsync")
 			}
 			b.ReportMetric(0, "ns/op")
 		})

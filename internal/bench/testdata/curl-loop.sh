@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The comparison for BenchmarkScenario: what a hand-written sync does, one
-# curl process per group PUT, PARALLEL of them at once (default 1), with no
-# retry and no pacing. It is given only the groups that changed (the diff
+# The second comparison for BenchmarkScenario: what many hand-written syncs
+# do, one curl process per group PUT (so a new connection each), PARALLEL of
+# them at once (default 1), with no retry and no pacing. curl-parallel.sh is
+# the like-for-like one: one process, kept-alive connections. It is given only the groups that changed (the diff
 # groupsync works out for itself), so that both send the same writes.
 # Usage: curl-loop.sh BASE_URL GROUPS_TSV [PARALLEL]
 #        (lines: id<TAB>name<TAB>description)
