@@ -223,12 +223,8 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 		}
 		b.g.Key = v.S
 	case fieldPhones:
-		if v.S == "" {
-			bad("must not be empty")
-			return
-		}
-		if msg := CheckText(v.S, MaxPathChars); msg != "" {
-			bad("%s: %s", quote(v.S), msg)
+		if msg := checkFileRef(v.S); msg != "" {
+			bad("%s", msg)
 			return
 		}
 		b.phones = v.S
@@ -247,12 +243,8 @@ func (b *groupBuilder) set(field string, v plan.Value, at pos) {
 			bad("%s is not a phones mode (want %s or %s)", quote(v.S), plan.PhonesExact, plan.PhonesAdditive)
 		}
 	case fieldUsers:
-		if v.S == "" {
-			bad("must not be empty")
-			return
-		}
-		if msg := CheckText(v.S, MaxPathChars); msg != "" {
-			bad("%s: %s", quote(v.S), msg)
+		if msg := checkFileRef(v.S); msg != "" {
+			bad("%s", msg)
 			return
 		}
 		b.users = v.S
@@ -433,6 +425,18 @@ func parseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// checkFileRef checks a file reference (phones:, users:) and returns what
+// is wrong with it, or "".
+func checkFileRef(ref string) string {
+	if ref == "" {
+		return "must not be empty"
+	}
+	if msg := CheckText(ref, MaxPathChars); msg != "" {
+		return quote(ref) + ": " + msg
+	}
+	return ""
 }
 
 // MaxPathChars is the longest file reference (phones:, users:) accepted,
