@@ -243,31 +243,33 @@ func TestJSONLogsEveryLine(t *testing.T) {
 }
 
 // Off a terminal, apply logs its progress on every tick: done/total, rate
-// and ETA. The ticker and the clock are the test's.
+// and ETA. The ticker and the clock are the test's, and the test waits for
+// each line before it advances again, so the counts are exact.
 func TestProgressLogOffATerminal(t *testing.T) {
-	var buf strings.Builder // written by the logging goroutine, read after finish
+	lines := make(chan string, 4)
 	tick := make(chan time.Time)
 	stopped := false
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := func() time.Time { return clock }
-	advance, finish := progressLog(newLogger(&buf, "json"), 40, tick, func() { stopped = true }, now)
-	for range 10 {
-		advance(plan.Item{})
-	}
-	clock = clock.Add(10 * time.Second)
-	tick <- clock // received: the line is logged before the next tick is taken
+	advance, finish := progressLog(newLogger(lineSink(lines), "json"), 40, tick, func() { stopped = true }, now)
 	for range 10 {
 		advance(plan.Item{})
 	}
 	clock = clock.Add(10 * time.Second)
 	tick <- clock
+	firstLine := <-lines // logged: only now may the count move on
+	for range 10 {
+		advance(plan.Item{})
+	}
+	clock = clock.Add(10 * time.Second)
+	tick <- clock
+	secondLine := <-lines
 	finish()
 	assert.True(t, stopped)
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	require.Len(t, lines, 2)
+	assert.Empty(t, lines, "one line per tick")
 	var first, second map[string]any
-	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
-	require.NoError(t, json.Unmarshal([]byte(lines[1]), &second))
+	require.NoError(t, json.Unmarshal([]byte(firstLine), &first))
+	require.NoError(t, json.Unmarshal([]byte(secondLine), &second))
 	assert.Equal(t, "progress", first["msg"])
 	assert.EqualValues(t, 10, first["done"])
 	assert.EqualValues(t, 40, first["total"])
@@ -275,6 +277,15 @@ func TestProgressLogOffATerminal(t *testing.T) {
 	assert.EqualValues(t, 30000, first["eta_ms"])
 	assert.EqualValues(t, 20, second["done"])
 	assert.EqualValues(t, 20000, second["eta_ms"])
+}
+
+// lineSink is a writer that hands each write (slog writes one line per
+// call) to a channel, so a test can wait for a log line instead of sleeping.
+type lineSink chan string
+
+func (l lineSink) Write(p []byte) (int, error) {
+	l <- string(p)
+	return len(p), nil
 }
 
 // Every retry and every 429 is logged with its system, item and attempt,
