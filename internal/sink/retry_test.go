@@ -271,12 +271,15 @@ func TestEveryRequestHasATimeoutAndATimedOutGETIsRetried(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 1 {
-			time.Sleep(300 * time.Millisecond)
+			<-r.Context().Done() // held until the client gives up on it
+			return
 		}
 		_, _ = io.WriteString(w, "{}")
 	}))
 	defer srv.Close()
-	c, err := NewClient(plan.HelloID, Config{BaseURL: srv.URL, Timeout: 50 * time.Millisecond, Clock: &fakeClock{}}, Options{})
+	// The timeout is generous so that the second attempt meets it on a
+	// loaded machine; the first never would.
+	c, err := NewClient(plan.HelloID, Config{BaseURL: srv.URL, Timeout: time.Second, Clock: &fakeClock{}}, Options{})
 	require.NoError(t, err)
 	resp, err := c.Do(context.Background(), Request{Op: "list", Method: "GET", Path: "/x"})
 	require.NoError(t, err)
