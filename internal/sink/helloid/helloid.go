@@ -6,6 +6,10 @@
 // Collections are listed by one generic reader, readAll (read.go): explicit
 // skip/take until an empty page, bare or data/pageData-wrapped lists, every
 // key checked, and a listing that moved read once more, then failed.
+// Groups read one GET /groups/{guid} each (members for the plan, export
+// --members and verify's re-read) are read side by side, as many at once
+// as the client may have requests in flight (--helloid-workers), and kept
+// in the order a sequential read would give.
 // Updates send only the changed fields (HelloID's PUT is a partial update)
 // and address the group by its GUID, never by name.
 package helloid
@@ -29,9 +33,10 @@ const DefaultPageSize = 1000
 
 // Client talks to one HelloID tenant.
 type Client struct {
-	api      *sink.Client
-	pageSize int
-	shape    sink.ListingShape // of the last group listing read
+	api         *sink.Client
+	pageSize    int
+	readWorkers int               // groups read at once with GET /groups/{guid}
+	shape       sink.ListingShape // of the last group listing read
 }
 
 var _ plan.Sink = (*Client)(nil)
@@ -62,7 +67,9 @@ func New(cfg sink.Config, key, secret string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{api: api, pageSize: DefaultPageSize}, nil
+	// Per-group reads go side by side up to the client's own limit on
+	// requests in flight (--helloid-workers): more could only queue.
+	return &Client{api: api, pageSize: DefaultPageSize, readWorkers: api.MaxInFlight()}, nil
 }
 
 // System returns plan.HelloID.
@@ -96,18 +103,21 @@ func (g *group) remote() plan.RemoteGroup {
 var _ plan.MemberReader = (*Client)(nil)
 
 // ReadMembers reads, with GET /groups/{guid}, the member users of the
-// groups of cur whose GUIDs are in keys (the groups a plan prunes), one
-// group at a time, and fills their Users.
+// groups of cur whose GUIDs are in keys (the groups a plan prunes),
+// c.readWorkers at a time, and fills their Users.
 func (c *Client) ReadMembers(ctx context.Context, cur *plan.Current, keys []string) error {
 	want := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		want[strings.ToLower(k)] = true
 	}
+	var read []int // indexes into cur.Groups
 	for i := range cur.Groups {
-		r := &cur.Groups[i]
-		if !want[strings.ToLower(r.Key)] {
-			continue
+		if want[strings.ToLower(cur.Groups[i].Key)] {
+			read = append(read, i)
 		}
+	}
+	return c.eachGroup(ctx, "prune", len(read), func(ctx context.Context, j int) error {
+		r := &cur.Groups[read[j]] // each goroutine writes its own group only
 		op := "get group " + r.Key
 		resp, err := c.api.Do(ctx, sink.Request{Op: op, Method: http.MethodGet, Path: "/groups/" + url.PathEscape(r.Key)})
 		if err != nil {
@@ -128,8 +138,8 @@ func (c *Client) ReadMembers(ctx context.Context, cur *plan.Current, keys []stri
 			}
 		}
 		r.Users = append([]string{}, *g.Users...)
-	}
-	return nil
+		return nil
+	})
 }
 
 // Do applies one group or user item.

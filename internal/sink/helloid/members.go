@@ -45,8 +45,8 @@ func (c *Client) readUsers(ctx context.Context) ([]plan.RemoteUser, error) {
 }
 
 // readMembers fills in the members of each remote group that a desired
-// group manages users of, one GET /groups/{guid} per such group; groups
-// that do not manage users are not read.
+// group manages users of, one GET /groups/{guid} per such group,
+// c.readWorkers at a time; groups that do not manage users are not read.
 func (c *Client) readMembers(ctx context.Context, cur *plan.Current, want []plan.Group) error {
 	byKey := make(map[string]int, len(cur.Groups))
 	byName := make(map[string]int, len(cur.Groups))
@@ -54,6 +54,8 @@ func (c *Client) readMembers(ctx context.Context, cur *plan.Current, want []plan
 		byKey[strings.ToLower(cur.Groups[i].Key)] = i
 		byName[plan.NameKey(cur.Groups[i].Name)] = i
 	}
+	var read []int // indexes into cur.Groups, each once
+	queued := make(map[int]bool)
 	for _, g := range want {
 		if g.Users == nil {
 			continue
@@ -62,16 +64,21 @@ func (c *Client) readMembers(ctx context.Context, cur *plan.Current, want []plan
 		if g.Key == "" {
 			i, ok = byName[plan.NameKey(g.Name)]
 		}
-		if !ok || cur.Groups[i].Users != nil {
+		if !ok || cur.Groups[i].Users != nil || queued[i] {
 			continue // created in this run, or read already
 		}
-		members, err := c.members(ctx, cur.Groups[i].Key)
+		queued[i] = true
+		read = append(read, i)
+	}
+	return c.eachGroup(ctx, "members", len(read), func(ctx context.Context, j int) error {
+		r := &cur.Groups[read[j]] // each goroutine writes its own group only
+		members, err := c.members(ctx, r.Key)
 		if err != nil {
 			return err
 		}
-		cur.Groups[i].Users = members
-	}
-	return nil
+		r.Users = members
+		return nil
+	})
 }
 
 // members returns the user GUIDs of one group (GET /groups/{guid}, `users`).
@@ -169,7 +176,8 @@ func (c *Client) CreateWithMembers(ctx context.Context, ch *plan.Change, members
 
 // ReadWithMembers returns every group with its members, and the user
 // directory: what `export --members` writes. It costs one GET per group
-// besides the listings.
+// besides the listings, c.readWorkers at a time; the groups keep the
+// listing's order.
 func (c *Client) ReadWithMembers(ctx context.Context) (plan.Current, error) {
 	cur, err := c.readGroups(ctx)
 	if err != nil {
@@ -178,10 +186,13 @@ func (c *Client) ReadWithMembers(ctx context.Context) (plan.Current, error) {
 	if cur.Users, err = c.readUsers(ctx); err != nil {
 		return plan.Current{}, err
 	}
-	for i := range cur.Groups {
-		if cur.Groups[i].Users, err = c.members(ctx, cur.Groups[i].Key); err != nil {
-			return plan.Current{}, err
-		}
+	err = c.eachGroup(ctx, "export", len(cur.Groups), func(ctx context.Context, i int) error {
+		members, err := c.members(ctx, cur.Groups[i].Key)
+		cur.Groups[i].Users = members // each goroutine writes its own group only
+		return err
+	})
+	if err != nil {
+		return plan.Current{}, err
 	}
 	return cur, nil
 }

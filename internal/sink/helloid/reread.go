@@ -14,12 +14,14 @@ import (
 
 var _ plan.GroupReader = (*Client)(nil)
 
-// ReadGroups reads the groups refs name; no other group's record is kept.
-// A group that is gone is left out. A group whose members are asked for is
-// read with GET /groups/{guid}, the only answer that holds its users; the
-// others come from whichever takes fewer requests: one GET each, or the
-// group listing (read whole and checked as the plan's read is), when an
-// earlier read of this client told how large the listing is.
+// ReadGroups reads the groups refs name, in the order of refs; no other
+// group's record is kept. A group that is gone (a 404) is left out. A group
+// whose members are asked for is read with GET /groups/{guid}, the only
+// answer that holds its users; the others come from whichever takes fewer
+// requests: one GET each, or the group listing (read whole and checked as
+// the plan's read is), when an earlier read of this client told how large
+// the listing is. The GETs go c.readWorkers at a time; the first that fails
+// stops the others and its error is returned.
 func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Current, error) {
 	bare := 0 // refs that do not ask for members
 	for _, ref := range refs {
@@ -41,18 +43,28 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 			listed[strings.ToLower(groups[i].GroupGUID)] = &groups[i] // checked by readAll
 		}
 	}
-	cur := plan.Current{System: plan.HelloID}
-	for _, ref := range refs {
+	got := make([]*plan.RemoteGroup, len(refs)) // in the order of refs
+	var get []int                               // indexes into refs read one GET each
+	for i, ref := range refs {
 		if listed != nil && !ref.Members {
 			if g := listed[strings.ToLower(ref.Key)]; g != nil {
-				cur.Groups = append(cur.Groups, g.remote())
+				r := g.remote()
+				got[i] = &r
 			}
 			continue
 		}
-		r, err := c.getGroup(ctx, ref)
-		if err != nil {
-			return plan.Current{}, err
-		}
+		get = append(get, i)
+	}
+	err := c.eachGroup(ctx, "reread", len(get), func(ctx context.Context, j int) error {
+		r, err := c.getGroup(ctx, refs[get[j]])
+		got[get[j]] = r // each goroutine writes its own slot only
+		return err
+	})
+	if err != nil {
+		return plan.Current{}, err
+	}
+	cur := plan.Current{System: plan.HelloID}
+	for _, r := range got {
 		if r != nil {
 			cur.Groups = append(cur.Groups, *r)
 		}
