@@ -63,7 +63,7 @@ func (c *cli) export(ctx context.Context, args []string) int {
 			return c.fatal(err)
 		}
 		phones := *withPhones || *withMembers || *asState
-		cur, err := exportRead(ctx, f.logger(c), sinks, phones, *withMembers || *asState, f.lox24Workers)
+		cur, err := exportRead(ctx, f.logger(c), sinks, phones, *withMembers || *asState)
 		if err != nil {
 			return c.fatal(err)
 		}
@@ -121,14 +121,13 @@ func (c *cli) exportSinks(f *remoteFlags, systems []plan.System) (map[plan.Syste
 // of every group too, and with users HelloID's user directory and the
 // members of every group. The first failure cancels the other reads and is
 // the error returned.
-func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]plan.Sink, phones, users bool, lox24Workers int) (map[plan.System]plan.Current, error) {
+func exportRead(ctx context.Context, log *slog.Logger, sinks map[plan.System]plan.Sink, phones, users bool) (map[plan.System]plan.Current, error) {
 	var mu sync.Mutex
 	out := map[plan.System]plan.Current{}
 	eg, ctx := errgroup.WithContext(ctx)
 	for sys, s := range sinks {
 		read := func(ctx context.Context) (plan.Current, error) { return s.Read(ctx, nil) }
 		if lc, ok := s.(*lox24.Client); ok && phones {
-			lc.SetReadWorkers(lox24Workers)
 			read = lc.ReadWithMembers
 		}
 		if hc, ok := s.(*helloid.Client); ok && users {

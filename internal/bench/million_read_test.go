@@ -56,7 +56,6 @@ func TestMillionReadChild(t *testing.T) {
 	require.NoError(t, err)
 	c, err := lox24.New(sink.Config{BaseURL: url, Rate: 1e6, MaxInFlight: workers}, "demo:demo")
 	require.NoError(t, err)
-	c.SetReadWorkers(workers)
 	if path := os.Getenv("GROUPSYNC_BENCH_READ_PROFILE"); path != "" {
 		f, err := os.Create(path)
 		require.NoError(t, err)

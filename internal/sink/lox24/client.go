@@ -47,14 +47,6 @@ var (
 // API documents no limit; this keeps a request body near 100 KB.
 const DefaultBatchSize = 500
 
-// SetReadWorkers sets how many member lists are read at once (within the
-// rate limit).
-func (c *Client) SetReadWorkers(n int) {
-	if n > 0 {
-		c.readWorkers = n
-	}
-}
-
 // BatchSize is the most phone creates one DoBatch request carries.
 func (c *Client) BatchSize() int { return c.batchSize }
 
@@ -75,7 +67,9 @@ func New(cfg sink.Config, token string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{api: api, readWorkers: 4, batchSize: DefaultBatchSize}, nil
+	// As many groups' members are read at once as requests may be in
+	// flight (--lox24-workers).
+	return &Client{api: api, readWorkers: api.MaxInFlight(), batchSize: DefaultBatchSize}, nil
 }
 
 // tokenSecrets is what of a token must never be shown: the token, and its

@@ -579,3 +579,96 @@ func TestALongMemberReadUsesEveryWorkerAndReusesConnections(t *testing.T) {
 	// test at once opened 16 to 21 in 5 runs of 100).
 	assert.LessOrEqual(t, st.Connections, workers+2)
 }
+
+// memberGate holds the answers to GET /groups/{id}/phones inside the
+// emulator (which counts a request in flight until its answer is written)
+// until want of them are held at once, or, for a client that never gets
+// there, a long while: a read of many groups' members is seen side by side
+// however loaded the machine is, and the emulator's peak tells how many.
+type memberGate struct {
+	next   http.Handler
+	want   int
+	mu     sync.Mutex
+	held   int
+	open   chan struct{}
+	opened bool
+}
+
+func (g *memberGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/phones") && r.Method == http.MethodGet {
+		w = &heldAnswer{ResponseWriter: w, g: g}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+func (g *memberGate) wait() {
+	release := func() {
+		if !g.opened {
+			g.opened = true
+			close(g.open)
+		}
+	}
+	g.mu.Lock()
+	if g.held++; g.held >= g.want {
+		release()
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.open:
+	case <-time.After(10 * time.Second):
+		g.mu.Lock()
+		release()
+		g.mu.Unlock()
+	}
+}
+
+// heldAnswer waits at the gate before the answer's first byte.
+type heldAnswer struct {
+	http.ResponseWriter
+	g    *memberGate
+	once sync.Once
+}
+
+func (h *heldAnswer) WriteHeader(code int) {
+	h.once.Do(h.g.wait)
+	h.ResponseWriter.WriteHeader(code)
+}
+
+func (h *heldAnswer) Write(p []byte) (int, error) {
+	h.once.Do(h.g.wait)
+	return h.ResponseWriter.Write(p)
+}
+
+// Many groups' members (of one page each) are read --lox24-workers at a
+// time, not a fixed number: the plan's read and export alike.
+func TestMembersOfManyGroupsAreReadWorkersAtATime(t *testing.T) {
+	const workers = 6 // more than the 4 the client read with whatever the setting
+	groups := make([]emulator.LOX24Group, 10)
+	want := make([]plan.Group, len(groups))
+	for i := range groups {
+		groups[i] = emulator.LOX24Group{ID: int64(i + 1), Name: fmt.Sprintf("G%02d", i), Phones: []emulator.LOX24Phone{{ID: fmt.Sprint(100 + i), Phone: fmt.Sprintf("+4915100000%03d", i)}}}
+		want[i] = plan.Group{System: plan.LOX24, Name: groups[i].Name, Phones: &plan.Phones{}}
+	}
+	for _, export := range []bool{false, true} {
+		emu := emulator.New(emulator.Options{Seed: 1})
+		require.NoError(t, emu.LoadState(emulator.State{LOX24: emulator.LOX24State{Groups: groups}}))
+		srv := httptest.NewServer(&memberGate{next: emu, want: workers, open: make(chan struct{})})
+		c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1e6, MaxInFlight: workers}, "demo:demo")
+		require.NoError(t, err)
+		var cur plan.Current
+		if export {
+			cur, err = c.ReadWithMembers(context.Background())
+		} else {
+			cur, err = c.Read(context.Background(), want)
+		}
+		srv.Close()
+		require.NoError(t, err)
+		require.Len(t, cur.Groups, 10)
+		for i, g := range cur.Groups {
+			assert.Equal(t, []plan.RemotePhone{{ID: fmt.Sprint(100 + i), Number: fmt.Sprintf("+4915100000%03d", i)}}, g.Phones, g.Name)
+		}
+		st := emu.Stats().Systems["lox24"]
+		assert.Equal(t, 10, st.ByRoute["GET /groups/{id}/phones"])
+		assert.Equal(t, workers, st.PeakInFlight, "export %v: as many member reads in flight as the workers setting", export)
+	}
+}
