@@ -298,3 +298,49 @@ func TestUndoIsStaleWhereTheTargetChanged(t *testing.T) {
 	}
 	assert.True(t, names["New Members"], "the group with a foreign member is kept")
 }
+
+// A retry cannot send the members of a group whose create went stale (the
+// group it would have made is not known); they are reported failed, with
+// why and what to do, and the retry exits 3. They were dropped from the
+// report, and the retry said "No changes" and exited 0.
+func TestRetryReportsMembersOfAStaleCreate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	saved := filepath.Join(w.dir, "plan.json")
+	p := runCLI(t, w.env(), append([]string{"plan", "--out", saved}, w.files...)...)
+	require.Equal(t, exitOK, p.code, p.stderr)
+	st := w.emu.State()
+	st.HelloID.Groups = append(st.HelloID.Groups, emulator.HelloIDGroup{Name: "Finance"}) // made by someone else since
+	require.NoError(t, w.emu.LoadState(st))
+
+	first := filepath.Join(w.dir, "first.json")
+	a := runCLI(t, w.env(), "apply", "--yes", "--plan", saved, "--report", first)
+	require.Equal(t, exitFailed, a.code, a.stderr)
+	rep := readReport(t, first)
+	var members []plan.Item
+	for _, it := range rep.Items {
+		if it.System == plan.HelloID && it.Name == "Finance" && it.Kind == plan.KindUser {
+			members = append(members, it)
+		}
+	}
+	require.Len(t, members, 2)
+	for _, it := range members {
+		require.Equal(t, plan.Skipped, it.Status, "%+v", it)
+	}
+
+	w.emu.ResetStats()
+	second := filepath.Join(w.dir, "second.json")
+	r := runCLI(t, w.env(), "apply", "--yes", "--retry-failed", first, "--report", second)
+	assert.Equal(t, exitFailed, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "No changes")
+	assert.Zero(t, totalWrites(w.emu))
+	again := readReport(t, second)
+	require.Len(t, again.Items, 2, "both members are in the retry's report")
+	for _, it := range again.Items {
+		assert.Equal(t, plan.Failed, it.Status, "%+v", it)
+		assert.Equal(t, "cannot be retried: its group was to be created by an item that is stale, so it has no group; plan again from the files", it.Error)
+		assert.Equal(t, "Finance", it.Name)
+		assert.NotEmpty(t, it.User)
+	}
+	assert.Equal(t, 2, again.Summary.Failed)
+}

@@ -32,9 +32,5 @@ func (c *cli) loadRetry(ctx context.Context, f *remoteFlags, path string) (*plan
 	if err != nil {
 		return nil, err
 	}
-	p, left := plan.RetryPlan(r)
-	for _, why := range left {
-		fmt.Fprintf(c.stderr, "groupsync: %s\n", why)
-	}
-	return c.revalidate(ctx, f, p, true)
+	return c.revalidate(ctx, f, plan.RetryPlan(r), true)
 }

@@ -101,35 +101,38 @@ func copyRecord(rec map[string]Value) map[string]Value {
 // created in the run wait for that create when it is retried too, even
 // when the report names the group by the id the create was answered
 // with (a create that verify did not observe: that id does not exist).
-// Items
-// that cannot be rebuilt (they were never planned, e.g. an id that does
-// not exist, or the report predates before/after) are left out, and
-// described in the second result.
-func RetryPlan(r *Report) (*Plan, []string) {
+// An item that cannot be rebuilt (it was never planned, e.g. an id that
+// does not exist, or the report predates before/after) or whose group
+// was to be created by a create that is not retried (it went stale, so
+// the group it would have made is not known) stays in the plan as an item
+// with an error: it is reported failed again, never dropped.
+func RetryPlan(r *Report) *Plan {
 	p := &Plan{Unchanged: map[System]int{}}
-	var left []string
 	at := map[int]int{} // report index -> plan index
 	for i := range r.Items {
 		it := &r.Items[i]
 		if it.Status != Failed && it.Status != Skipped {
 			continue
 		}
-		if !it.replayable() {
-			left = append(left, fmt.Sprintf("%s %s %s %s: cannot be retried: %s", it.System, it.Kind, it.Action, it.Name, it.Error))
-			continue
-		}
-		c := it.change()
-		c.Source = Source{File: it.Source}
-		if dep := it.DependsOn - 1; dep >= 0 {
-			j, retried := at[dep]
-			switch {
-			case retried:
+		var c Change
+		switch dep := it.DependsOn - 1; {
+		case !it.replayable():
+			c = it.unplanned("cannot be retried: " + it.Error)
+		case dep >= 0:
+			c = it.change()
+			if j, retried := at[dep]; retried {
 				c.GroupKey, c.DependsOn = "", j+1
-			case c.GroupKey == "":
-				left = append(left, fmt.Sprintf("%s %s %s %s: cannot be retried: its group was not created", it.System, it.Kind, it.Action, it.Name))
-				continue
+			} else if c.GroupKey == "" {
+				why := "not retried"
+				if dep < len(r.Items) {
+					why = string(r.Items[dep].Status)
+				}
+				c = it.unplanned(fmt.Sprintf("cannot be retried: its group was to be created by an item that is %s, so it has no group; plan again from the files", why))
 			}
+		default:
+			c = it.change()
 		}
+		c.Source = Source{File: it.Source}
 		at[i] = len(p.Changes)
 		p.Changes = append(p.Changes, c)
 	}
@@ -137,7 +140,14 @@ func RetryPlan(r *Report) (*Plan, []string) {
 	for _, sys := range p.Systems {
 		p.Unchanged[sys] = 0
 	}
-	return p, left
+	return p
+}
+
+// unplanned is the item of a retry plan that stands for it when it cannot
+// be sent again: it carries why, and is reported failed.
+func (it *Item) unplanned(why string) Change {
+	return Change{System: it.System, Kind: it.Kind, Action: it.Action, Name: it.Name, Key: it.Key,
+		GroupKey: it.Group, Phone: it.Phone, Country: it.Country, User: it.User, Error: why}
 }
 
 // reportSystems lists the systems of a report, in output order.
