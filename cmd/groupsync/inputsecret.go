@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,9 +27,60 @@ func (c *cli) readInput(ctx context.Context, files []string, in *inputFlags) (pl
 	opts.Refuse = refuseCredentialFiles(c.env)
 	want, err := source.ReadContext(ctx, files, opts)
 	if err != nil {
-		err = hideCutCredentials(err, credentials(c.env))
+		return want, hideCutCredentials(err, credentials(c.env))
 	}
-	return want, err
+	if errs := credentialsInValues(want, c.redact); len(errs) > 0 {
+		return plan.Desired{}, errs
+	}
+	return want, nil
+}
+
+// credentialsInValues returns an input error for every value of the
+// desired state that holds one of the job's credentials, in any form red
+// hides. Such a value could not be planned faithfully: every output hides
+// it, so a saved plan would hold, and its apply would write, the
+// placeholder instead; and writing it would put the credential where
+// whoever reads the group can see it. The errors do not say which
+// credential.
+func credentialsInValues(want plan.Desired, red *sink.Redactor) source.Errors {
+	var errs source.Errors
+	found := func(file string, line int, field string) {
+		errs = append(errs, source.Error{File: file, Line: line, Field: field,
+			Msg: "holds one of the credentials this run was given (in some encoding); a credential never goes into a system's records: remove it"})
+	}
+	for _, g := range want.Groups {
+		if red.Contains(g.Name) {
+			found(g.Source.File, g.Source.Line, "name")
+		}
+		if red.Contains(g.Key) {
+			found(g.Source.File, g.Source.Line, "key")
+		}
+		for _, k := range slices.Sorted(maps.Keys(g.Fields)) {
+			if red.Contains(g.Fields[k].S) {
+				found(g.Source.File, g.Source.Line, k)
+			}
+		}
+		if g.Phones != nil {
+			for _, p := range g.Phones.List {
+				if red.Contains(p.Number) {
+					found(g.Phones.File, p.Line, "phone")
+				}
+				for i, v := range p.Cols.Array() {
+					if red.Contains(v) {
+						found(g.Phones.File, p.Line, plan.PhoneColumns[i])
+					}
+				}
+			}
+		}
+		if g.Users != nil {
+			for _, u := range g.Users.List {
+				if red.Contains(u.Ref) {
+					found(u.Source.File, u.Source.Line, "user")
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // refuseCredentialFiles returns the Options.Refuse that refuses every file

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -275,4 +276,39 @@ func TestGivenPlanReportAndBaselineFilesAreBounded(t *testing.T) {
 		assert.Contains(t, r.stderr, "larger than --max-file-size (1000 bytes)", "%v", args)
 	}
 	assert.Zero(t, w.emu.Stats().Total, "nothing is sent")
+}
+
+// A value of the files that holds one of the run's credentials, in any
+// form the redaction hides, is an input error naming the file, line and
+// field, and not the credential: every output hides it, so a saved plan
+// held, and its apply wrote, the placeholder instead (the direct apply
+// wrote the credential where whoever reads the group sees it).
+func TestCredentialsInValuesAreInputErrors(t *testing.T) {
+	t.Parallel()
+	const token, secret = "1234567:S3cr3tLoxKey_abcdef", "hidSECRET/+=&q 42"
+	w := newWorld(t)
+	dir := t.TempDir()
+	yaml := "lox24:\n  groups:\n    - name: Leaky\n      description: pre S3cr3tLoxKey_abcdef post\n      phones: leaky.csv\n" +
+		"helloid:\n  groups:\n    - name: H " + url.QueryEscape(secret) + "\n      users: [alice@acme.example]\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "g.yaml"), []byte(yaml), 0o600))
+	csv := "phone,a,callback_data\n+4915100000001,fine,ok\n+4915100000002,x," + base64.StdEncoding.EncodeToString([]byte("demo:"+secret)) + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "leaky.csv"), []byte(csv), 0o600))
+	env := append(w.env(), "LOX24_TOKEN="+token, "HELLOID_API_SECRET="+secret)
+	for _, cmd := range []string{"validate", "plan", "apply"} {
+		args := []string{cmd, filepath.Join(dir, "g.yaml")}
+		if cmd == "apply" {
+			args = append(args, "--yes", "--report", filepath.Join(dir, "r.json"))
+		}
+		r := runCLI(t, env, args...)
+		assert.Equal(t, exitFatal, r.code, cmd)
+		out := r.stdout + r.stderr
+		assert.Contains(t, out, "g.yaml:3: description: holds one of the credentials this run was given", cmd)
+		assert.Contains(t, out, "g.yaml:8: name: holds one of the credentials", cmd)
+		assert.Contains(t, out, "leaky.csv:3: callback_data: holds one of the credentials", cmd)
+		assert.NotContains(t, out, "leaky.csv:2", cmd)
+		for _, c := range []string{"S3cr3tLoxKey_abcdef", secret, url.QueryEscape(secret)} {
+			assert.NotContains(t, out, c, cmd)
+		}
+	}
+	assert.Zero(t, w.emu.Stats().Total, "no request")
 }

@@ -175,6 +175,26 @@ func (r *Redactor) Bytes(b []byte) []byte {
 	return out
 }
 
+// Contains reports whether s holds any form of any credential: what Bytes
+// would hide. It allocates nothing, and looks at most forms only where s
+// has one of their first bytes.
+func (r *Redactor) Contains(s string) bool {
+	if r == nil || len(r.forms) == 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !r.first[s[i]] {
+			continue
+		}
+		for _, f := range r.forms {
+			if f[0] == s[i] && len(s)-i >= len(f) && s[i:i+len(f)] == string(f) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // String is Bytes for a string.
 func (r *Redactor) String(s string) string {
 	if r == nil || len(r.forms) == 0 {

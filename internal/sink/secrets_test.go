@@ -53,6 +53,27 @@ func TestRedactorHidesEveryForm(t *testing.T) {
 	assert.Equal(t, "demo", NewRedactor("demo").String("demo"), "too short to look for")
 }
 
+// Contains tells exactly what Bytes would hide: every form of every
+// credential, anywhere in a text, and nothing else; without allocating.
+func TestRedactorContainsWhatItWouldHide(t *testing.T) {
+	r := NewRedactor(redKey, redSecret, redKey+":"+redSecret)
+	texts := []string{"", "nothing secret", "k/ey+Qz", redKey[:len(redKey)-1]}
+	for _, c := range []string{redKey, redSecret, redKey + ":" + redSecret} {
+		for _, f := range Forms(c) {
+			texts = append(texts, f, "pre "+f, f+" post", "pre "+f+" post", f[1:], f[:len(f)-1])
+		}
+	}
+	for _, text := range texts {
+		assert.Equal(t, r.String(text) != text, r.Contains(text), "%q", text)
+	}
+	assert.True(t, r.Contains("x "+redSecret))
+	assert.False(t, r.Contains("x "+redSecret[:len(redSecret)-1]))
+	assert.False(t, (*Redactor)(nil).Contains(redKey))
+	assert.False(t, NewRedactor("demo").Contains("demo"), "too short to look for")
+	long := strings.Repeat("ks3%/+", 50)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { r.Contains(long) }))
+}
+
 func TestRedactWriterHidesSecretsSplitAcrossWrites(t *testing.T) {
 	r := NewRedactor(redSecret)
 	text := "a line " + url.QueryEscape(redSecret) + " and " + redSecret + "\nprompt: "
