@@ -220,7 +220,7 @@ func selectGroups(groups []plan.Group, sel []string) ([]plan.Group, error) {
 			if sys != "" && g.System != sys {
 				continue
 			}
-			if g.Key != "" && strings.EqualFold(g.Key, name) || plan.NameKey(g.Name) == plan.NameKey(name) {
+			if g.Key != "" && strings.EqualFold(g.Key, name) || sameName(g.System, g.Name, name) {
 				hit = append(hit, i)
 			}
 		}
@@ -245,6 +245,15 @@ func selectGroups(groups []plan.Group, sel []string) ([]plan.Group, error) {
 		}
 	}
 	return out, nil
+}
+
+// sameName reports whether a and b name the same group of sys, as the
+// plan matches names: exactly in LOX24, ignoring case in HelloID.
+func sameName(sys plan.System, a, b string) bool {
+	if sys == plan.HelloID {
+		return plan.NameKey(a) == plan.NameKey(b)
+	}
+	return a == b
 }
 
 // ctxWriter writes to w until ctx is done, then fails every write with

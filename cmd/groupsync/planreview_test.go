@@ -210,6 +210,13 @@ func TestGroupFlag(t *testing.T) {
 	assert.Contains(t, r.stdout, `+ group "Finance"`)
 	assert.NotContains(t, r.stdout, `"Staff"`)
 	assert.NotContains(t, r.stdout, `"Contractors"`)
+	// Names match as the plan matches them: exactly in LOX24, whose
+	// "My Clients" is not "my clients".
+	lower := runCLI(t, w.env(), append([]string{"plan", "--group", "my clients"}, w.files...)...)
+	assert.Equal(t, exitFatal, lower.code, lower.stderr)
+	assert.Contains(t, lower.stderr, "--group my clients: no group of the files has that name or id")
+	exact := runCLI(t, w.env(), append([]string{"plan", "--group", "My Clients"}, w.files...)...)
+	assert.Equal(t, exitOK, exact.code, exact.stderr)
 	bad := runCLI(t, w.env(), append([]string{"plan", "--group", "nope"}, w.files...)...)
 	assert.Equal(t, exitFatal, bad.code)
 	assert.Contains(t, bad.stderr, "--group nope: no group of the files has that name or id")
