@@ -142,3 +142,44 @@ func TestBaselineWithPlanWithoutFigures(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "--baseline compares input files; a report reads none")
 }
+
+// The baseline is written only by an apply that exits 0: a run with
+// failed items (3), refused by a guard (4) or interrupted (143) leaves it
+// as it was, here absent; the next clean run writes it.
+func TestBaselineIsWrittenOnlyAfterARunThatExitsZero(t *testing.T) {
+	t.Parallel()
+	st := emulator.State{LOX24: emulator.LOX24State{Groups: []emulator.LOX24Group{{ID: 1, Name: "HR Sales"}}}}
+	w := stateWorld(t, st)
+	yaml := "lox24:\n  groups:\n    - id: 1\n      name: HR Sales\n      phones: hr.csv\n"
+	files := writeFiles(t, w.dir, map[string]string{"hr.yaml": yaml, "hr.csv": phoneRows(8)}, "hr.yaml")
+	baseline := filepath.Join(w.dir, "baseline.json")
+	apply := func(extra ...string) []string {
+		args := append([]string{"apply", "--yes", "--baseline", baseline, "--report", filepath.Join(w.dir, "r.json")}, extra...)
+		return append(args, files...)
+	}
+
+	drop := emulator.New(emulator.Options{Seed: 3, DropRate: 1})
+	require.NoError(t, drop.LoadState(st))
+	url, stop, err := drop.Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, stop()) })
+	r := runCLI(t, pointTo(w.env(), url), apply()...)
+	require.Equal(t, exitFailed, r.code, r.stderr)
+	assert.NoFileExists(t, baseline, "failed items")
+
+	r = runCLI(t, w.env(), apply("--max-changes", "1")...)
+	require.Equal(t, exitRefused, r.code, r.stderr)
+	assert.NoFileExists(t, baseline, "refused")
+
+	r = runHooked(t, w.env(), func(stage string, signal func()) {
+		if stage == "apply" {
+			signal()
+		}
+	}, apply()...)
+	require.Equal(t, exitSIGTERM, r.code, r.stderr)
+	assert.NoFileExists(t, baseline, "interrupted")
+
+	r = runCLI(t, w.env(), apply()...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, 8, readBaselineFile(t, baseline).Groups["lox24:1"])
+}
