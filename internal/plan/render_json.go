@@ -9,7 +9,9 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // FileVersion is the schema version of the JSON plan that WriteJSON writes
@@ -486,6 +488,92 @@ func validateChange(p *Plan, i int, inPlan map[System]bool) error {
 		if (c.GroupKey == "") == (c.DependsOn == 0) {
 			return errors.New("a user item needs either a group or depends_on, and not both")
 		}
+	}
+	if err := checkKeys(c); err != nil {
+		return err
+	}
+	if c.Action != Delete {
+		for _, f := range c.Fields {
+			if err := checkSent(c.System, c.Kind, f.Field, f.After); err != nil {
+				return fmt.Errorf("%s: %w", f.Field, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkKeys checks the ids an item would put into a request path: LOX24
+// ids are positive integers, HelloID group ids groupGuids (user keys are
+// checked with the rest of a user item).
+func checkKeys(c *Change) error {
+	check := func(what, k string, group bool) error {
+		switch {
+		case k == "":
+		case c.System == LOX24 && !isLOX24ID(k):
+			return fmt.Errorf("%s %q is not a LOX24 id (a positive integer)", what, excerpt(k))
+		case c.System == HelloID && group && !IsGUID(k):
+			return fmt.Errorf("%s %q is not a groupGuid", what, excerpt(k))
+		}
+		return nil
+	}
+	if c.Kind != KindUser {
+		if err := check("key", c.Key, c.Kind == KindGroup); err != nil {
+			return err
+		}
+	}
+	return check("group", c.GroupKey, true)
+}
+
+// isLOX24ID reports whether s is a LOX24 id as the client writes one: a
+// positive integer in decimal, without sign or leading zeros.
+func isLOX24ID(s string) bool {
+	n, err := strconv.ParseUint(s, 10, 63)
+	return err == nil && n > 0 && strconv.FormatUint(n, 10) == s
+}
+
+// excerpt is at most the first 40 characters of s, for an error.
+func excerpt(s string) string {
+	if utf8.RuneCountInString(s) <= 40 {
+		return s
+	}
+	return string([]rune(s)[:40]) + "..."
+}
+
+// checkSent checks a value an item sends against the limits the files are
+// held to (a plan edited by hand must not send what a file could not): a
+// name present and within its length, a field within its length and null
+// only where it may be cleared, a boolean true or false, a GUID a GUID.
+func checkSent(sys System, kind Kind, field string, v Value) error {
+	limit, nullable := 0, true
+	switch {
+	case kind == KindPhone && field == "phone":
+		limit, nullable = PhoneMax, false
+	case kind == KindPhone:
+		limit = PhoneColumnMax[slices.Index(PhoneColumns[:], field)]
+	case field == "name":
+		limit, nullable = NameMax[sys], false
+		if v.Valid && v.S == "" {
+			return errors.New("empty")
+		}
+	default:
+		spec, _ := FieldSpecFor(sys, field)
+		limit, nullable = spec.Max, spec.Nullable
+		switch {
+		case !v.Valid:
+		case spec.Kind == FieldBool && v.S != "true" && v.S != "false":
+			return fmt.Errorf("%q is not true or false", excerpt(v.S))
+		case spec.Kind == FieldGUID && !IsGUID(v.S):
+			return fmt.Errorf("%q is not a GUID", excerpt(v.S))
+		}
+	}
+	if !v.Valid {
+		if !nullable {
+			return errors.New("null, but it cannot be cleared")
+		}
+		return nil
+	}
+	if n := utf8.RuneCountInString(v.S); limit > 0 && n > limit {
+		return fmt.Errorf("%d characters, at most %d", n, limit)
 	}
 	return nil
 }
