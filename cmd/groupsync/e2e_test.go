@@ -199,6 +199,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"plan", "--helloid-rate", "inf", "x.yaml"}, exitUsage, "must be numbers from 0.01"},
 		{[]string{"apply", "--lox24-rate", "1e-12", "x.yaml"}, exitUsage, "must be numbers from 0.01"},
 		{[]string{"apply", "--lox24-rate", "0", "x.yaml"}, exitUsage, "must be numbers from 0.01"},
+		// The guard's "no limit" is 0: given, it would read as "refuse any
+		// change" and do the opposite.
+		{[]string{"apply", "--max-changes", "0", "x.yaml"}, exitUsage, "--max-changes 0 would not refuse anything"},
+		{[]string{"plan", "--max-changes", "-1", "x.yaml"}, exitUsage, "--max-changes must not be negative"},
+		{[]string{"plan", "--max-changes", "many", "x.yaml"}, exitUsage, "not a whole number"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

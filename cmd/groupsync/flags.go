@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"groupsync/internal/plan"
@@ -30,9 +31,32 @@ type remoteFlags struct {
 	guards                       plan.Guards
 	maxAttempts                  int
 	maxReadItems                 int
+	maxChangesSet                bool // --max-changes was given
 	metricsFile, lockFile        string
 	// events logs the clients' retries and 429s; session sets it.
 	events func(sink.Event)
+}
+
+// setInt is an int flag that remembers whether it was given.
+type setInt struct {
+	v   *int
+	set *bool
+}
+
+func (s *setInt) String() string {
+	if s == nil || s.v == nil {
+		return "0"
+	}
+	return strconv.Itoa(*s.v)
+}
+
+func (s *setInt) Set(text string) error {
+	n, err := strconv.ParseInt(text, 0, strconv.IntSize)
+	if err != nil {
+		return errors.New("not a whole number")
+	}
+	*s.v, *s.set = int(n), true
+	return nil
 }
 
 // groupFlag collects the values of a repeatable --group.
@@ -76,7 +100,7 @@ func (f *remoteFlags) register(fs *flag.FlagSet, cmd string, getenv env) {
 		"log-format":      func(n, u string) { fs.StringVar(&f.logFormat, n, f.logFormat, u) },
 		"show-phones":     func(n, u string) { fs.BoolVar(&f.showPhones, n, false, u) },
 		"max-delete-pct":  func(n, u string) { fs.Float64Var(&f.guards.MaxDeletePct, n, f.guards.MaxDeletePct, u) },
-		"max-changes":     func(n, u string) { fs.IntVar(&f.guards.MaxChanges, n, 0, u) },
+		"max-changes":     func(n, u string) { fs.Var(&setInt{v: &f.guards.MaxChanges, set: &f.maxChangesSet}, n, u) },
 		"force":           func(n, u string) { fs.BoolVar(&f.guards.Force, n, false, u) },
 		"max-attempts":    func(n, u string) { fs.IntVar(&f.maxAttempts, n, f.maxAttempts, u) },
 		"max-read-items":  func(n, u string) { fs.IntVar(&f.maxReadItems, n, sink.DefaultMaxReadItems, u) },
@@ -107,6 +131,11 @@ func (f *remoteFlags) check() string {
 	}
 	if f.guards.MaxDeletePct < 0 || f.guards.MaxDeletePct > 100 || f.guards.MaxChanges < 0 {
 		return "--max-delete-pct must be 0..100 and --max-changes must not be negative"
+	}
+	if f.maxChangesSet && f.guards.MaxChanges == 0 {
+		// The guard's zero is "no limit"; given, 0 reads as "refuse any
+		// change", and silently meaning the opposite would be a trap.
+		return "--max-changes 0 would not refuse anything (no limit is the default); give at least 1, or use plan --detailed-exitcode to find out whether anything would change"
 	}
 	if msg := f.checkFormat(); msg != "" {
 		return msg
