@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,7 +138,7 @@ func (c *cli) execute(ctx context.Context, f *remoteFlags, p *planned, start tim
 			r.SetSystemError(sys, fmt.Errorf("not read, nothing written: %w", err))
 		}
 	}
-	if errs := p.plan.Check(f.guards); len(errs) > 0 {
+	if errs := p.guardErrors(f.guards); len(errs) > 0 {
 		for _, err := range errs {
 			fmt.Fprintf(c.stderr, "groupsync: refused by a safety guard: %v\n", err)
 		}
@@ -260,4 +261,21 @@ func (c *cli) confirm(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// guardErrors returns every safety guard the plan breaks today, and, for a
+// saved plan, those it broke when it was made (a reviewer saw it refused:
+// applying it with laxer flags must not quietly let it through); none with
+// --force.
+func (p *planned) guardErrors(g plan.Guards) []error {
+	errs := p.plan.Check(g)
+	if g.Force {
+		return errs
+	}
+	for _, then := range p.refusedThen {
+		if !slices.ContainsFunc(errs, func(e error) bool { return e.Error() == then }) {
+			errs = append(errs, fmt.Errorf("when the plan was made: %s", then))
+		}
+	}
+	return errs
 }

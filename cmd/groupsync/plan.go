@@ -19,6 +19,10 @@ type planned struct {
 	// 0: the baseline of the desired state the plan was made from, or the
 	// one a saved plan carries; nil when there is none to write.
 	baseline *plan.Baseline
+	// refusedThen is what a saved plan says the safety guards refused
+	// when it was made (with that run's flags): apply refuses it too,
+	// whatever its own flags, unless --force.
+	refusedThen []string
 }
 
 // makePlan reads the files, builds the clients (every configuration problem
@@ -137,10 +141,12 @@ func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, b *baselineFlags, pa
 	if err := c.savedBaseline(ctx, b, saved); err != nil {
 		return nil, err
 	}
+	refusedThen := saved.Refused
 	p, err := c.revalidate(ctx, f, saved, false)
 	if err != nil {
 		return nil, err
 	}
+	p.refusedThen = refusedThen
 	if b.path != "" {
 		p.baseline = saved.Baseline
 	}

@@ -44,6 +44,29 @@ func TestSavedPlanAppliesExactlyTheReviewedItems(t *testing.T) {
 	}
 }
 
+// A plan refused when it was made (here by --max-changes) stays refused
+// at apply, whose own flags would let it through: exit 4, nothing
+// written, until --force.
+func TestSavedPlanRefusedWhenMadeIsRefusedAtApply(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	saved := filepath.Join(w.dir, "plan.json")
+	p := runCLI(t, w.env(), append([]string{"plan", "--max-changes", "3", "--out", saved}, w.files...)...)
+	require.Equal(t, exitOK, p.code, p.stderr)
+	require.Contains(t, p.stdout, "REFUSED")
+	report := filepath.Join(w.dir, "r.json")
+	a := runCLI(t, w.env(), "apply", "--yes", "--plan", saved, "--report", report)
+	require.Equal(t, exitRefused, a.code, a.stderr)
+	assert.Contains(t, a.stderr, "refused by a safety guard: when the plan was made: the plan has ")
+	assert.Contains(t, a.stderr, "more than --max-changes 3")
+	assert.Zero(t, totalWrites(w.emu))
+	assert.Contains(t, readReport(t, report).Errors[0], "when the plan was made")
+
+	forced := runCLI(t, w.env(), "apply", "--yes", "--force", "--plan", saved, "--report", report)
+	require.Equal(t, exitOK, forced.code, forced.stderr)
+	assert.Positive(t, totalWrites(w.emu))
+}
+
 func TestSavedPlanReportsStaleItems(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
