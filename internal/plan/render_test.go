@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,4 +106,20 @@ func TestMaskPhone(t *testing.T) {
 	for in, want := range tests {
 		assert.Equal(t, want, MaskPhone(in), in)
 	}
+}
+
+// A group's own change that comes after changes of its members (an undo
+// plan lists them latest first) is shown in the members' block, with the
+// group named once.
+func TestGroupChangeAfterItsMembersIsOneBlock(t *testing.T) {
+	p := &Plan{Systems: []System{LOX24}, Unchanged: map[System]int{},
+		Changes: []Change{
+			{System: LOX24, Kind: KindPhone, Action: Delete, Key: "8", GroupKey: "12344", Name: "My Clients", Phone: "+4915100000008"},
+			{System: LOX24, Kind: KindGroup, Action: Update, Key: "12344", Name: "My Clients",
+				Fields: []FieldChange{{Field: "description", Before: Str("Best clients"), After: Str("Old text")}}},
+		}}
+	var text bytes.Buffer
+	require.NoError(t, WriteText(&text, p, RenderOptions{}))
+	assert.Equal(t, 1, strings.Count(text.String(), "group 12344"), text.String())
+	assert.Contains(t, text.String(), "  ~ group 12344 \"My Clients\"\n      description: \"Best clients\" -> \"Old text\"\n      members: +0 ~0 -1\n")
 }

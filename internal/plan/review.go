@@ -109,6 +109,13 @@ func newView(p *Plan) view {
 				continue
 			}
 			if !isMember(c) {
+				if b := byKey[c.Key]; c.Kind == KindGroup && c.Key != "" && b != nil && b.head == nil {
+					// The group's own change comes after changes of its
+					// members (an undo plan, latest first): one block.
+					b.head = c
+					byIndex[i] = b
+					continue
+				}
 				b := &block{head: c}
 				sv.blocks = append(sv.blocks, b)
 				byIndex[i] = b
