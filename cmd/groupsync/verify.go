@@ -38,11 +38,11 @@ func (c *cli) verify(ctx context.Context, log *slog.Logger, r *plan.Report, sink
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.stage("verify " + string(sys))
+			stage := func() { c.stage("verify " + string(sys)) }
 			var cur plan.Current
 			if len(byKey) > 0 {
 				var err error
-				if cur, err = readGroups(ctx, gr, byKey); err != nil {
+				if cur, err = readGroups(ctx, gr, byKey, stage); err != nil {
 					log.Error("verify: re-read failed", "system", sys, "err", err)
 					mu.Lock()
 					r.SetSystemError(sys, fmt.Errorf("not verified: the re-read after apply failed: %w", err))
@@ -52,7 +52,10 @@ func (c *cli) verify(ctx context.Context, log *slog.Logger, r *plan.Report, sink
 			}
 			cur.System = sys
 			if len(byName) > 0 {
-				named, err := readGroups(ctx, gr, byName)
+				if len(byKey) > 0 {
+					stage = func() {}
+				}
+				named, err := readGroups(ctx, gr, byName, stage)
 				if err != nil {
 					log.Warn("verify: looking for uncertain creates by name failed: they stay failed", "system", sys, "creates", len(byName), "err", err)
 				}
@@ -78,13 +81,14 @@ func (c *cli) verify(ctx context.Context, log *slog.Logger, r *plan.Report, sink
 	}
 }
 
-// readGroups calls gr.ReadGroups; a panic in it is its error, rather than
-// the process's end.
-func readGroups(ctx context.Context, gr plan.GroupReader, refs []plan.GroupRef) (cur plan.Current, err error) {
+// readGroups calls stage, then gr.ReadGroups; a panic in either is its
+// error, rather than the process's end.
+func readGroups(ctx context.Context, gr plan.GroupReader, refs []plan.GroupRef, stage func()) (cur plan.Current, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("internal error: %v", v)
 		}
 	}()
+	stage()
 	return gr.ReadGroups(ctx, refs)
 }
