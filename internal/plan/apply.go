@@ -48,6 +48,12 @@ type Outcome struct {
 	Err        error         // why it failed or was skipped
 	// NewKey is, for creates, the id the system gave the new record.
 	NewKey string
+	// Uncertain says, for a failed item, that its write may have been
+	// applied all the same: an answer was lost, or a 5xx or timeout came
+	// after a request that may have reached the server, or the check of
+	// whether a create happened after a lost answer failed. Verify's
+	// re-read decides such an item.
+	Uncertain bool
 }
 
 // ApplyOptions tune Apply.
@@ -441,6 +447,13 @@ func runUnit(ctx, reqCtx context.Context, p *Plan, sink Sink, j job, keys map[in
 	if len(outs) != len(unit) {
 		recordAll(unit, Outcome{Status: Failed, Err: fmt.Errorf("%s: %d outcomes for %d items", sink.System(), len(outs), len(unit))})
 		return res
+	}
+	for k := range outs {
+		// A call before a throttled one may have been applied: the item's
+		// outcome stays uncertain across its requeues.
+		if k < len(j.last) && j.last[k].Uncertain {
+			outs[k].Uncertain = true
+		}
 	}
 	if after, attempts, ok := throttled(outs); ok {
 		res.after, res.job.attempts, res.job.last = after, attempts, outs

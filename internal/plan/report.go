@@ -90,6 +90,12 @@ type Item struct {
 	Expect *Expect `json:"expect,omitempty"`
 	// Verified says the re-read after apply showed the item as applied.
 	Verified bool `json:"verified,omitempty"`
+	// Uncertain says the item's write may have been applied though its
+	// answer did not say so (a lost answer, a 5xx or timeout after a
+	// request that may have reached the server). Verify re-reads such a
+	// failed item: one the re-read shows applied is succeeded and
+	// verified, and keeps this mark; the others stay failed.
+	Uncertain bool `json:"uncertain,omitempty"`
 }
 
 func newReport(p *Plan, start time.Time) *Report {
@@ -159,6 +165,7 @@ func (r *Report) set(i int, o Outcome) {
 	if o.Err != nil {
 		it.Error = o.Err.Error()
 	}
+	it.Uncertain = o.Uncertain && o.Status == Failed
 	if o.NewKey != "" && it.Key == "" {
 		it.Key = o.NewKey
 	}

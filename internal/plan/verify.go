@@ -11,6 +11,10 @@ import (
 type GroupRef struct {
 	Key     string
 	Members bool
+	// Name, set only when Key is empty, asks for the groups of that name
+	// (case-insensitively): a create whose outcome is uncertain has no key
+	// yet. Several groups of the name are all returned.
+	Name string
 }
 
 // GroupReader is implemented by sinks that can read single groups: verify
@@ -27,44 +31,72 @@ type GroupReader interface {
 const NotObserved = "applied but not observed on re-read"
 
 // Touched returns, per system, the groups the report's succeeded items
-// wrote to, in report order: group items' own groups, and the groups of
-// member items with their members.
+// wrote to, and those its uncertain failed items may have written to, in
+// report order: group items' own groups, and the groups of member items
+// with their members. An uncertain create that has no key is asked for by
+// name, with its members when an uncertain member of it is to be checked.
 func Touched(r *Report) map[System][]GroupRef {
 	out := map[System][]GroupRef{}
 	at := map[System]map[string]int{}
-	add := func(sys System, key string, members bool) {
-		if key == "" {
-			return
+	add := func(sys System, ref GroupRef) {
+		id := "key:" + ref.Key
+		if ref.Key == "" {
+			if ref.Name == "" {
+				return
+			}
+			id = "name:" + NameKey(ref.Name)
 		}
 		if at[sys] == nil {
 			at[sys] = map[string]int{}
 		}
-		if i, ok := at[sys][key]; ok {
-			out[sys][i].Members = out[sys][i].Members || members
+		if i, ok := at[sys][id]; ok {
+			out[sys][i].Members = out[sys][i].Members || ref.Members
 			return
 		}
-		at[sys][key] = len(out[sys])
-		out[sys] = append(out[sys], GroupRef{Key: key, Members: members})
+		at[sys][id] = len(out[sys])
+		out[sys] = append(out[sys], ref)
 	}
 	for i := range r.Items {
 		it := &r.Items[i]
-		if it.Status != Succeeded {
+		if !toVerify(it) {
 			continue
 		}
 		if it.Kind == KindGroup {
-			add(it.System, it.Key, it.Expect != nil)
+			if it.Key == "" && it.Action == Create {
+				add(it.System, GroupRef{Name: it.Name})
+				continue
+			}
+			add(it.System, GroupRef{Key: it.Key, Members: it.Expect != nil})
 			continue
 		}
-		add(it.System, it.Group, true)
+		if it.Group == "" {
+			// A member of an uncertain create sent with it in one request.
+			if dep := it.DependsOn - 1; dep >= 0 && dep < len(r.Items) && r.Items[dep].Key == "" && toVerify(&r.Items[dep]) {
+				add(it.System, GroupRef{Name: r.Items[dep].Name, Members: true})
+			}
+			continue
+		}
+		add(it.System, GroupRef{Key: it.Group, Members: true})
 	}
 	return out
+}
+
+// toVerify reports whether verify checks it: it succeeded, or it failed
+// with an outcome that is uncertain.
+func toVerify(it *Item) bool {
+	return it.Status == Succeeded || it.Status == Failed && it.Uncertain
 }
 
 // Verify checks every succeeded item of r whose system is in have (the
 // state re-read after apply) against what the item wrote: items that hold
 // are marked Verified; items the re-read does not show become Failed with
-// NotObserved. Items the re-read cannot judge (members not read, a kind
-// it does not know) are left as they are. The tallies are recomputed.
+// NotObserved. A failed item whose outcome is uncertain (it may have been
+// applied) and that the re-read shows applied becomes Succeeded and
+// Verified, its error cleared; one the re-read does not show keeps its
+// error. Items that failed certainly are never changed, even when the
+// state is what they wanted. Items the re-read cannot judge (members not
+// read, a kind it does not know) are left as they are. The tallies are
+// recomputed.
 func Verify(r *Report, have map[System]Current) {
 	idx := map[System]*remoteIndex{}
 	for sys, cur := range have {
@@ -73,17 +105,31 @@ func Verify(r *Report, have map[System]Current) {
 	for i := range r.Items {
 		it := &r.Items[i]
 		x := idx[it.System]
-		if x == nil || it.Status != Succeeded {
+		if dep := it.DependsOn - 1; it.Group == "" && dep >= 0 && dep < len(r.Items) {
+			// Its group's create may have been found by the re-read just now
+			// (creates come before their members).
+			it.Group = r.Items[dep].NewKey
+		}
+		if x == nil || !toVerify(it) {
 			continue
 		}
 		c := it.change()
 		if c.Action == Create && c.Kind != KindUser {
 			c.Key = it.NewKey
 		}
-		switch _, res := x.holds(&c); res {
-		case holdsYes:
+		key, res := x.holds(&c)
+		switch {
+		case res == holdsYes && it.Status == Failed:
+			it.Status, it.Error, it.Verified = Succeeded, "", true
+			if it.Action == Create && it.Kind != KindUser && it.NewKey == "" && key != "" {
+				it.NewKey = key
+				if it.Key == "" {
+					it.Key = key
+				}
+			}
+		case res == holdsYes:
 			it.Verified = true
-		case holdsNo:
+		case res == holdsNo && it.Status == Succeeded:
 			it.Status, it.Error = Failed, NotObserved
 		}
 	}

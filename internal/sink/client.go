@@ -235,6 +235,11 @@ type Response struct {
 	Attempts   int
 	Duration   time.Duration
 	Body       []byte
+	// MaybeApplied says that a write's request may have been carried out
+	// though no success came back for it: an attempt got a 5xx or no
+	// answer (a lost connection, a timeout) after it may have reached the
+	// server, and no later check showed it was not.
+	MaybeApplied bool
 }
 
 // Do sends req. A 2xx answer is a success; any other status is a
@@ -315,6 +320,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if errors.As(err, new(decodeError)) {
 			return resp, err
 		}
+		if req.Method != http.MethodGet && mayHaveActed(err) {
+			resp.MaybeApplied = true
+		}
 		if req.Method == http.MethodDelete && attempt > 1 && resp.StatusCode == http.StatusNotFound {
 			// An earlier attempt was carried out but its answer was lost:
 			// what was to be deleted is gone, which is what was asked.
@@ -353,6 +361,8 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			if next == nil {
 				return resp, nil // it happened after all
 			}
+			// The check found it not done: what may have been applied was not.
+			resp.MaybeApplied = false
 			req.Body = next
 		}
 	}
@@ -514,6 +524,7 @@ func OutcomeOf(resp *Response, err error) plan.Outcome {
 	}
 	if resp != nil {
 		o.HTTPStatus, o.RequestID, o.Attempts, o.Duration = resp.StatusCode, resp.RequestID, resp.Attempts, resp.Duration
+		o.Uncertain = err != nil && resp.MaybeApplied
 	}
 	return o
 }

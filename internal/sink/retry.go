@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"time"
 
@@ -94,6 +95,26 @@ func (p *RetryPolicy) wait(n int, err error, random float64) time.Duration {
 		d = min(se.RetryAfter, p.MaxRetryAfter)
 	}
 	return d
+}
+
+// mayHaveActed reports whether the server may have carried out a request
+// whose attempt ended in err: a 5xx other than 501, or no answer after the
+// request may have left (not a refused connection, not a request the run
+// stopped before sending). A 429, any other status and a refused dial say
+// it did not.
+func mayHaveActed(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.StatusCode >= 500 && se.StatusCode != http.StatusNotImplemented
+	}
+	if errors.Is(err, plan.ErrStop) {
+		return false
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return false
+	}
+	return true // a lost connection, a timeout, a body cut short or over the cap
 }
 
 // transient reports whether err may go away on its own: 429, a 5xx other

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 
 	"groupsync/internal/plan"
@@ -20,27 +21,49 @@ var _ plan.GroupReader = (*Client)(nil)
 // answer that holds its users; the others come from whichever takes fewer
 // requests: one GET each, or the group listing (read whole and checked as
 // the plan's read is), when an earlier read of this client told how large
-// the listing is. The GETs go c.readWorkers at a time; the first that fails
-// stops the others and its error is returned.
+// the listing is. A ref by name (a create whose outcome is uncertain) is
+// looked for in the listing, read whole, and stands for every group of that
+// name. The GETs go c.readWorkers at a time; the first that fails stops the
+// others and its error is returned.
 func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Current, error) {
-	bare := 0 // refs that do not ask for members
+	named := false // some refs ask for groups by name
 	for _, ref := range refs {
+		if ref.Key == "" && ref.Name != "" {
+			named = true
+			continue
+		}
 		if !isGUID(ref.Key) {
 			return plan.Current{}, fmt.Errorf("helloid: re-read group %q: not a groupGuid", ref.Key)
 		}
-		if !ref.Members {
-			bare++
-		}
 	}
 	var listed map[string]*group
-	if total, size, known := c.shape.Get(); known && sink.ListingCheaper(bare, total, size, 1) {
+	readListing := func() error {
 		groups, err := c.listGroups(ctx)
 		if err != nil {
-			return plan.Current{}, err
+			return err
 		}
 		listed = make(map[string]*group, len(groups))
 		for i := range groups {
 			listed[strings.ToLower(groups[i].GroupGUID)] = &groups[i] // checked by readAll
+		}
+		return nil
+	}
+	if named {
+		// Groups asked for by name are found in the listing, read whole.
+		if err := readListing(); err != nil {
+			return plan.Current{}, err
+		}
+		refs = byName(refs, listed)
+	}
+	bare := 0 // refs that do not ask for members
+	for _, ref := range refs {
+		if !ref.Members {
+			bare++
+		}
+	}
+	if total, size, known := c.shape.Get(); listed == nil && known && sink.ListingCheaper(bare, total, size, 1) {
+		if err := readListing(); err != nil {
+			return plan.Current{}, err
 		}
 	}
 	got := make([]*plan.RemoteGroup, len(refs)) // in the order of refs
@@ -70,6 +93,44 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 		}
 	}
 	return cur, nil
+}
+
+// byName returns refs with each ref by name replaced by refs to the listed
+// groups of that name (case-insensitively), a group asked for twice once.
+func byName(refs []plan.GroupRef, listed map[string]*group) []plan.GroupRef {
+	names := map[string]bool{} // NameKey of a name ref -> its members wanted
+	for _, ref := range refs {
+		if ref.Key == "" {
+			names[plan.NameKey(ref.Name)] = names[plan.NameKey(ref.Name)] || ref.Members
+		}
+	}
+	out := make([]plan.GroupRef, 0, len(refs))
+	at := map[string]int{}
+	add := func(ref plan.GroupRef) {
+		k := strings.ToLower(ref.Key)
+		if i, ok := at[k]; ok {
+			out[i].Members = out[i].Members || ref.Members
+			return
+		}
+		at[k] = len(out)
+		out = append(out, ref)
+	}
+	for _, ref := range refs {
+		if ref.Key != "" {
+			add(ref)
+		}
+	}
+	guids := make([]string, 0, len(listed))
+	for guid := range listed {
+		guids = append(guids, guid)
+	}
+	sort.Strings(guids)
+	for _, guid := range guids {
+		if members, ok := names[plan.NameKey(listed[guid].Name)]; ok {
+			add(plan.GroupRef{Key: listed[guid].GroupGUID, Members: members})
+		}
+	}
+	return out
 }
 
 // getGroup reads the group ref names with GET /groups/{guid}, with its

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"sync"
 
@@ -23,16 +24,30 @@ var _ plan.GroupReader = (*Client)(nil)
 // The groups' own records come from whichever takes fewer requests: one GET
 // /groups/{id} each, or the group listing (read whole and checked as the
 // plan's read is, keeping only the groups named). Members are read per
-// group either way.
+// group either way. A ref by name (a create whose outcome is uncertain) is
+// looked for in the listing, read whole, and stands for every group of that
+// name.
 func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Current, error) {
+	named := false // some refs ask for groups by name
 	for _, ref := range refs {
+		if ref.Key == "" && ref.Name != "" {
+			named = true
+			continue
+		}
 		key, err := checkID("group", json.RawMessage(strconv.Quote(ref.Key)))
 		if err != nil || key != ref.Key {
 			return plan.Current{}, fmt.Errorf("lox24: re-read group %q: not a group id", ref.Key)
 		}
 	}
-	listed, err := c.rereadListed(ctx, len(refs))
-	if err != nil {
+	var listed map[string]*group
+	var err error
+	if named {
+		// Groups asked for by name are found in the listing, read whole.
+		if listed, err = c.listedByID(ctx); err != nil {
+			return plan.Current{}, err
+		}
+		refs = byName(refs, listed)
+	} else if listed, err = c.rereadListed(ctx, len(refs)); err != nil {
 		return plan.Current{}, err
 	}
 	got := make([]*plan.RemoteGroup, len(refs))
@@ -83,6 +98,11 @@ func (c *Client) rereadListed(ctx context.Context, n int) (map[string]*group, er
 	if !sink.ListingCheaper(n, total, size, 0) {
 		return nil, nil
 	}
+	return c.listedByID(ctx)
+}
+
+// listedByID reads the whole group listing and returns its groups by id.
+func (c *Client) listedByID(ctx context.Context) (map[string]*group, error) {
 	groups, err := c.listGroups(ctx)
 	if err != nil {
 		return nil, err
@@ -93,6 +113,44 @@ func (c *Client) rereadListed(ctx context.Context, n int) (map[string]*group, er
 		out[key] = &groups[i]
 	}
 	return out, nil
+}
+
+// byName returns refs with each ref by name replaced by refs to the listed
+// groups of that name (case-insensitively: the plan then matches names as
+// LOX24 does), a group asked for twice once.
+func byName(refs []plan.GroupRef, listed map[string]*group) []plan.GroupRef {
+	names := map[string]bool{} // NameKey of a name ref -> its members wanted
+	for _, ref := range refs {
+		if ref.Key == "" {
+			names[plan.NameKey(ref.Name)] = names[plan.NameKey(ref.Name)] || ref.Members
+		}
+	}
+	out := make([]plan.GroupRef, 0, len(refs))
+	at := map[string]int{}
+	add := func(ref plan.GroupRef) {
+		if i, ok := at[ref.Key]; ok {
+			out[i].Members = out[i].Members || ref.Members
+			return
+		}
+		at[ref.Key] = len(out)
+		out = append(out, ref)
+	}
+	for _, ref := range refs {
+		if ref.Key != "" {
+			add(ref)
+		}
+	}
+	keys := make([]string, 0, len(listed))
+	for key := range listed {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if members, ok := names[plan.NameKey(listed[key].Name)]; ok {
+			add(plan.GroupRef{Key: key, Members: members})
+		}
+	}
+	return out
 }
 
 // probeAbove is the most groups re-read one GET each without asking the

@@ -179,3 +179,23 @@ func TestAPanicInAReadGoroutineFailsTheRead(t *testing.T) {
 		})
 	}
 }
+
+// A ref by name (a create with no id yet) is looked for in the listing:
+// every group of that name, case aside, is read, with its members when
+// asked; a name no group has gives nothing.
+func TestReadGroupsFindsGroupsByName(t *testing.T) {
+	groups := manyGroups(6)
+	groups[2].Phones = []emulator.LOX24Phone{{Phone: "+4915112345678", A: sp("Ann")}}
+	emu, c := setup(t, groups, "demo:demo")
+	cur, err := c.ReadGroups(context.Background(), []plan.GroupRef{
+		{Name: "group 03", Members: true}, {Name: "Nobody"}, {Key: "5"},
+	})
+	require.NoError(t, err)
+	require.Len(t, cur.Groups, 2)
+	assert.Equal(t, "5", cur.Groups[0].Key)
+	assert.Equal(t, "3", cur.Groups[1].Key)
+	require.Len(t, cur.Groups[1].Phones, 1, "its members, asked for by the name ref")
+	routes := emu.Stats().Systems["lox24"].ByRoute
+	assert.Zero(t, routes["GET /groups/{id}"], "the listing gave the groups' records")
+	assert.Positive(t, routes["GET /groups"])
+}
