@@ -80,12 +80,15 @@ func cells(n int) string {
 // addCSVError records a syntax error from encoding/csv.
 func addCSVError(errs *errorList, err error) {
 	var be *badEncodingError
-	if errors.As(err, &be) && be.utf16 {
-		errs.add(be.line, 0, "", "not valid UTF-16 (the first bad character is on this line): save the file as \"CSV UTF-8\"")
-		return
-	}
 	if errors.As(err, &be) {
-		errs.add(be.line, 0, "", "not valid UTF-8 (the first bad byte is on this line): save the file as \"CSV UTF-8\", or name its encoding (encoding: windows-1252)")
+		switch be.enc {
+		case "UTF-16":
+			errs.add(be.line, 0, "", "not valid UTF-16 (the first bad character is on this line): save the file as \"CSV UTF-8\"")
+		case "UTF-8":
+			errs.add(be.line, 0, "", "not valid UTF-8 (the first bad byte is on this line): save the file as \"CSV UTF-8\", or name its encoding (encoding: windows-1252)")
+		default:
+			errs.add(be.line, 0, "", "not valid %s (the first bad byte is on this line): save the file as \"CSV UTF-8\"", be.enc)
+		}
 		return
 	}
 	var pe *csv.ParseError

@@ -11,7 +11,6 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -51,17 +50,14 @@ func CheckEncoding(s string) error {
 }
 
 // badEncodingError is a file whose bytes are not valid in its encoding
-// (utf16 set: UTF-16, otherwise UTF-8).
+// (enc: "UTF-8", "UTF-16" or the single-byte encoding the file names).
 type badEncodingError struct {
-	line  int
-	utf16 bool
+	line int
+	enc  string
 }
 
 func (e *badEncodingError) Error() string {
-	if e.utf16 {
-		return fmt.Sprintf("line %d: not valid UTF-16", e.line)
-	}
-	return fmt.Sprintf("line %d: not valid UTF-8", e.line)
+	return fmt.Sprintf("line %d: not valid %s", e.line, e.enc)
 }
 
 // newCSVReader returns a csv.Reader on r that reads the file as d says,
@@ -82,16 +78,12 @@ func newDialectReader(r io.Reader, d Dialect) *csv.Reader {
 		_, _ = br.Discard(2)
 		text = &utf16Reader{r: br, big: b[0] == 0xFE, line: 1}
 	default:
-		var enc encoding.Encoding
 		switch strings.ToLower(d.Encoding) {
 		case "windows-1252", "cp1252":
-			enc = charmap.Windows1252
+			text = &singleByteReader{r: br, cm: charmap.Windows1252, name: "windows-1252", line: 1}
 		case "iso-8859-1", "latin1":
-			enc = charmap.ISO8859_1
-		}
-		if enc != nil {
-			text = enc.NewDecoder().Reader(br)
-		} else {
+			text = &singleByteReader{r: br, cm: charmap.ISO8859_1, name: "iso-8859-1", line: 1}
+		default:
 			text = &utf8Checker{r: br, line: 1}
 		}
 	}
@@ -194,7 +186,7 @@ func (c *utf8Checker) fill() {
 		r, size := utf8.DecodeRune(good[i:])
 		if r == utf8.RuneError && size <= 1 {
 			c.out = append([]byte(nil), good[:lineStart]...)
-			c.err = &badEncodingError{line: c.line}
+			c.err = &badEncodingError{line: c.line, enc: "UTF-8"}
 			return
 		}
 		i += size
@@ -204,7 +196,7 @@ func (c *utf8Checker) fill() {
 	if err != nil {
 		c.err = err
 		if len(c.buf) > 0 && errors.Is(err, io.EOF) {
-			c.err = &badEncodingError{line: c.line}
+			c.err = &badEncodingError{line: c.line, enc: "UTF-8"}
 		}
 	}
 }
@@ -241,7 +233,7 @@ func (c *utf16Reader) fill() {
 	lineStart := 0
 	bad := func() {
 		c.out = chunk[:lineStart]
-		c.err = &badEncodingError{line: c.line, utf16: true}
+		c.err = &badEncodingError{line: c.line, enc: "UTF-16"}
 	}
 	for len(chunk) < size {
 		r, err := c.unit()
@@ -274,4 +266,45 @@ func (c *utf16Reader) fill() {
 		}
 	}
 	c.out = chunk
+}
+
+// singleByteReader decodes a single-byte encoding to UTF-8 strictly: at a
+// byte the encoding does not define (0x81, 0x8D, 0x8F, 0x90 and 0x9D in
+// windows-1252) it fails, naming the line, as utf8Checker does for UTF-8
+// (the charmap's own decoder writes U+FFFD instead, changing the text
+// silently). The line that holds the bad byte is not passed on.
+type singleByteReader struct {
+	chunks
+	r    io.Reader
+	cm   *charmap.Charmap
+	name string // the encoding's name, for the error
+	line int    // the line of the next byte
+	in   []byte
+}
+
+func (c *singleByteReader) Read(p []byte) (int, error) { return c.read(p, c.fill) }
+
+// fill decodes the next chunk.
+func (c *singleByteReader) fill() {
+	const size = 16 << 10
+	if c.in == nil {
+		c.in = make([]byte, size)
+	}
+	n, err := c.r.Read(c.in)
+	chunk := make([]byte, 0, n*3)
+	lineStart := 0
+	for _, b := range c.in[:n] {
+		r := c.cm.DecodeByte(b)
+		if r == utf8.RuneError {
+			c.out = chunk[:lineStart]
+			c.err = &badEncodingError{line: c.line, enc: c.name}
+			return
+		}
+		chunk = utf8.AppendRune(chunk, r)
+		if b == '\n' {
+			c.line++
+			lineStart = len(chunk)
+		}
+	}
+	c.out, c.err = chunk, err
 }

@@ -87,6 +87,33 @@ func TestReadPhonesDialects(t *testing.T) {
 		require.Empty(t, errStrings(errs))
 		assert.Equal(t, []plan.Phone{{Number: "+4915112345678", Cols: plan.MakeColumns("A\uFFFD\U0001F600"), Line: 2}}, got.List)
 	})
+	t.Run("bytes windows-1252 does not define are one error for the file, naming the first line", func(t *testing.T) {
+		for _, b := range []string{"\x81", "\x8d", "\x8f", "\x90", "\x9d"} {
+			in := "phone,a\n+4915112345678,Ann\n+4915112345679,J" + b + "rgen\n+4915112345670,M" + b + "ller\n"
+			got, errs := ReadPhonesWith("p.csv", strings.NewReader(in), PhoneOptions{Dialect: Dialect{Encoding: "windows-1252"}})
+			assert.Equal(t, []string{`p.csv:3: not valid windows-1252 (the first bad byte is on this line): save the file as "CSV UTF-8"`}, errStrings(errs), "byte %q", b)
+			for _, p := range got.List {
+				assert.NotContains(t, p.Cols.Get(0), "\uFFFD", "no damaged text is read")
+			}
+		}
+	})
+	t.Run("every byte is defined in iso-8859-1", func(t *testing.T) {
+		in := "phone,a\n+4915112345678,\xe9\xff\xa4\n"
+		got, errs := ReadPhonesWith("p.csv", strings.NewReader(in), PhoneOptions{Dialect: Dialect{Encoding: "latin1"}})
+		require.Empty(t, errStrings(errs))
+		assert.Equal(t, []plan.Phone{{Number: "+4915112345678", Cols: plan.MakeColumns("éÿ¤"), Line: 2}}, got.List)
+	})
+	t.Run("a windows-1252 bad byte is found across the reader's buffer", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("phone,a\n")
+		for i := range 40 { // 40 rows of 1 kB: the bad byte is far past the first read
+			b.WriteString("+49151123456" + string(rune('1'+i/10)) + string(rune('0'+i%10)) + "," + strings.Repeat("\xe9\x80", 500) + "\n")
+		}
+		b.WriteString("+4915112345999,\x81\n")
+		_, errs := ReadPhonesWith("p.csv", strings.NewReader(b.String()), PhoneOptions{Dialect: Dialect{Encoding: "cp1252"}})
+		require.Len(t, errs, 1)
+		assert.Contains(t, errs[0].Error(), "p.csv:42: not valid windows-1252")
+	})
 	t.Run("the first bad byte is found across the reader's buffer", func(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("phone,a\n")

@@ -93,3 +93,14 @@ func TestUsersFileWithADialect(t *testing.T) {
 	require.Len(t, d.Groups[0].Users.List, 1)
 	assert.Equal(t, "jürgen@acme.example", d.Groups[0].Users.List[0].Ref)
 }
+
+func TestUsersFileWithBytesItsEncodingDoesNotDefine(t *testing.T) {
+	inDir(t, map[string]string{
+		"g.yaml": "helloid:\n  groups:\n    - name: S\n      users: {path: u.csv, encoding: windows-1252}\n",
+		"u.csv":  "user\nann@acme.example\nj\x81rgen@acme.example\n",
+	})
+	_, err := Read([]string{"g.yaml"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `u.csv:3: not valid windows-1252 (the first bad byte is on this line): save the file as "CSV UTF-8"`)
+	assert.NotContains(t, err.Error(), "\uFFFD")
+}

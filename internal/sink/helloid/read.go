@@ -75,7 +75,8 @@ func groupListing() listing[group] {
 // listed twice means the collection moved while it was read, and it is read
 // once more from the start; if it moved again, the read fails with an
 // *sink.InconsistentError. The read stops with an error when a page holds
-// more than was asked for or the collection passes the client's
+// more than was asked for or only keys already read (a listing that loops:
+// it is not read again), or the collection passes the client's
 // MaxReadItems.
 func readAll[T any](ctx context.Context, c *Client, l listing[T]) ([]T, error) {
 	return sink.ReadConsistent(ctx, func(ctx context.Context) ([]T, error) {
@@ -88,7 +89,9 @@ func readAll[T any](ctx context.Context, c *Client, l listing[T]) ([]T, error) {
 }
 
 // readOnce reads l once, from skip 0 to the first empty page. It returns
-// the items and what made the listing inconsistent ("" when nothing did).
+// the items and what made the listing inconsistent ("" when nothing did):
+// a page that repeats some keys among new ones. A page of keys that are
+// all already read is an error: the listing loops.
 func readOnce[T any](ctx context.Context, c *Client, l listing[T]) ([]T, string, error) {
 	maxItems := c.api.MaxReadItems()
 	keys := map[string]bool{}
@@ -122,15 +125,27 @@ func readOnce[T any](ctx context.Context, c *Client, l listing[T]) ([]T, string,
 		if len(out)+len(page) > maxItems {
 			return nil, "", fmt.Errorf("helloid: %s: more than %d items in one listing (--max-read-items)", op, maxItems)
 		}
+		fresh := 0
 		for i := range page {
 			k, err := l.key(&page[i])
 			if err != nil {
 				return nil, "", fmt.Errorf("helloid: %s: item %d: %w", op, i+1, err)
 			}
-			if keys[k] && moved == "" {
+			if !keys[k] {
+				fresh++
+			} else if moved == "" {
 				moved = fmt.Sprintf("%s %s listed twice", l.noun, k)
 			}
 			keys[k] = true
+		}
+		if fresh == 0 {
+			// Nothing new: read on and the listing would never end (a
+			// server that ignores skip sends no empty page). Some keys
+			// twice among new ones is the listing moving; a page of only
+			// old ones is a loop, and reading it again would loop again.
+			return nil, "", fmt.Errorf("helloid: listing of %s does not advance: %s answered only %s already read "+
+				"(the server ignores skip, or its pages come round again); check that --helloid-url is the tenant's HelloID API",
+				l.what, op, l.what)
 		}
 		out = append(out, page...)
 		skip += len(page)

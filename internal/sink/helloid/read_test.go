@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"groupsync/internal/emulator"
 	"groupsync/internal/plan"
 	"groupsync/internal/sink"
 	"groupsync/internal/sink/helloid"
@@ -123,8 +124,8 @@ func TestReadIsBounded(t *testing.T) {
 	assert.Equal(t, 3, p.gets)
 }
 
-// A group listed twice (the list moved) is read again; moving twice fails
-// the read.
+// A group listed twice among new ones (the list moved: a group was added
+// before it while it was read) is read again; moving twice fails the read.
 func TestReadMovedListing(t *testing.T) {
 	var mu sync.Mutex
 	reads := 0
@@ -138,24 +139,98 @@ func TestReadMovedListing(t *testing.T) {
 		}
 		switch {
 		case skip == "0":
-			fmt.Fprintf(w, `[{"groupGuid":%q,"name":"A"}]`, guid(1))
-		case skip == "1" && reads <= movesFor:
-			fmt.Fprintf(w, `[{"groupGuid":%q,"name":"A"}]`, strings.ToUpper(guid(1)))
-		case skip == "1":
-			fmt.Fprintf(w, `[{"groupGuid":%q,"name":"B"}]`, guid(2))
+			fmt.Fprintf(w, `[{"groupGuid":%q,"name":"A"},{"groupGuid":%q,"name":"B"}]`, guid(1), guid(2))
+		case skip == "2" && reads <= movesFor:
+			fmt.Fprintf(w, `[{"groupGuid":%q,"name":"B"},{"groupGuid":%q,"name":"C"}]`, strings.ToUpper(guid(2)), guid(3))
+		case skip == "2":
+			fmt.Fprintf(w, `[{"groupGuid":%q,"name":"C"}]`, guid(3))
 		default:
 			fmt.Fprint(w, `[]`)
 		}
 	})
 	c := client(t, h, sink.Config{})
-	c.SetPageSize(1)
+	c.SetPageSize(2)
 	cur, err := c.Read(context.Background(), nil)
 	require.NoError(t, err)
-	assert.Len(t, cur.Groups, 2)
+	assert.Len(t, cur.Groups, 3)
 	assert.Equal(t, 2, reads)
 
 	reads, movesFor = 0, 2
 	_, err = c.Read(context.Background(), nil)
 	require.ErrorIs(t, err, sink.ErrInconsistent)
-	assert.EqualError(t, err, "helloid: listing of groups changed while it was read twice (group "+guid(1)+" listed twice)")
+	assert.EqualError(t, err, "helloid: listing of groups changed while it was read twice (group "+guid(2)+" listed twice)")
+}
+
+// A server that ignores skip (the same page for every skip) or whose pages
+// come round again is stopped at the first page that holds only groups
+// already read: the read fails after a few requests, not at the bound of
+// --max-read-items.
+func TestReadFailsOnAListingThatLoops(t *testing.T) {
+	tests := []struct {
+		name     string
+		pageSize int
+		page     func(skip int) []int // the groups served at skip
+		gets     int
+	}{
+		{"one group for every skip", 1000, func(int) []int { return []int{1} }, 2},
+		{"the whole list for every skip", 1000, func(int) []int { return []int{1, 2, 3} }, 2},
+		{"pages that come round again", 2, func(skip int) []int {
+			if (skip/2)%2 == 0 {
+				return []int{1, 2}
+			}
+			return []int{3, 4}
+		}, 3},
+		{"a page of groups already read, in another order", 2, func(skip int) []int {
+			if skip >= 4 {
+				return []int{3, 1}
+			}
+			return []int{skip + 1, skip + 2}
+		}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			gets := 0
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				gets++
+				mu.Unlock()
+				skip, _ := strconv.Atoi(r.URL.Query().Get("skip"))
+				var items []string
+				for _, n := range tt.page(skip) {
+					items = append(items, fmt.Sprintf(`{"groupGuid":%q,"name":"G%d"}`, guid(n), n))
+				}
+				fmt.Fprint(w, "["+strings.Join(items, ",")+"]")
+			})
+			// The bound keeps a reader that would loop on from running long.
+			c := client(t, h, sink.Config{MaxReadItems: 200})
+			c.SetPageSize(tt.pageSize)
+			_, err := c.Read(context.Background(), nil)
+			require.Error(t, err)
+			assert.NotErrorIs(t, err, sink.ErrInconsistent, "a loop is not read again")
+			assert.ErrorContains(t, err, "helloid: listing of groups does not advance")
+			assert.ErrorContains(t, err, "only groups already read")
+			assert.Equal(t, tt.gets, gets, "the read stops at the first page that repeats")
+		})
+	}
+}
+
+// The emulator's drift quirk repeats one group among new ones, which the
+// reader reads again; a last page of one group does not drift there, since
+// a page of nothing new is what the reader takes for a loop.
+func TestReadEmulatorDriftIsNotALoop(t *testing.T) {
+	for _, n := range []int{4, 5} { // last pages of two groups and of one
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			emu := emulator.New(emulator.Options{Seed: 1, Quirks: emulator.Quirks{TakeCap: 2, DriftOnce: true}})
+			require.NoError(t, emu.LoadState(emulator.State{HelloID: emulator.HelloIDState{Groups: manyGroups(n),
+				Users: []emulator.HelloIDUser{{UserGUID: userA, UserName: "ann"}}}}))
+			srv := httptest.NewServer(emu)
+			t.Cleanup(srv.Close)
+			c, err := helloid.New(sink.Config{BaseURL: srv.URL, Rate: 1000}, "demo", "demo")
+			require.NoError(t, err)
+			cur, err := c.Read(context.Background(), nil)
+			require.NoError(t, err)
+			assert.Len(t, cur.Groups, n)
+		})
+	}
 }
