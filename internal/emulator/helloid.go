@@ -163,12 +163,7 @@ func (s *Server) hidListPaged(w http.ResponseWriter, r *http.Request, coll strin
 	if hasTake {
 		hi = lo + min(take, hi-lo)
 	}
-	d := -1
-	if hi-lo >= 2 {
-		// A drifting page holds something new besides the item again: a
-		// page of only items already listed is a loop to a client.
-		d = s.driftIndex(coll, lo, hi, n)
-	}
+	d := s.driftIndex(coll, lo, hi, n)
 	out := make([]any, 0, hi-lo)
 	for i := lo; i < hi; i++ {
 		j := i

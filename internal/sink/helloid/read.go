@@ -74,10 +74,11 @@ func groupListing() listing[group] {
 // below what was asked is still read whole. Every key is checked; a key
 // listed twice means the collection moved while it was read, and it is read
 // once more from the start; if it moved again, the read fails with an
-// *sink.InconsistentError. The read stops with an error when a page holds
-// more than was asked for or only keys already read (a listing that loops:
-// it is not read again), or the collection passes the client's
-// MaxReadItems.
+// *sink.InconsistentError. A page of only keys already read ends the pass
+// at once, as a move: a listing that loops (a server that ignores skip)
+// fails on its second pass instead of being read forever. The read stops
+// with an error when a page holds more than was asked for or the
+// collection passes the client's MaxReadItems.
 func readAll[T any](ctx context.Context, c *Client, l listing[T]) ([]T, error) {
 	return sink.ReadConsistent(ctx, func(ctx context.Context) ([]T, error) {
 		items, moved, err := readOnce(ctx, c, l)
@@ -90,8 +91,8 @@ func readAll[T any](ctx context.Context, c *Client, l listing[T]) ([]T, error) {
 
 // readOnce reads l once, from skip 0 to the first empty page. It returns
 // the items and what made the listing inconsistent ("" when nothing did):
-// a page that repeats some keys among new ones. A page of keys that are
-// all already read is an error: the listing loops.
+// a page that repeats keys already read; one that holds nothing new ends
+// the pass there.
 func readOnce[T any](ctx context.Context, c *Client, l listing[T]) ([]T, string, error) {
 	maxItems := c.api.MaxReadItems()
 	keys := map[string]bool{}
@@ -139,13 +140,13 @@ func readOnce[T any](ctx context.Context, c *Client, l listing[T]) ([]T, string,
 			keys[k] = true
 		}
 		if fresh == 0 {
-			// Nothing new: read on and the listing would never end (a
-			// server that ignores skip sends no empty page). Some keys
-			// twice among new ones is the listing moving; a page of only
-			// old ones is a loop, and reading it again would loop again.
-			return nil, "", fmt.Errorf("helloid: listing of %s does not advance: %s answered only %s already read "+
-				"(the server ignores skip, or its pages come round again); check that --helloid-url is the tenant's HelloID API",
-				l.what, op, l.what)
+			// Nothing new: read on and a listing that loops (a server that
+			// ignores skip sends no empty page) would never end. Stop here
+			// and read it once more, as a listing that moved: one that
+			// loops does so again, and the read fails.
+			return out, fmt.Sprintf("%s answered only %s already read: the listing moved, or it does not advance "+
+				"(the server ignores skip, or its pages come round again); if this persists, check that --helloid-url is the tenant's HelloID API",
+				op, l.what), nil
 		}
 		out = append(out, page...)
 		skip += len(page)
