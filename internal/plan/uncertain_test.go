@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,4 +106,16 @@ func TestUncertaintySurvivesARequeue(t *testing.T) {
 	require.Equal(t, 2, calls)
 	assert.Equal(t, Failed, r.Items[0].Status)
 	assert.True(t, r.Items[0].Uncertain)
+}
+
+// Refs by name become refs to every listed group of that name (compared
+// as names are), after the refs by key; a group asked for twice is asked
+// for once, with its members if either ref wants them.
+func TestRefsByName(t *testing.T) {
+	names := map[string]string{"B-2": "Sales", "a-1": "sales", "c-3": "Other"}
+	refs := []GroupRef{{Key: "a-1"}, {Name: "SALES", Members: true}, {Name: "Nobody"}}
+	assert.Equal(t, []GroupRef{{Key: "a-1", Members: true}, {Key: "B-2", Members: true}},
+		RefsByName(refs, names, strings.ToLower))
+	assert.Equal(t, []GroupRef{{Key: "A-1"}, {Key: "B-2", Members: true}, {Key: "a-1", Members: true}},
+		RefsByName([]GroupRef{{Key: "A-1"}, {Name: "sales", Members: true}}, names, nil), "without fold, keys are compared as written")
 }

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -15,6 +17,46 @@ type GroupRef struct {
 	// (case-insensitively): a create whose outcome is uncertain has no key
 	// yet. Several groups of the name are all returned.
 	Name string
+}
+
+// RefsByName returns refs with each ref by name (Key empty) replaced by
+// refs to the listed groups of that name, compared as NameKey does; names
+// gives each listed group's name by its key. A group asked for twice is
+// asked for once, with its members if either ref wants them; fold gives
+// the form in which two keys are the same (nil: as written). Groups found
+// by name come after the refs by key, in key order.
+func RefsByName(refs []GroupRef, names map[string]string, fold func(string) string) []GroupRef {
+	if fold == nil {
+		fold = func(k string) string { return k }
+	}
+	wanted := map[string]bool{} // NameKey of a name ref -> its members wanted
+	for _, ref := range refs {
+		if ref.Key == "" {
+			wanted[NameKey(ref.Name)] = wanted[NameKey(ref.Name)] || ref.Members
+		}
+	}
+	out := make([]GroupRef, 0, len(refs))
+	at := map[string]int{}
+	add := func(ref GroupRef) {
+		k := fold(ref.Key)
+		if i, ok := at[k]; ok {
+			out[i].Members = out[i].Members || ref.Members
+			return
+		}
+		at[k] = len(out)
+		out = append(out, ref)
+	}
+	for _, ref := range refs {
+		if ref.Key != "" {
+			add(ref)
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(names)) {
+		if members, ok := wanted[NameKey(names[key])]; ok {
+			add(GroupRef{Key: key, Members: members})
+		}
+	}
+	return out
 }
 
 // GroupReader is implemented by sinks that can read single groups: verify

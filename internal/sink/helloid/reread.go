@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"groupsync/internal/plan"
@@ -53,7 +52,7 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 		if err := readListing(); err != nil {
 			return plan.Current{}, err
 		}
-		refs = byName(refs, listed)
+		refs = plan.RefsByName(refs, listedNames(listed), strings.ToLower)
 	}
 	bare := 0 // refs that do not ask for members
 	for _, ref := range refs {
@@ -95,40 +94,11 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 	return cur, nil
 }
 
-// byName returns refs with each ref by name replaced by refs to the listed
-// groups of that name (case-insensitively), a group asked for twice once.
-func byName(refs []plan.GroupRef, listed map[string]*group) []plan.GroupRef {
-	names := map[string]bool{} // NameKey of a name ref -> its members wanted
-	for _, ref := range refs {
-		if ref.Key == "" {
-			names[plan.NameKey(ref.Name)] = names[plan.NameKey(ref.Name)] || ref.Members
-		}
-	}
-	out := make([]plan.GroupRef, 0, len(refs))
-	at := map[string]int{}
-	add := func(ref plan.GroupRef) {
-		k := strings.ToLower(ref.Key)
-		if i, ok := at[k]; ok {
-			out[i].Members = out[i].Members || ref.Members
-			return
-		}
-		at[k] = len(out)
-		out = append(out, ref)
-	}
-	for _, ref := range refs {
-		if ref.Key != "" {
-			add(ref)
-		}
-	}
-	guids := make([]string, 0, len(listed))
-	for guid := range listed {
-		guids = append(guids, guid)
-	}
-	sort.Strings(guids)
-	for _, guid := range guids {
-		if members, ok := names[plan.NameKey(listed[guid].Name)]; ok {
-			add(plan.GroupRef{Key: listed[guid].GroupGUID, Members: members})
-		}
+// listedNames gives the name of each listed group by its groupGuid.
+func listedNames(listed map[string]*group) map[string]string {
+	out := make(map[string]string, len(listed))
+	for _, g := range listed {
+		out[g.GroupGUID] = g.Name
 	}
 	return out
 }

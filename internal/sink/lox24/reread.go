@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"sync"
 
@@ -46,7 +45,7 @@ func (c *Client) ReadGroups(ctx context.Context, refs []plan.GroupRef) (plan.Cur
 		if listed, err = c.listedByID(ctx); err != nil {
 			return plan.Current{}, err
 		}
-		refs = byName(refs, listed)
+		refs = plan.RefsByName(refs, listedNames(listed), nil)
 	} else if listed, err = c.rereadListed(ctx, len(refs)); err != nil {
 		return plan.Current{}, err
 	}
@@ -115,40 +114,11 @@ func (c *Client) listedByID(ctx context.Context) (map[string]*group, error) {
 	return out, nil
 }
 
-// byName returns refs with each ref by name replaced by refs to the listed
-// groups of that name (case-insensitively: the plan then matches names as
-// LOX24 does), a group asked for twice once.
-func byName(refs []plan.GroupRef, listed map[string]*group) []plan.GroupRef {
-	names := map[string]bool{} // NameKey of a name ref -> its members wanted
-	for _, ref := range refs {
-		if ref.Key == "" {
-			names[plan.NameKey(ref.Name)] = names[plan.NameKey(ref.Name)] || ref.Members
-		}
-	}
-	out := make([]plan.GroupRef, 0, len(refs))
-	at := map[string]int{}
-	add := func(ref plan.GroupRef) {
-		if i, ok := at[ref.Key]; ok {
-			out[i].Members = out[i].Members || ref.Members
-			return
-		}
-		at[ref.Key] = len(out)
-		out = append(out, ref)
-	}
-	for _, ref := range refs {
-		if ref.Key != "" {
-			add(ref)
-		}
-	}
-	keys := make([]string, 0, len(listed))
-	for key := range listed {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
-		if members, ok := names[plan.NameKey(listed[key].Name)]; ok {
-			add(plan.GroupRef{Key: key, Members: members})
-		}
+// listedNames gives the name of each listed group by its id.
+func listedNames(listed map[string]*group) map[string]string {
+	out := make(map[string]string, len(listed))
+	for key, g := range listed {
+		out[key] = g.Name
 	}
 	return out
 }
