@@ -211,7 +211,9 @@ func (c *Client) create(ctx context.Context, ch *plan.Change, userGUIDs []string
 	if err == nil {
 		var g group
 		if err := json.Unmarshal(resp.Body, &g); err != nil || !isGUID(g.GroupGUID) {
-			o.Status, o.Err = plan.Failed, fmt.Errorf("helloid: create group %q: the response has no groupGuid", ch.Name)
+			// Answered 2xx: the group was made, under a groupGuid not
+			// known here; verify looks for it by name.
+			o.Status, o.Err, o.Uncertain = plan.Failed, fmt.Errorf("helloid: create group %q: the response has no groupGuid", ch.Name), true
 			return o
 		}
 		o.NewKey = g.GroupGUID

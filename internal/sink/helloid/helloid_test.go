@@ -251,3 +251,18 @@ func TestDeleteGroupByGUIDAndReadTheMembersAndSourceFirst(t *testing.T) {
 	assert.Equal(t, plan.Failed, o.Status)
 	assert.Contains(t, o.Err.Error(), "Group not found")
 }
+
+// A create answered 2xx without a groupGuid was made all the same: it
+// fails uncertain, so that verify looks for it by name.
+func TestCreateAnsweredWithoutAGUIDIsUncertain(t *testing.T) {
+	c := client(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{}`))
+	}), sink.Config{})
+	ch := &plan.Change{System: plan.HelloID, Kind: plan.KindGroup, Action: plan.Create, Name: "Sales",
+		Fields: []plan.FieldChange{{Field: "name", After: plan.Str("Sales")}}}
+	o := c.Do(context.Background(), ch)
+	assert.Equal(t, plan.Failed, o.Status)
+	assert.ErrorContains(t, o.Err, "the response has no groupGuid")
+	assert.True(t, o.Uncertain)
+}

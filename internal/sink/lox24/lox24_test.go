@@ -672,3 +672,33 @@ func TestMembersOfManyGroupsAreReadWorkersAtATime(t *testing.T) {
 		assert.Equal(t, workers, st.PeakInFlight, "export %v: as many member reads in flight as the workers setting", export)
 	}
 }
+
+// A create, or a batch of phone adds, answered 2xx without what the client
+// needs from the answer was carried out all the same: it fails uncertain,
+// so that verify's re-read decides it.
+func TestWritesAnsweredWithoutTheirResultAreUncertain(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/ld+json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1000}, "demo:demo")
+	require.NoError(t, err)
+	o := c.Do(context.Background(), &plan.Change{System: plan.LOX24, Kind: plan.KindGroup, Action: plan.Create, Name: "New",
+		Fields: []plan.FieldChange{{Field: "name", After: plan.Str("New")}}})
+	assert.Equal(t, plan.Failed, o.Status)
+	assert.ErrorContains(t, o.Err, "the response has no usable group id")
+	assert.True(t, o.Uncertain)
+
+	adds := []*plan.Change{
+		{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Create, GroupKey: "7", Phone: "+4915100000001",
+			Fields: []plan.FieldChange{{Field: "phone", After: plan.Str("+4915100000001")}}},
+		{System: plan.LOX24, Kind: plan.KindPhone, Action: plan.Create, GroupKey: "7", Phone: "+4915100000002",
+			Fields: []plan.FieldChange{{Field: "phone", After: plan.Str("+4915100000002")}}},
+	}
+	for _, o := range c.DoBatch(context.Background(), adds) {
+		assert.Equal(t, plan.Failed, o.Status)
+		assert.True(t, o.Uncertain, "%v", o.Err)
+	}
+}

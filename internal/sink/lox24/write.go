@@ -99,7 +99,9 @@ func (c *Client) DoBatch(ctx context.Context, cs []*plan.Change) []plan.Outcome 
 			err = fmt.Errorf("lox24: %s: the answer has %d results for %d phones", op, len(res.Member), len(pending))
 		}
 		for _, i := range pending {
-			outs[i].Status, outs[i].Err = plan.Failed, err
+			// The batch was answered 2xx: its phones may well have been
+			// added, which verify's re-read decides.
+			outs[i].Status, outs[i].Err, outs[i].Uncertain = plan.Failed, err, true
 		}
 		return outs
 	}
@@ -202,7 +204,9 @@ func (c *Client) createGroup(ctx context.Context, ch *plan.Change) plan.Outcome 
 			o.NewKey, err = checkID("group", out.ID)
 		}
 		if err != nil {
-			o.Status, o.Err = plan.Failed, fmt.Errorf("lox24: create group %q: the response has no usable group id: %w", g.Name, err)
+			// Answered 2xx: the group was made, under an id not known
+			// here; verify looks for it by name.
+			o.Status, o.Err, o.Uncertain = plan.Failed, fmt.Errorf("lox24: create group %q: the response has no usable group id: %w", g.Name, err), true
 			return o
 		}
 	}
