@@ -21,7 +21,7 @@ const (
 	exitOK       = 0
 	exitFatal    = 1  // input, configuration, authentication, or a system could not be read
 	exitPending  = 2  // plan --detailed-exitcode: changes pending
-	exitFailed   = 3  // apply finished, some items failed or were stale
+	exitFailed   = 3  // apply finished, some items failed, were stale or were skipped
 	exitRefused  = 4  // refused by a safety guard; nothing written
 	exitUsage    = 64 // bad flags or arguments
 	exitLocked   = 75 // --lock-file held by another run
@@ -85,7 +85,7 @@ Exit codes:
   0        success (plan --detailed-exitcode: nothing to do)
   1        fatal error: input, configuration, authentication, or a system could not be read
   2        plan --detailed-exitcode: changes pending
-  3        apply finished, some items failed or were stale (see the report)
+  3        apply finished, some items failed, were stale or were skipped (see the report)
   4        refused by a safety guard; nothing written (plan --detailed-exitcode: apply would refuse)
   64       usage error (bad flags or arguments)
   75       --lock-file held by another run

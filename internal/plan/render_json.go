@@ -539,25 +539,25 @@ func excerpt(s string) string {
 	return string([]rune(s)[:40]) + "..."
 }
 
-// checkSent checks a value an item sends against the limits the files are
-// held to (a plan edited by hand must not send what a file could not): a
-// name present and within its length, a field within its length and null
-// only where it may be cleared, a boolean true or false, a GUID a GUID.
+// checkSent checks a value an item sends where no record read from a
+// system could hold another (a plan edited by hand must not send what a
+// file could not): a name present, null only where a field may be cleared,
+// a boolean true or false, a GUID a GUID. Lengths are not checked here:
+// an undo plan rightly sends back a value the system held beyond its
+// documented limit, and the API answers one that is too long itself.
 func checkSent(sys System, kind Kind, field string, v Value) error {
-	limit, nullable := 0, true
+	nullable := true
 	switch {
-	case kind == KindPhone && field == "phone":
-		limit, nullable = PhoneMax, false
 	case kind == KindPhone:
-		limit = PhoneColumnMax[slices.Index(PhoneColumns[:], field)]
+		nullable = field != "phone"
 	case field == "name":
-		limit, nullable = NameMax[sys], false
+		nullable = false
 		if v.Valid && v.S == "" {
 			return errors.New("empty")
 		}
 	default:
 		spec, _ := FieldSpecFor(sys, field)
-		limit, nullable = spec.Max, spec.Nullable
+		nullable = spec.Nullable
 		switch {
 		case !v.Valid:
 		case spec.Kind == FieldBool && v.S != "true" && v.S != "false":
@@ -566,14 +566,8 @@ func checkSent(sys System, kind Kind, field string, v Value) error {
 			return fmt.Errorf("%q is not a GUID", excerpt(v.S))
 		}
 	}
-	if !v.Valid {
-		if !nullable {
-			return errors.New("null, but it cannot be cleared")
-		}
-		return nil
-	}
-	if n := utf8.RuneCountInString(v.S); limit > 0 && n > limit {
-		return fmt.Errorf("%d characters, at most %d", n, limit)
+	if !v.Valid && !nullable {
+		return errors.New("null, but it cannot be cleared")
 	}
 	return nil
 }

@@ -62,6 +62,8 @@ func TestVerifyTurnsUncertainFailuresThatHoldIntoSuccesses(t *testing.T) {
 
 	assert.Equal(t, Skipped, r.Items[2].Status, "the member that waited for the create stays skipped")
 	assert.Equal(t, "2", r.Items[2].Group, "it names the group now known")
+	assert.Equal(t, "not started: its group's create was confirmed only by the re-read after apply; apply --retry-failed sends it",
+		r.Items[2].Error, "not \"its group was not created\": it was")
 
 	refused := r.Items[3]
 	assert.Equal(t, Failed, refused.Status, "a certain failure stays failed even when the state is as wanted")

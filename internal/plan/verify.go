@@ -151,6 +151,9 @@ func Verify(r *Report, have map[System]Current) {
 			// Its group's create may have been found by the re-read just now
 			// (creates come before their members).
 			it.Group = r.Items[dep].NewKey
+			if it.Group != "" && it.Status == Skipped {
+				it.Error = "not started: its group's create was confirmed only by the re-read after apply; apply --retry-failed sends it"
+			}
 		}
 		if x == nil || !toVerify(it) {
 			continue
