@@ -546,7 +546,7 @@ func excerpt(s string) string {
 // an undo plan rightly sends back a value the system held beyond its
 // documented limit, and the API answers one that is too long itself.
 func checkSent(sys System, kind Kind, field string, v Value) error {
-	nullable := true
+	var nullable bool
 	switch {
 	case kind == KindPhone:
 		nullable = field != "phone"
