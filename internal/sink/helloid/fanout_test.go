@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,73 +18,19 @@ import (
 	"groupsync/internal/sink/helloid"
 )
 
-// barrier wraps the emulator and holds the answers to GET /groups/{guid}
-// inside it (the emulator counts them in flight until they are written)
-// until want of them are held at once, so that a client that reads groups
-// side by side is seen doing so however loaded the machine is. A client
-// that never has want in flight is let through after a long while, and its
-// test fails on the peak.
-type barrier struct {
-	next   http.Handler
-	want   int
-	mu     sync.Mutex
-	held   int
-	open   chan struct{}
-	opened bool
-}
-
-func newBarrier(next http.Handler, want int) *barrier {
-	return &barrier{next: next, want: want, open: make(chan struct{})}
-}
-
-func (b *barrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v1/groups/")
-	if r.Method == http.MethodGet && ok && !strings.Contains(rest, "/") {
-		w = &heldWriter{ResponseWriter: w, b: b}
-	}
-	b.next.ServeHTTP(w, r)
-}
-
-func (b *barrier) wait() {
-	b.mu.Lock()
-	b.held++
-	if b.held >= b.want && !b.opened {
-		b.opened = true
-		close(b.open)
-	}
-	b.mu.Unlock()
-	select {
-	case <-b.open:
-	case <-time.After(10 * time.Second):
-		b.mu.Lock()
-		if !b.opened {
-			b.opened = true
-			close(b.open)
-		}
-		b.mu.Unlock()
-	}
-}
-
-type heldWriter struct {
-	http.ResponseWriter
-	b    *barrier
-	once sync.Once
-}
-
-func (h *heldWriter) WriteHeader(code int) {
-	h.once.Do(h.b.wait)
-	h.ResponseWriter.WriteHeader(code)
-}
-
-func (h *heldWriter) Write(p []byte) (int, error) {
-	h.once.Do(h.b.wait)
-	return h.ResponseWriter.Write(p)
+// heldGroupGETs holds the emulator's answers to GET /groups/{guid} until
+// want of them are in flight (emulator.HoldAnswers).
+func heldGroupGETs(emu http.Handler, want int) http.Handler {
+	return emulator.HoldAnswers(emu, want, 10*time.Second, func(r *http.Request) bool {
+		rest, ok := strings.CutPrefix(r.URL.Path, "/api/v1/groups/")
+		return r.Method == http.MethodGet && ok && !strings.Contains(rest, "/")
+	})
 }
 
 const workers = 3
 
 // parallelTenant is a tenant of n groups (manyGroups; group i+1 has user i
-// as member, and the first userA too) behind a barrier of workers, read by
+// as member, and the first userA too) behind heldGroupGETs of workers, read by
 // a client of workers requests in flight.
 func parallelTenant(t *testing.T, n int) (*emulator.Server, *helloid.Client) {
 	t.Helper()
@@ -98,7 +43,7 @@ func parallelTenant(t *testing.T, n int) (*emulator.Server, *helloid.Client) {
 	users = append(users, emulator.HelloIDUser{UserGUID: userA, UserName: "a@acme.com"})
 	emu := emulator.New(emulator.Options{Seed: 1})
 	require.NoError(t, emu.LoadState(emulator.State{HelloID: emulator.HelloIDState{Groups: groups, Users: users}}))
-	srv := httptest.NewServer(newBarrier(emu, workers))
+	srv := httptest.NewServer(heldGroupGETs(emu, workers))
 	t.Cleanup(srv.Close)
 	c, err := helloid.New(sink.Config{BaseURL: srv.URL, Rate: 1e6, MaxInFlight: workers}, "demo", "demo")
 	require.NoError(t, err)

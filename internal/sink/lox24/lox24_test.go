@@ -580,65 +580,6 @@ func TestALongMemberReadUsesEveryWorkerAndReusesConnections(t *testing.T) {
 	assert.LessOrEqual(t, st.Connections, workers+2)
 }
 
-// memberGate holds the answers to GET /groups/{id}/phones inside the
-// emulator (which counts a request in flight until its answer is written)
-// until want of them are held at once, or, for a client that never gets
-// there, a long while: a read of many groups' members is seen side by side
-// however loaded the machine is, and the emulator's peak tells how many.
-type memberGate struct {
-	next   http.Handler
-	want   int
-	mu     sync.Mutex
-	held   int
-	open   chan struct{}
-	opened bool
-}
-
-func (g *memberGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasSuffix(r.URL.Path, "/phones") && r.Method == http.MethodGet {
-		w = &heldAnswer{ResponseWriter: w, g: g}
-	}
-	g.next.ServeHTTP(w, r)
-}
-
-func (g *memberGate) wait() {
-	release := func() {
-		if !g.opened {
-			g.opened = true
-			close(g.open)
-		}
-	}
-	g.mu.Lock()
-	if g.held++; g.held >= g.want {
-		release()
-	}
-	g.mu.Unlock()
-	select {
-	case <-g.open:
-	case <-time.After(10 * time.Second):
-		g.mu.Lock()
-		release()
-		g.mu.Unlock()
-	}
-}
-
-// heldAnswer waits at the gate before the answer's first byte.
-type heldAnswer struct {
-	http.ResponseWriter
-	g    *memberGate
-	once sync.Once
-}
-
-func (h *heldAnswer) WriteHeader(code int) {
-	h.once.Do(h.g.wait)
-	h.ResponseWriter.WriteHeader(code)
-}
-
-func (h *heldAnswer) Write(p []byte) (int, error) {
-	h.once.Do(h.g.wait)
-	return h.ResponseWriter.Write(p)
-}
-
 // Many groups' members (of one page each) are read --lox24-workers at a
 // time, not a fixed number: the plan's read and export alike.
 func TestMembersOfManyGroupsAreReadWorkersAtATime(t *testing.T) {
@@ -652,7 +593,9 @@ func TestMembersOfManyGroupsAreReadWorkersAtATime(t *testing.T) {
 	for _, export := range []bool{false, true} {
 		emu := emulator.New(emulator.Options{Seed: 1})
 		require.NoError(t, emu.LoadState(emulator.State{LOX24: emulator.LOX24State{Groups: groups}}))
-		srv := httptest.NewServer(&memberGate{next: emu, want: workers, open: make(chan struct{})})
+		srv := httptest.NewServer(emulator.HoldAnswers(emu, workers, 10*time.Second, func(r *http.Request) bool {
+			return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/phones")
+		}))
 		c, err := lox24.New(sink.Config{BaseURL: srv.URL, Rate: 1e6, MaxInFlight: workers}, "demo:demo")
 		require.NoError(t, err)
 		var cur plan.Current
