@@ -38,7 +38,7 @@ func readGiven(ctx context.Context, path string, maxSize int64) ([]byte, error) 
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
+	data, err := f.ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -129,12 +129,11 @@ func readPruned(ctx context.Context, want plan.Desired, sinks map[plan.System]pl
 // are not read again. With --baseline, the plan must carry the baseline
 // figures that apply then writes.
 func (c *cli) loadPlan(ctx context.Context, f *remoteFlags, b *baselineFlags, path string) (*planned, error) {
-	file, err := openGiven(ctx, path, f.input.maxFileSize)
+	data, err := readGiven(ctx, path, f.input.maxFileSize)
 	if err != nil {
 		return nil, err
 	}
-	defer file.Close()
-	saved, err := plan.ReadJSON(file)
+	saved, err := plan.ParseJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -23,12 +23,11 @@ func (c *cli) show(ctx context.Context, args []string) int {
 	if msg := f.checkFormat(); msg != "" {
 		return c.usageErr(fs, "%s", msg)
 	}
-	file, err := openGiven(ctx, files[0], 0)
+	data, err := readGiven(ctx, files[0], 0)
 	if err != nil {
 		return c.fatal(err)
 	}
-	defer file.Close()
-	p, err := plan.ReadJSON(file)
+	p, err := plan.ParseJSON(data)
 	if err != nil {
 		return c.fatal(fmt.Errorf("%s: %w", files[0], err))
 	}

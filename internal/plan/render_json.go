@@ -206,6 +206,11 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan file: %w", err)
 	}
+	return ParseJSON(data)
+}
+
+// ParseJSON is ReadJSON for a plan file already read whole.
+func ParseJSON(data []byte) (*Plan, error) {
 	// The version first, leniently: a newer file may well have fields this
 	// version does not know, and the version is the error that explains it.
 	var head struct {

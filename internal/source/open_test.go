@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -250,4 +251,39 @@ func TestUserReferencesAreBounded(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.Contains(t, errs.Error(), "u.csv:2")
 	assert.Contains(t, errs.Error(), "257 characters, at most 256")
+}
+
+// ReadAll reads a given file whole into one buffer of the file's size,
+// stops at the limit like Read, and reads an empty file as empty.
+func TestGivenFileReadAll(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, data, 0o600))
+		return p
+	}
+	content := bytes.Repeat([]byte("0123456789"), 10_000)
+	f, err := OpenGiven(context.Background(), write("whole", content), 0)
+	require.NoError(t, err)
+	got, err := f.ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, content, got)
+	assert.Equal(t, len(content)+1, cap(got), "sized from the file, not grown")
+	require.NoError(t, f.Close())
+
+	f, err = OpenGiven(context.Background(), write("empty", nil), 0)
+	require.NoError(t, err)
+	got, err = f.ReadAll()
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	require.NoError(t, f.Close())
+
+	// Opened within the limit, grown past it before it is read.
+	path := write("grows", content[:100])
+	f, err = OpenGiven(context.Background(), path, 150)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, content[:1000], 0o600))
+	_, err = f.ReadAll()
+	assert.ErrorContains(t, err, "150")
+	require.NoError(t, f.Close())
 }
