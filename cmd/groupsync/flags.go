@@ -249,7 +249,7 @@ func selectGroups(groups []plan.Group, sel []string) ([]plan.Group, error) {
 			if sys != "" && g.System != sys {
 				continue
 			}
-			if g.Key != "" && strings.EqualFold(g.Key, name) || sameName(g.System, g.Name, name) {
+			if g.Key != "" && strings.EqualFold(g.Key, name) || plan.NameMatchKey(g.System, g.Name) == plan.NameMatchKey(g.System, name) {
 				hit = append(hit, i)
 			}
 		}
@@ -274,15 +274,6 @@ func selectGroups(groups []plan.Group, sel []string) ([]plan.Group, error) {
 		}
 	}
 	return out, nil
-}
-
-// sameName reports whether a and b name the same group of sys, as the
-// plan matches names: exactly in LOX24, ignoring case in HelloID.
-func sameName(sys plan.System, a, b string) bool {
-	if sys == plan.HelloID {
-		return plan.NameKey(a) == plan.NameKey(b)
-	}
-	return a == b
 }
 
 // ctxWriter writes to w until ctx is done, then fails every write with

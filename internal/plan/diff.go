@@ -100,14 +100,8 @@ func (d *differ) keyOf(k string) string {
 	return k
 }
 
-// nameOf returns the form in which names are matched: exact for LOX24,
-// NameKey for HelloID.
-func (d *differ) nameOf(n string) string {
-	if d.sys == HelloID {
-		return NameKey(n)
-	}
-	return n
-}
+// nameOf returns the form in which names are matched (NameMatchKey).
+func (d *differ) nameOf(n string) string { return NameMatchKey(d.sys, n) }
 
 // match finds the remote group a desired group addresses; nil with no error
 // means the group must be created.

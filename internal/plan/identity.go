@@ -7,6 +7,16 @@ import (
 	"golang.org/x/text/cases"
 )
 
+// NameMatchKey returns the form in which sys matches group names: exact
+// for LOX24, NameKey (case folded) for HelloID. Two names address the same
+// group when their forms are equal.
+func NameMatchKey(sys System, name string) string {
+	if sys == HelloID {
+		return NameKey(name)
+	}
+	return name
+}
+
 // NameKey returns the key under which HelloID group names are compared: two
 // names are the same group exactly when their keys are equal. It is the one
 // identity rule for HelloID names; the reader, Diff, the HelloID client and
